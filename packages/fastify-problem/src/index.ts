@@ -1,0 +1,2 @@
+export { HttpProblem, isHttpProblem, validationProblem } from './http-problem.js'
+export { fastifyProblem, buildProblem, PROBLEM_CONTENT_TYPE } from './problem-handler.js'

@@ -1,0 +1,85 @@
+/**
+ * One RFC 9457 error handler and 404 handler, so both services answer errors byte-for-byte alike.
+ * Fastify's own errors (validation, media type, body size, malformed JSON) are mapped to the
+ * contract's codes; a 5xx never echoes its message, and is logged with the request id.
+ */
+import fp from 'fastify-plugin'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { errorTitles, problemType, type ErrorCode, type FieldError, type Problem } from '@latchkey/contracts'
+import { isHttpProblem } from './http-problem.js'
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8'
+
+export function buildProblem (status: number, code: ErrorCode, detail: string, errors?: FieldError[]): Problem {
+  const problem: Problem = { type: problemType(code), title: errorTitles[code], status, detail, code }
+  if (errors !== undefined) problem.errors = errors
+  return problem
+}
+
+interface AjvLikeError {
+  instancePath?: string
+  keyword?: string
+  message?: string
+  params?: Record<string, unknown>
+}
+
+function fieldErrors (validation: AjvLikeError[], context: string | undefined): FieldError[] {
+  return validation.map(error => {
+    let path = error.instancePath ?? ''
+    const params = error.params ?? {}
+    if (error.keyword === 'required' && typeof params.missingProperty === 'string') path += `/${params.missingProperty}`
+    if (error.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
+      return { path: `${path}/${params.additionalProperty}`, message: 'is not an allowed property' }
+    }
+    const where = context !== undefined && context !== 'body' ? `${context} ` : ''
+    return { path, message: `${where}${error.message ?? 'is not valid'}` }
+  })
+}
+
+function sendProblem (reply: FastifyReply, problem: Problem, headers: Record<string, string> = {}): FastifyReply {
+  return reply.code(problem.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(problem)
+}
+
+/** The problem for any error, or undefined when it is unexpected (then a 500 is logged and sent). */
+function toProblem (error: FastifyError): Problem | undefined {
+  if (error.validation !== undefined) {
+    return buildProblem(400, 'validation_failed', 'The request is not valid', fieldErrors(error.validation, error.validationContext))
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return buildProblem(415, 'unsupported_media_type', 'Send the body as application/json')
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return buildProblem(413, 'payload_too_large', 'The request body exceeds the size limit')
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return buildProblem(400, 'validation_failed', 'The request body is empty', [{ path: '', message: 'a JSON body is required' }])
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return buildProblem(400, 'validation_failed', 'The request body is not valid JSON', [{ path: '', message: 'malformed JSON' }])
+  }
+  if (error instanceof SyntaxError || error.statusCode === 400) {
+    return buildProblem(400, 'validation_failed', 'The request body is not valid JSON', [{ path: '', message: 'malformed JSON' }])
+  }
+  if (error.statusCode === 415) return buildProblem(415, 'unsupported_media_type', 'Unsupported media type')
+  if (error.statusCode === 413) return buildProblem(413, 'payload_too_large', 'The request body exceeds the size limit')
+  return undefined
+}
+
+function problemHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (isHttpProblem(error)) {
+    if (error.statusCode >= 500) request.log.warn({ code: error.code }, error.message)
+    return sendProblem(reply, buildProblem(error.statusCode, error.code, error.message, error.errors), error.headers)
+  }
+  const problem = toProblem(error)
+  if (problem !== undefined) return sendProblem(reply, problem)
+  request.log.error({ err: error }, 'unexpected error')
+  return sendProblem(reply, buildProblem(500, 'internal_error', 'An unexpected error occurred'))
+}
+
+function notFoundHandler (request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendProblem(reply, buildProblem(404, 'not_found', `No route for ${request.method} ${request.url.split('?')[0] ?? ''}`))
+}
+
+export const fastifyProblem = fp(async function fastifyProblem (app: FastifyInstance) {
+  app.setErrorHandler(problemHandler)
+  app.setNotFoundHandler(notFoundHandler)
+}, { name: 'fastify-problem', fastify: '5.x' })
