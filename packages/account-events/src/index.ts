@@ -1,0 +1,5 @@
+export type { AccountEventConsumer, AccountEventHandler, AccountEventPublisher, EventLogger } from './transport.js'
+export { createInProcessAccountEvents, type InProcessAccountEvents } from './in-process-account-events.js'
+export { createRedisAccountEventPublisher, type RedisAccountEventPublisherOptions } from './redis-account-event-publisher.js'
+export { createRedisAccountEventConsumer, type RedisAccountEventConsumerOptions } from './redis-account-event-consumer.js'
+export { decodeEntry, deadLetterKey, encodeEvent, streamKey, EVENT_FIELD } from './stream-entry.js'

@@ -1,0 +1,36 @@
+/**
+ * ioredis connections for the transport, and their bounded shutdown. RESP2 keeps stream replies in
+ * their classic nested-array shape; the error listener keeps a Redis outage from surfacing as an
+ * unhandled 'error' event (the callers retry with backoff instead).
+ */
+import { Redis } from 'ioredis'
+import type { EventLogger } from './transport.js'
+
+export function connectRedis (url: string, name: string, log: EventLogger): Redis {
+  const redis = new Redis(url, {
+    protocol: 2,
+    connectionName: name,
+    maxRetriesPerRequest: 1,
+    retryStrategy: attempt => Math.min(100 * 2 ** attempt, 2000)
+  })
+  let reported = false
+  redis.on('error', (err: Error) => {
+    if (!reported) log.warn({ err: { message: err.message }, connection: name }, 'redis connection error')
+    reported = true
+  })
+  redis.on('ready', () => { reported = false })
+  return redis
+}
+
+/** QUIT politely, but never wait longer than timeoutMs for it. */
+export async function quitWithTimeout (redis: Redis, timeoutMs = 1000): Promise<void> {
+  if (redis.status === 'end') return
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<void>(resolve => { timer = setTimeout(resolve, timeoutMs) })
+  try {
+    await Promise.race([redis.quit().then(() => {}, () => {}), timeout])
+  } finally {
+    clearTimeout(timer)
+    redis.disconnect()
+  }
+}
