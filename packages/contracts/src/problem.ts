@@ -17,3 +17,21 @@ export const ProblemSchema = Type.Object({
 
 export type FieldError = Static<typeof FieldErrorSchema>
 export type Problem = Static<typeof ProblemSchema> & { errors?: FieldError[] }
+
+const statusDescriptions: Record<number, string> = {
+  400: 'Invalid request (validation_failed)',
+  401: 'Missing, invalid, expired or revoked credentials',
+  403: 'Authenticated but not allowed',
+  404: 'Not found',
+  409: 'Conflict',
+  412: 'Precondition failed: the resource changed (If-Match)',
+  413: 'Request body too large',
+  415: 'Unsupported media type',
+  429: 'Rate limited',
+  503: 'A dependency is unavailable; retry later'
+}
+
+/** Response schemas of problem answers, for a route's `response` map (and so the OpenAPI document). */
+export function problemResponses (...statuses: number[]): Record<number, ReturnType<typeof Type.Ref>> {
+  return Object.fromEntries(statuses.map(status => [status, Type.Ref('Problem', { description: statusDescriptions[status] ?? 'Problem' })]))
+}

@@ -76,10 +76,13 @@ function problemHandler (error: FastifyError, request: FastifyRequest, reply: Fa
 }
 
 function notFoundHandler (request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  return sendProblem(reply, buildProblem(404, 'not_found', `No route for ${request.method} ${request.url.split('?')[0] ?? ''}`))
+  // The path is not echoed: a client may have put something secret in it.
+  return sendProblem(reply, buildProblem(404, 'not_found', `No route matches ${request.method} on this path`))
 }
 
 export const fastifyProblem = fp(async function fastifyProblem (app: FastifyInstance) {
+  // JSON in only: without Fastify's text/plain parser, any other body type is a 415.
+  app.removeContentTypeParser('text/plain')
   app.setErrorHandler(problemHandler)
   app.setNotFoundHandler(notFoundHandler)
 }, { name: 'fastify-problem', fastify: '5.x' })

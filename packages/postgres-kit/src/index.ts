@@ -1,3 +1,3 @@
-export { runMigrations } from './migrate.js'
+export { runMigrations, migrationsDirectoryOf } from './migrate.js'
 export { connectPostgres, closePostgres, type ConnectOptions } from './connect.js'
 export { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded.js'

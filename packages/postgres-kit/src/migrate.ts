@@ -4,7 +4,9 @@
  * starting together apply each file exactly once.
  */
 import { readdir, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Sql } from 'postgres'
 
 const MIGRATION_FILE = /^(\d{5})_[a-z0-9-]+\.sql$/
@@ -26,4 +28,18 @@ export async function runMigrations (sql: Sql, options: { schema: string, direct
     }
   })
   return applied
+}
+
+/**
+ * The `migrations` folder of the package a module belongs to, found by walking up from it: the
+ * same answer from `src/` (tests) and from `dist/src/` (built).
+ */
+export function migrationsDirectoryOf (moduleUrl: string): string {
+  let directory = dirname(fileURLToPath(moduleUrl))
+  while (!existsSync(join(directory, 'migrations'))) {
+    const parent = dirname(directory)
+    if (parent === directory) throw new Error(`no migrations folder above ${moduleUrl}`)
+    directory = parent
+  }
+  return join(directory, 'migrations')
 }

@@ -1,0 +1,151 @@
+/**
+ * The auth service as a Fastify instance: external plugins, then our decorators, then routes.
+ * Its connections (PostgreSQL, the revocation feed, the account-event publisher) are injected,
+ * so the same app runs standalone, in the one-process embedded default and in tests.
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import helmet from '@fastify/helmet'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Sql } from 'postgres'
+import {
+  AccountPageSchema, AccountSchema, FieldErrorSchema, HealthSchema, JwkSchema, JwksSchema, ProblemSchema,
+  SessionListSchema, SessionSchema, TokenPairSchema, VerifyResponseSchema
+} from '@latchkey/contracts'
+import { createStrictValidatorCompiler, fastifyProblem } from '@latchkey/fastify-problem'
+import {
+  createAccessTokenVerifier, createStaticKeySource, fastifyJwtGuard, RevocationView, type RevocationFeed
+} from '@latchkey/fastify-jwt-guard'
+import type { AccountEventPublisher } from '@latchkey/account-events'
+import type { AuthConfig } from './config.js'
+import openapi from './plugins/external/swagger.js'
+import passwordHasher from './plugins/app/password-hasher.js'
+import revocations from './plugins/app/revocations/revocations.js'
+import outbox from './plugins/app/events/outbox.js'
+import accounts from './plugins/app/accounts/accounts.js'
+import sessions from './plugins/app/sessions/sessions.js'
+import { loadSigningKeys } from './plugins/app/tokens/signing-keys.js'
+import { createAccessTokenSigner } from './plugins/app/tokens/access-tokens.js'
+import { createRefreshTokens } from './plugins/app/tokens/refresh-tokens.js'
+import { loadServerSecret } from './plugins/app/tokens/server-secret.js'
+import registerRoute from './routes/accounts/register.js'
+import meRoutes from './routes/accounts/me.js'
+import adminRoutes from './routes/accounts/admin.js'
+import loginRoute from './routes/sessions/login.js'
+import refreshRoute from './routes/sessions/refresh.js'
+import sessionRoutes from './routes/sessions/sessions.js'
+import logoutRoute from './routes/sessions/logout.js'
+import verifyRoute from './routes/tokens/verify.js'
+import jwksRoute from './routes/tokens/jwks.js'
+import healthRoutes from './routes/health/health.js'
+
+export interface AuthDependencies {
+  sql: Sql
+  revocationFeed: RevocationFeed
+  accountEvents: AccountEventPublisher
+}
+
+/** Secrets never reach the logs, whatever shape the request or error has. */
+export const logRedaction = [
+  'req.headers.authorization', 'req.headers.cookie', 'password', '*.password', '*.currentPassword', '*.newPassword',
+  '*.refreshToken', '*.accessToken', 'refreshToken', 'accessToken'
+]
+
+export function serverOptions (config: { LOG_LEVEL: string }, logger?: FastifyServerOptions['logger']): FastifyServerOptions {
+  return {
+    logger: logger ?? { level: config.LOG_LEVEL, redact: { paths: logRedaction, censor: '[redacted]' } },
+    bodyLimit: 16 * 1024,
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 72_000,
+    return503OnClosing: true,
+    trustProxy: false
+  }
+}
+
+export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<FastifyInstance> {
+  const app = Fastify(serverOptions(config, options.logger)).withTypeProvider<TypeBoxTypeProvider>()
+  app.setValidatorCompiler(createStrictValidatorCompiler())
+
+  // External plugins.
+  await app.register(helmet, {
+    contentSecurityPolicy: false,
+    hsts: false,
+    referrerPolicy: { policy: 'no-referrer' },
+    frameguard: { action: 'deny' }
+  })
+  app.addHook('onSend', async (request, reply) => {
+    if (request.url.startsWith('/docs')) return
+    void reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'")
+    if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store')
+  })
+  await app.register(openapi, { serverUrl: config.AUTH_ISSUER })
+  await app.register(fastifyProblem)
+  for (const schema of [FieldErrorSchema, ProblemSchema, AccountSchema, AccountPageSchema, TokenPairSchema, SessionSchema,
+    SessionListSchema, VerifyResponseSchema, JwkSchema, JwksSchema, HealthSchema]) {
+    app.addSchema(schema)
+  }
+
+  // Keys, tokens and the guard: the auth service checks its own tokens in process.
+  const signingKeys = await loadSigningKeys(deps.sql, { privateKeyPem: config.JWT_PRIVATE_KEY, accessTokenTtl: config.ACCESS_TOKEN_TTL })
+  const view = new RevocationView(deps.revocationFeed, { maxStalenessMs: config.REVOCATION_MAX_STALENESS * 1000 })
+  const verifier = createAccessTokenVerifier({
+    keys: createStaticKeySource(signingKeys.jwks),
+    issuer: config.AUTH_ISSUER,
+    audience: config.TOKEN_AUDIENCE,
+    leewaySeconds: config.TOKEN_LEEWAY,
+    revocations: view
+  })
+  await app.register(fastifyJwtGuard, { verifier })
+  app.addHook('onReady', async () => { await view.start() })
+  app.addHook('onClose', async () => { await view.close() })
+
+  // Our decorators.
+  await app.register(passwordHasher, { config })
+  await app.register(revocations, {
+    sql: deps.sql,
+    feed: deps.revocationFeed,
+    view,
+    entryLifetimeSeconds: config.ACCESS_TOKEN_TTL + config.TOKEN_LEEWAY
+  })
+  await app.register(outbox, { sql: deps.sql, publisher: deps.accountEvents })
+  await app.register(accounts, { sql: deps.sql, passwordMinLength: config.PASSWORD_MIN_LENGTH })
+  await app.register(sessions, {
+    sql: deps.sql,
+    signer: createAccessTokenSigner({
+      key: signingKeys.current, issuer: config.AUTH_ISSUER, audience: config.TOKEN_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL
+    }),
+    refreshTokens: createRefreshTokens(await loadServerSecret(deps.sql, 'refresh-token')),
+    refreshTokenTtl: config.REFRESH_TOKEN_TTL,
+    reuseGraceSeconds: config.REFRESH_REUSE_GRACE
+  })
+
+  // Routes.
+  await app.register(registerRoute)
+  await app.register(meRoutes)
+  await app.register(adminRoutes)
+  await app.register(loginRoute)
+  await app.register(refreshRoute)
+  await app.register(sessionRoutes)
+  await app.register(logoutRoute)
+  await app.register(verifyRoute)
+  await app.register(jwksRoute, { jwks: () => signingKeys.jwks })
+  await app.register(healthRoutes, {
+    checks: {
+      postgres: async () => { await deps.sql`SELECT 1`; return true },
+      revocations: async () => deps.revocationFeed.isConnected() && !view.isStale()
+    }
+  })
+
+  if (config.BOOTSTRAP_ADMIN_EMAIL !== undefined && config.BOOTSTRAP_ADMIN_PASSWORD !== undefined) {
+    const email = config.BOOTSTRAP_ADMIN_EMAIL
+    const password = config.BOOTSTRAP_ADMIN_PASSWORD
+    app.addHook('onReady', async () => {
+      if (await app.accounts.findByEmail(email) !== undefined) return
+      await app.accounts.register({ email, password, name: 'Administrator' }, ['user', 'admin'])
+        .catch((error: { code?: string }) => { if (error.code !== 'email_taken') throw error })
+      app.log.info('bootstrap administrator created')
+    })
+  }
+
+  return app
+}

@@ -1,0 +1,46 @@
+/**
+ * The auth service's configuration: one TypeBox schema of its environment (names as in API.md),
+ * validated at start; a bad value stops the process with a message naming the variable.
+ */
+import { Type, type Static } from '@sinclair/typebox'
+import { parseEnv } from '@latchkey/contracts'
+
+const Seconds = (value: number, description: string) => Type.Integer({ minimum: 0, default: value, description })
+
+export const AuthConfigSchema = Type.Object({
+  NODE_ENV: Type.String({ default: 'development' }),
+  AUTH_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001, description: 'Port of the auth service' }),
+  HOST: Type.String({ default: '127.0.0.1', description: 'Interface to listen on' }),
+  DATABASE_URL: Type.Optional(Type.String({ description: 'PostgreSQL URL; unset = embedded PostgreSQL under DATA_DIR' })),
+  DATABASE_SCHEMA: Type.String({ default: 'auth', pattern: '^[a-z_][a-z0-9_]*$', description: 'PostgreSQL schema owned by this service' }),
+  DATA_DIR: Type.String({ default: '.data', description: 'Where the embedded default keeps its data' }),
+  REDIS_URL: Type.Optional(Type.String({ description: 'Redis URL; unset = revocations and events in process' })),
+  REDIS_PREFIX: Type.String({ default: 'latchkey:', description: 'Prefix of every Redis key and channel' }),
+  AUTH_ISSUER: Type.Optional(Type.String({ description: 'iss of access tokens; default the auth base URL' })),
+  TOKEN_AUDIENCE: Type.String({ default: 'latchkey', description: 'aud of access tokens' }),
+  ACCESS_TOKEN_TTL: Type.Integer({ minimum: 30, maximum: 86400, default: 900, description: 'Access-token lifetime, seconds' }),
+  REFRESH_TOKEN_TTL: Type.Integer({ minimum: 60, default: 2592000, description: 'Refresh-token idle lifetime, seconds' }),
+  REFRESH_REUSE_GRACE: Seconds(10, 'Seconds in which a rotated refresh token gets the same successor again'),
+  TOKEN_LEEWAY: Type.Integer({ minimum: 0, maximum: 300, default: 0, description: 'Clock leeway for exp/nbf, seconds' }),
+  REVOCATION_MAX_STALENESS: Type.Integer({ minimum: 1, default: 10, description: 'Seconds the revocation view may go unconfirmed before 503' }),
+  PASSWORD_MIN_LENGTH: Type.Integer({ minimum: 8, maximum: 256, default: 12, description: 'Minimum password length' }),
+  LOGIN_FAILURES_MAX: Type.Integer({ minimum: 1, default: 5, description: 'Failed log-ins per email and IP before 429' }),
+  RATE_LIMIT_IP_MAX: Type.Integer({ minimum: 1, default: 300, description: 'Requests per IP per window on the open POST routes' }),
+  RATE_LIMIT_IP_WINDOW: Type.Integer({ minimum: 1, default: 60, description: 'Rate-limit window, seconds' }),
+  BOOTSTRAP_ADMIN_EMAIL: Type.Optional(Type.String({ minLength: 3 })),
+  BOOTSTRAP_ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8 })),
+  JWT_PRIVATE_KEY: Type.Optional(Type.String({ description: 'Ed25519 private key (PKCS#8 PEM); unset = generated and kept in the database' })),
+  ARGON2_MEMORY_COST: Type.Integer({ minimum: 8192, default: 19456, description: 'argon2id memory, KiB' }),
+  ARGON2_TIME_COST: Type.Integer({ minimum: 1, default: 2, description: 'argon2id iterations' }),
+  ARGON2_PARALLELISM: Type.Integer({ minimum: 1, default: 1, description: 'argon2id lanes' }),
+  PASSWORD_HASH_CONCURRENCY: Type.Integer({ minimum: 1, default: 2, description: 'Password hashes computed at once; the rest queue' }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(level => Type.Literal(level)), { default: 'info' })
+})
+
+export type AuthConfig = Static<typeof AuthConfigSchema> & { AUTH_ISSUER: string }
+
+export function loadAuthConfig (env: Record<string, string | undefined> = process.env): AuthConfig {
+  const config = parseEnv(AuthConfigSchema, env)
+  const issuer = config.AUTH_ISSUER ?? `http://${config.HOST}:${config.AUTH_PORT}`
+  return Object.freeze({ ...config, AUTH_ISSUER: issuer })
+}

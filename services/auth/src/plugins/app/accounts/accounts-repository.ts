@@ -1,0 +1,88 @@
+/**
+ * SQL for the accounts table. Plain functions of a connection or transaction; they return plain
+ * objects and never decide policy.
+ */
+import type { Sql, TransactionSql } from 'postgres'
+import type { Account, AccountStatus } from '@latchkey/contracts'
+
+type Db = Sql | TransactionSql
+
+export interface AccountRecord {
+  id: string
+  email: string
+  roles: string[]
+  status: AccountStatus
+  passwordHash: string
+  tokensNotBefore: number
+  createdAt: Date
+  updatedAt: Date
+}
+
+export function toAccount (record: AccountRecord): Account {
+  return {
+    id: record.id,
+    email: record.email,
+    roles: record.roles,
+    status: record.status,
+    createdAt: record.createdAt.toISOString(),
+    updatedAt: record.updatedAt.toISOString()
+  }
+}
+
+/** Trimmed and lower-cased: `A@x.io` and ` a@x.io ` are one account. */
+export function normalizeEmail (email: string): string {
+  return email.trim().toLowerCase()
+}
+
+const columns = 'id, email, roles, status, password_hash, tokens_not_before::float8 AS tokens_not_before, created_at, updated_at'
+
+export async function insertAccount (db: Db, input: { email: string, passwordHash: string, roles: string[] }): Promise<AccountRecord | undefined> {
+  const [row] = await db<AccountRecord[]>`
+    INSERT INTO accounts (email, email_normalized, password_hash, roles)
+    VALUES (${input.email.trim()}, ${normalizeEmail(input.email)}, ${input.passwordHash}, ${input.roles})
+    ON CONFLICT (email_normalized) DO NOTHING
+    RETURNING ${db.unsafe(columns)}`
+  return row
+}
+
+export async function findAccountByEmail (db: Db, email: string): Promise<AccountRecord | undefined> {
+  const [row] = await db<AccountRecord[]>`SELECT ${db.unsafe(columns)} FROM accounts WHERE email_normalized = ${normalizeEmail(email)}`
+  return row
+}
+
+export async function findAccountById (db: Db, id: string, options: { forUpdate?: boolean } = {}): Promise<AccountRecord | undefined> {
+  const [row] = options.forUpdate === true
+    ? await db<AccountRecord[]>`SELECT ${db.unsafe(columns)} FROM accounts WHERE id = ${id} FOR UPDATE`
+    : await db<AccountRecord[]>`SELECT ${db.unsafe(columns)} FROM accounts WHERE id = ${id}`
+  return row
+}
+
+export async function updateAccount (db: Db, id: string, changes: { email?: string, passwordHash?: string, status?: AccountStatus, roles?: string[], tokensNotBefore?: number }): Promise<AccountRecord | undefined> {
+  const [row] = await db<AccountRecord[]>`
+    UPDATE accounts SET
+      email = COALESCE(${changes.email?.trim() ?? null}, email),
+      email_normalized = COALESCE(${changes.email === undefined ? null : normalizeEmail(changes.email)}, email_normalized),
+      password_hash = COALESCE(${changes.passwordHash ?? null}, password_hash),
+      status = COALESCE(${changes.status ?? null}, status),
+      roles = COALESCE(${changes.roles ?? null}::text[], roles),
+      tokens_not_before = GREATEST(tokens_not_before, COALESCE(${changes.tokensNotBefore ?? null}::bigint, 0)),
+      updated_at = now()
+    WHERE id = ${id}
+    RETURNING ${db.unsafe(columns)}`
+  return row
+}
+
+export async function deleteAccount (db: Db, id: string): Promise<boolean> {
+  const rows = await db`DELETE FROM accounts WHERE id = ${id} RETURNING id`
+  return rows.length > 0
+}
+
+export async function listAccounts (db: Db, options: { limit: number, after?: { createdAt: string, id: string } | undefined, email?: string | undefined }): Promise<AccountRecord[]> {
+  return await db<AccountRecord[]>`
+    SELECT ${db.unsafe(columns)} FROM accounts
+    WHERE TRUE
+      ${options.email === undefined ? db`` : db`AND email_normalized = ${normalizeEmail(options.email)}`}
+      ${options.after === undefined ? db`` : db`AND (created_at, id) > (${options.after.createdAt}::timestamptz, ${options.after.id}::uuid)`}
+    ORDER BY created_at, id
+    LIMIT ${options.limit}`
+}

@@ -1,0 +1,169 @@
+/**
+ * Account operations: registration, email and password changes, deletion and the admin changes
+ * of status and roles. Each is one transaction that also records its revocations and account
+ * events; both are published after the commit.
+ */
+import fp from 'fastify-plugin'
+import type { Sql } from 'postgres'
+import type { Account, AdminUpdateAccountBody, ListAccountsQuery, RegisterBody } from '@latchkey/contracts'
+import type { RevocationEntry } from '@latchkey/fastify-jwt-guard'
+import { errors } from '../../../errors.js'
+import { decodeCursor, encodeCursor } from '../../../lib/cursor.js'
+import { recordEvent } from '../events/outbox.js'
+import {
+  deleteAccount, findAccountByEmail, findAccountById, insertAccount, listAccounts, toAccount, updateAccount,
+  type AccountRecord
+} from './accounts-repository.js'
+import type { FastifyInstance } from 'fastify'
+
+export function createAccounts (app: FastifyInstance, options: { sql: Sql, passwordMinLength: number }) {
+  const { sql } = options
+  const { passwordHasher, revocations, outbox } = app
+
+  function checkPasswordPolicy (password: string, path: string): void {
+    // Counted in code points, as JSON Schema counts maxLength: an emoji is one character.
+    if ([...password].length < options.passwordMinLength) throw errors.passwordTooShort(path, options.passwordMinLength)
+  }
+
+  async function afterCommit (entries: RevocationEntry[], events: boolean): Promise<void> {
+    await revocations.publish(entries)
+    if (events) await outbox.flush().catch(error => { app.log.warn({ err: error }, 'outbox flush deferred to the sweep') })
+  }
+
+  async function requireAccount (id: string): Promise<AccountRecord> {
+    const account = await findAccountById(sql, id)
+    if (account === undefined) throw errors.accountNotFound()
+    return account
+  }
+
+  async function requirePassword (account: AccountRecord, password: string): Promise<void> {
+    if (!await passwordHasher.verifyPassword(account.passwordHash, password)) throw errors.invalidPassword()
+  }
+
+  /** The account-wide cut-off kills its access tokens; its sessions go with the row (cascade). */
+  async function removeAccount (id: string): Promise<boolean> {
+    const entries = await sql.begin(async tx => {
+      const entries = await revocations.revokeAccountTokens(tx, id)
+      if (!await deleteAccount(tx, id)) return undefined
+      await recordEvent(tx, { type: 'account.deleted', data: { id } })
+      return entries
+    })
+    if (entries === undefined) return false
+    await afterCommit(entries, true)
+    return true
+  }
+
+  return {
+    checkPasswordPolicy,
+
+    async register (body: RegisterBody, roles: string[] = ['user']): Promise<Account> {
+      checkPasswordPolicy(body.password, '/password')
+      const passwordHash = await passwordHasher.hashPassword(body.password)
+      const account = await sql.begin(async tx => {
+        const account = await insertAccount(tx, { email: body.email, passwordHash, roles })
+        if (account === undefined) return undefined
+        await recordEvent(tx, { type: 'account.created', data: { id: account.id, name: body.name.trim() } })
+        return account
+      })
+      if (account === undefined) throw errors.emailTaken()
+      await afterCommit([], true)
+      return toAccount(account)
+    },
+
+    async get (id: string): Promise<Account> {
+      return toAccount(await requireAccount(id))
+    },
+
+    async findByEmail (email: string): Promise<AccountRecord | undefined> {
+      return await findAccountByEmail(sql, email)
+    },
+
+    async changeEmail (id: string, email: string, currentPassword: string): Promise<Account> {
+      await requirePassword(await requireAccount(id), currentPassword)
+      const existing = await findAccountByEmail(sql, email)
+      if (existing !== undefined && existing.id !== id) throw errors.emailTaken()
+      try {
+        const updated = await updateAccount(sql, id, { email })
+        if (updated === undefined) throw errors.accountNotFound()
+        return toAccount(updated)
+      } catch (error) {
+        if ((error as { code?: string }).code === '23505') throw errors.emailTaken()
+        throw error
+      }
+    },
+
+    /** Changes the password and revokes every other session; the caller's stays. */
+    async changePassword (id: string, currentSessionId: string, currentPassword: string, newPassword: string): Promise<void> {
+      const account = await requireAccount(id)
+      await requirePassword(account, currentPassword)
+      checkPasswordPolicy(newPassword, '/newPassword')
+      const passwordHash = await passwordHasher.hashPassword(newPassword)
+      const entries = await sql.begin(async tx => {
+        await updateAccount(tx, id, { passwordHash })
+        return await revocations.revokeSessions(tx, { accountId: id, exceptId: currentSessionId }, 'password_changed')
+      })
+      await afterCommit(entries, false)
+    },
+
+    async deleteSelf (id: string, password: string): Promise<void> {
+      await requirePassword(await requireAccount(id), password)
+      await removeAccount(id)
+    },
+
+    async deleteById (id: string): Promise<void> {
+      if (!await removeAccount(id)) throw errors.accountNotFound()
+    },
+
+    async list (query: ListAccountsQuery): Promise<{ items: Account[], nextCursor: string | null }> {
+      const limit = query.limit ?? 20
+      let after: { createdAt: string, id: string } | undefined
+      if (query.cursor !== undefined) {
+        const key = decodeCursor(query.cursor)
+        const [createdAt, id] = key ?? []
+        if (typeof createdAt !== 'string' || typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(Date.parse(createdAt))) throw errors.badCursor()
+        after = { createdAt, id }
+      }
+      const rows = await listAccounts(sql, { limit: limit + 1, after, email: query.email })
+      const page = rows.slice(0, limit)
+      const last = page.at(-1)
+      return {
+        items: page.map(toAccount),
+        nextCursor: rows.length > limit && last !== undefined ? encodeCursor([last.createdAt.toISOString(), last.id]) : null
+      }
+    },
+
+    /** Admin change: disabling revokes every session; a change of roles kills current access tokens. */
+    async update (id: string, body: AdminUpdateAccountBody): Promise<Account> {
+      const roles = body.roles === undefined ? undefined : [...new Set(['user', ...body.roles])]
+      const result = await sql.begin(async tx => {
+        const before = await findAccountById(tx, id, { forUpdate: true })
+        if (before === undefined) return undefined
+        const entries: RevocationEntry[] = []
+        const statusChanged = body.status !== undefined && body.status !== before.status
+        const rolesChanged = roles !== undefined && [...roles].sort().join() !== [...before.roles].sort().join()
+        if (statusChanged && body.status === 'disabled') {
+          entries.push(...await revocations.revokeSessions(tx, { accountId: id }, 'account_disabled'))
+        }
+        if ((statusChanged && body.status === 'disabled') || rolesChanged) {
+          entries.push(...await revocations.revokeAccountTokens(tx, id))
+        }
+        if (statusChanged) await recordEvent(tx, { type: body.status === 'disabled' ? 'account.disabled' : 'account.enabled', data: { id } })
+        const updated = await updateAccount(tx, id, { status: body.status, roles })
+        return updated === undefined ? undefined : { updated, entries, statusChanged }
+      })
+      if (result === undefined) throw errors.accountNotFound()
+      await afterCommit(result.entries, result.statusChanged)
+      return toAccount(result.updated)
+    }
+  }
+}
+
+export type Accounts = ReturnType<typeof createAccounts>
+
+declare module 'fastify' {
+  interface FastifyInstance { accounts: Accounts }
+}
+
+export default fp(async function accounts (app, options: { sql: Sql, passwordMinLength: number }) {
+  app.decorate('accounts', createAccounts(app, options))
+}, { name: 'accounts', dependencies: ['password-hasher', 'revocations', 'outbox'] })

@@ -1,0 +1,76 @@
+/**
+ * SQL for the sessions table: creation, the row lock refresh rotation runs under, revocation and
+ * the caller's live sessions.
+ */
+import type { Sql, TransactionSql } from 'postgres'
+
+type Db = Sql | TransactionSql
+
+export interface SessionRecord {
+  id: string
+  accountId: string
+  createdAt: Date
+  lastUsedAt: Date
+  expiresAt: Date
+  userAgent: string | null
+  ip: string | null
+  refreshHash: Buffer
+  refreshGeneration: number
+  previousRefreshHash: Buffer | null
+  rotatedAt: Date | null
+  revokedAt: Date | null
+}
+
+export async function insertSession (db: Db, input: { id: string, accountId: string, refreshHash: Buffer, idleSeconds: number, userAgent: string | null, ip: string | null }): Promise<SessionRecord> {
+  const [row] = await db<SessionRecord[]>`
+    INSERT INTO sessions (id, account_id, refresh_hash, expires_at, user_agent, ip)
+    VALUES (${input.id}, ${input.accountId}, ${input.refreshHash}, now() + make_interval(secs => ${input.idleSeconds}), ${input.userAgent}, ${input.ip})
+    RETURNING *`
+  if (row === undefined) throw new Error('session insert returned nothing')
+  return row
+}
+
+/** Locks the session row: concurrent refreshes of one session run one after another. */
+export async function lockSession (db: Db, id: string): Promise<SessionRecord | undefined> {
+  const [row] = await db<SessionRecord[]>`SELECT * FROM sessions WHERE id = ${id} FOR UPDATE`
+  return row
+}
+
+export async function recordRotation (db: Db, id: string, input: { previousHash: Buffer, nextHash: Buffer, nextGeneration: number, idleSeconds: number }): Promise<void> {
+  await db`
+    UPDATE sessions SET
+      previous_refresh_hash = ${input.previousHash},
+      refresh_hash = ${input.nextHash},
+      refresh_generation = ${input.nextGeneration},
+      rotated_at = now(),
+      last_used_at = now(),
+      expires_at = now() + make_interval(secs => ${input.idleSeconds})
+    WHERE id = ${id}`
+}
+
+/** Marks sessions revoked; returns the ids that were live until now. */
+export async function markSessionsRevoked (db: Db, where: { ids: string[], accountId?: string } | { accountId: string, exceptId?: string }, reason: string): Promise<string[]> {
+  const ids = 'ids' in where ? where.ids : undefined
+  const accountId = where.accountId
+  const exceptId = 'exceptId' in where ? where.exceptId : undefined
+  const rows = await db<Array<{ id: string }>>`
+    UPDATE sessions SET revoked_at = now(), revoked_reason = ${reason}
+    WHERE revoked_at IS NULL
+      ${ids === undefined ? db`` : db`AND id = ANY(${ids}::uuid[])`}
+      ${accountId === undefined ? db`` : db`AND account_id = ${accountId}`}
+      ${exceptId === undefined ? db`` : db`AND id <> ${exceptId}`}
+    RETURNING id`
+  return rows.map(row => row.id)
+}
+
+export async function findSessionOfAccount (db: Db, id: string, accountId: string): Promise<SessionRecord | undefined> {
+  const [row] = await db<SessionRecord[]>`SELECT * FROM sessions WHERE id = ${id} AND account_id = ${accountId}`
+  return row
+}
+
+export async function listLiveSessions (db: Db, accountId: string): Promise<SessionRecord[]> {
+  return await db<SessionRecord[]>`
+    SELECT * FROM sessions
+    WHERE account_id = ${accountId} AND revoked_at IS NULL AND expires_at > now()
+    ORDER BY created_at DESC`
+}

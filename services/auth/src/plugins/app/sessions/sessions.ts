@@ -1,0 +1,143 @@
+/**
+ * Session operations: log in, refresh with rotation (grace window and reuse detection), list and
+ * log out. Every login makes a new session; refresh runs under the session's row lock, so
+ * concurrent refreshes of one token are served one after another and agree on one successor.
+ */
+import fp from 'fastify-plugin'
+import { randomUUID, timingSafeEqual } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import type { Sql } from 'postgres'
+import type { LoginBody, Session, TokenPair } from '@latchkey/contracts'
+import type { RevocationEntry } from '@latchkey/fastify-jwt-guard'
+import { errors } from '../../../errors.js'
+import { findAccountById, updateAccount, type AccountRecord } from '../accounts/accounts-repository.js'
+import type { AccessTokenSigner } from '../tokens/access-tokens.js'
+import type { RefreshToken, RefreshTokens } from '../tokens/refresh-tokens.js'
+import { findSessionOfAccount, insertSession, listLiveSessions, lockSession, recordRotation } from './sessions-repository.js'
+
+export interface SessionsOptions {
+  sql: Sql
+  signer: AccessTokenSigner
+  refreshTokens: RefreshTokens
+  refreshTokenTtl: number
+  reuseGraceSeconds: number
+}
+
+export interface ClientInfo { userAgent: string | null, ip: string | null }
+
+function sameHash (a: Buffer | null, b: Buffer): boolean {
+  return a !== null && a.length === b.length && timingSafeEqual(a, b)
+}
+
+export function createSessions (app: FastifyInstance, options: SessionsOptions) {
+  const { sql, signer, refreshTokens } = options
+  const { passwordHasher, revocations, accounts } = app
+
+  function tokenPair (account: AccountRecord, sessionId: string, refresh: RefreshToken): TokenPair {
+    const { accessToken, expiresIn } = signer.issueAccessToken({
+      sub: account.id, sid: sessionId, roles: account.roles, notBefore: account.tokensNotBefore
+    })
+    return { accessToken, tokenType: 'Bearer', expiresIn, refreshToken: refresh.token, refreshExpiresIn: options.refreshTokenTtl, sessionId }
+  }
+
+  return {
+    /** Same answer and about the same time for an unknown email and a wrong password. */
+    async logIn (body: LoginBody, client: ClientInfo): Promise<TokenPair> {
+      const account = await accounts.findByEmail(body.email)
+      const valid = await passwordHasher.verifyPassword(account?.passwordHash, body.password)
+      if (account === undefined || !valid) throw errors.invalidCredentials()
+      if (account.status === 'disabled') throw errors.accountDisabled()
+      if (passwordHasher.needsRehash(account.passwordHash)) {
+        await updateAccount(sql, account.id, { passwordHash: await passwordHasher.hashPassword(body.password) })
+      }
+      const sessionId = randomUUID()
+      const refresh = refreshTokens.mint(sessionId)
+      await insertSession(sql, { id: sessionId, accountId: account.id, refreshHash: refresh.hash, idleSeconds: options.refreshTokenTtl, ...client })
+      return tokenPair(account, sessionId, refresh)
+    },
+
+    async refresh (token: string): Promise<TokenPair> {
+      const presented = refreshTokens.parse(token)
+      if (presented === undefined) throw errors.invalidRefreshToken()
+      const outcome = await sql.begin(async tx => {
+        const session = await lockSession(tx, presented.sessionId)
+        if (session === undefined || session.revokedAt !== null || session.expiresAt.getTime() <= Date.now()) {
+          return { kind: 'invalid' as const }
+        }
+        const account = await findAccountById(tx, session.accountId)
+        if (account === undefined || account.status !== 'active') return { kind: 'invalid' as const }
+        const successor = refreshTokens.successorOf(presented)
+        if (presented.generation === session.refreshGeneration && sameHash(session.refreshHash, presented.hash)) {
+          await recordRotation(tx, session.id, {
+            previousHash: presented.hash, nextHash: successor.hash, nextGeneration: successor.generation, idleSeconds: options.refreshTokenTtl
+          })
+          return { kind: 'rotated' as const, account, successor }
+        }
+        const rotatedAgoMs = session.rotatedAt === null ? Infinity : Date.now() - session.rotatedAt.getTime()
+        if (presented.generation === session.refreshGeneration - 1 && sameHash(session.previousRefreshHash, presented.hash) &&
+          rotatedAgoMs <= options.reuseGraceSeconds * 1000) {
+          // A retry or a racing tab: the successor already issued, derived again, not a new one.
+          return { kind: 'rotated' as const, account, successor }
+        }
+        // A genuine token of this session, but spent: someone holds a copy. Kill the session.
+        const entries = await revocations.revokeSessions(tx, { ids: [session.id] }, 'refresh_token_reused')
+        return { kind: 'reused' as const, entries }
+      })
+      if (outcome.kind === 'invalid') throw errors.invalidRefreshToken()
+      if (outcome.kind === 'reused') {
+        app.log.warn({ sessionId: presented.sessionId }, 'refresh token reuse detected; session revoked')
+        await revocations.publish(outcome.entries)
+        throw errors.refreshTokenReused()
+      }
+      return tokenPair(outcome.account, presented.sessionId, outcome.successor)
+    },
+
+    async list (accountId: string, currentSessionId: string): Promise<Session[]> {
+      const rows = await listLiveSessions(sql, accountId)
+      return rows.map(row => ({
+        id: row.id,
+        createdAt: row.createdAt.toISOString(),
+        lastUsedAt: row.lastUsedAt.toISOString(),
+        expiresAt: row.expiresAt.toISOString(),
+        userAgent: row.userAgent,
+        ip: row.ip,
+        current: row.id === currentSessionId
+      }))
+    },
+
+    /** Revokes one session of the account; idempotent for its own sessions, 404 for any other. */
+    async revoke (accountId: string, sessionId: string, reason: string): Promise<void> {
+      const entries = await sql.begin(async tx => {
+        if (await findSessionOfAccount(tx, sessionId, accountId) === undefined) return undefined
+        return await revocations.revokeSessions(tx, { ids: [sessionId] }, reason)
+      })
+      if (entries === undefined) throw errors.sessionNotFound()
+      await revocations.publish(entries)
+    },
+
+    /** Log out: revokes the session if it still exists and is live; never fails for a real token. */
+    async logOut (accountId: string, sessionId: string): Promise<void> {
+      const entries = await sql.begin(async tx => await revocations.revokeSessions(tx, { ids: [sessionId], accountId }, 'logged_out'))
+      await revocations.publish(entries)
+    },
+
+    /** Log out everywhere: every session, and every access token issued until now. */
+    async revokeAll (accountId: string): Promise<void> {
+      const entries: RevocationEntry[] = await sql.begin(async tx => [
+        ...await revocations.revokeSessions(tx, { accountId }, 'logged_out_everywhere'),
+        ...await revocations.revokeAccountTokens(tx, accountId)
+      ])
+      await revocations.publish(entries)
+    }
+  }
+}
+
+export type Sessions = ReturnType<typeof createSessions>
+
+declare module 'fastify' {
+  interface FastifyInstance { sessions: Sessions }
+}
+
+export default fp(async function sessions (app, options: SessionsOptions) {
+  app.decorate('sessions', createSessions(app, options))
+}, { name: 'sessions', dependencies: ['password-hasher', 'revocations', 'accounts'] })

@@ -1,0 +1,61 @@
+/** Account administration, for the role `admin`. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { AdminUpdateAccountBodySchema, IdParamsSchema, ListAccountsQuerySchema, problemResponses } from '@latchkey/contracts'
+import { Type } from '@sinclair/typebox'
+import { bearerSecurity } from '../schemas.js'
+
+const admin: FastifyPluginAsyncTypebox = async app => {
+  const onRequest = [app.authenticate, app.requireRole('admin')]
+
+  app.get('/accounts', {
+    onRequest,
+    schema: {
+      tags: ['admin'],
+      summary: 'List accounts',
+      security: bearerSecurity,
+      querystring: ListAccountsQuerySchema,
+      response: { 200: Type.Ref('AccountPage'), ...problemResponses(400, 401, 403, 503) }
+    }
+  }, async request => await app.accounts.list(request.query))
+
+  app.get('/accounts/:id', {
+    onRequest,
+    schema: {
+      tags: ['admin'],
+      summary: 'Get an account',
+      security: bearerSecurity,
+      params: IdParamsSchema,
+      response: { 200: Type.Ref('Account'), ...problemResponses(400, 401, 403, 404, 503) }
+    }
+  }, async request => await app.accounts.get(request.params.id))
+
+  app.patch('/accounts/:id', {
+    onRequest,
+    schema: {
+      tags: ['admin'],
+      summary: 'Disable, enable or change the roles of an account',
+      description: 'Disabling revokes every session. A change of roles kills the account\'s current access tokens; its sessions live on and the next refresh carries the new roles. `user` is always kept.',
+      security: bearerSecurity,
+      params: IdParamsSchema,
+      body: AdminUpdateAccountBodySchema,
+      response: { 200: Type.Ref('Account'), ...problemResponses(400, 401, 403, 404, 413, 415, 503) }
+    }
+  }, async request => await app.accounts.update(request.params.id, request.body))
+
+  app.delete('/accounts/:id', {
+    onRequest,
+    schema: {
+      tags: ['admin'],
+      summary: 'Delete an account',
+      description: 'As self-delete: all sessions revoked, the profile removed from the users service.',
+      security: bearerSecurity,
+      params: IdParamsSchema,
+      response: { 204: Type.Null({ description: 'Account deleted' }), ...problemResponses(400, 401, 403, 404, 503) }
+    }
+  }, async (request, reply) => {
+    await app.accounts.deleteById(request.params.id)
+    return await reply.code(204).send(null)
+  })
+}
+
+export default admin

@@ -1,0 +1,61 @@
+/** The caller's own account: read, change email, change password, delete. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { ChangePasswordBodySchema, DeleteMyAccountBodySchema, UpdateMyAccountBodySchema, problemResponses } from '@latchkey/contracts'
+import { Type } from '@sinclair/typebox'
+import { bearerSecurity, caller } from '../schemas.js'
+
+const me: FastifyPluginAsyncTypebox = async app => {
+  app.get('/accounts/me', {
+    onRequest: app.authenticate,
+    schema: {
+      tags: ['accounts'],
+      summary: 'The caller\'s account',
+      security: bearerSecurity,
+      response: { 200: Type.Ref('Account'), ...problemResponses(401, 404, 503) }
+    }
+  }, async request => await app.accounts.get(caller(request).sub))
+
+  app.patch('/accounts/me', {
+    onRequest: app.authenticate,
+    schema: {
+      tags: ['accounts'],
+      summary: 'Change the caller\'s email',
+      description: 'Requires the current password (re-authentication).',
+      security: bearerSecurity,
+      body: UpdateMyAccountBodySchema,
+      response: { 200: Type.Ref('Account'), ...problemResponses(400, 401, 403, 409, 413, 415, 503) }
+    }
+  }, async request => await app.accounts.changeEmail(caller(request).sub, request.body.email, request.body.currentPassword))
+
+  app.put('/accounts/me/password', {
+    onRequest: app.authenticate,
+    schema: {
+      tags: ['accounts'],
+      summary: 'Change the caller\'s password',
+      description: 'Every other session of the account is revoked; the current one stays.',
+      security: bearerSecurity,
+      body: ChangePasswordBodySchema,
+      response: { 204: Type.Null({ description: 'Password changed' }), ...problemResponses(400, 401, 403, 413, 415, 503) }
+    }
+  }, async (request, reply) => {
+    await app.accounts.changePassword(caller(request).sub, caller(request).sid, request.body.currentPassword, request.body.newPassword)
+    return await reply.code(204).send(null)
+  })
+
+  app.delete('/accounts/me', {
+    onRequest: app.authenticate,
+    schema: {
+      tags: ['accounts'],
+      summary: 'Delete the caller\'s account',
+      description: 'Requires the password. All sessions are revoked and the profile disappears from the users service.',
+      security: bearerSecurity,
+      body: DeleteMyAccountBodySchema,
+      response: { 204: Type.Null({ description: 'Account deleted' }), ...problemResponses(400, 401, 403, 413, 415, 503) }
+    }
+  }, async (request, reply) => {
+    await app.accounts.deleteSelf(caller(request).sub, request.body.password)
+    return await reply.code(204).send(null)
+  })
+}
+
+export default me

@@ -1,0 +1,23 @@
+/** POST /accounts: self-service registration. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { RegisterBodySchema, problemResponses } from '@latchkey/contracts'
+import { Type } from '@sinclair/typebox'
+import { openSecurity } from '../schemas.js'
+
+const register: FastifyPluginAsyncTypebox = async app => {
+  app.post('/accounts', {
+    schema: {
+      tags: ['accounts'],
+      summary: 'Register an account',
+      description: 'Creates an account with the role `user`; its profile (with `name`) appears in the users service.',
+      security: openSecurity,
+      body: RegisterBodySchema,
+      response: { 201: Type.Ref('Account'), ...problemResponses(400, 409, 413, 415, 429) }
+    }
+  }, async (request, reply) => {
+    const account = await app.accounts.register(request.body)
+    return await reply.code(201).header('location', `/accounts/${account.id}`).send(account)
+  })
+}
+
+export default register

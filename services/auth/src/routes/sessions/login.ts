@@ -1,0 +1,26 @@
+/** POST /sessions: log in with email and password; every login is a new session. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { LoginBodySchema, problemResponses } from '@latchkey/contracts'
+import { Type } from '@sinclair/typebox'
+import { openSecurity } from '../schemas.js'
+
+const login: FastifyPluginAsyncTypebox = async app => {
+  app.post('/sessions', {
+    schema: {
+      tags: ['sessions'],
+      summary: 'Log in',
+      description: 'An unknown email and a wrong password get the same 401 in about the same time.',
+      security: openSecurity,
+      body: LoginBodySchema,
+      response: { 201: Type.Ref('TokenPair'), ...problemResponses(400, 401, 403, 413, 415, 429, 503) }
+    }
+  }, async (request, reply) => {
+    const pair = await app.sessions.logIn(request.body, {
+      userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
+      ip: request.ip
+    })
+    return await reply.code(201).header('location', `/sessions/${pair.sessionId}`).send(pair)
+  })
+}
+
+export default login

@@ -1,0 +1,20 @@
+/** POST /sessions/refresh: rotate a refresh token. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { RefreshBodySchema, problemResponses } from '@latchkey/contracts'
+import { Type } from '@sinclair/typebox'
+import { openSecurity } from '../schemas.js'
+
+const refresh: FastifyPluginAsyncTypebox = async app => {
+  app.post('/sessions/refresh', {
+    schema: {
+      tags: ['sessions'],
+      summary: 'Refresh: exchange a refresh token for a new token pair',
+      description: 'Rotates the refresh token. Presenting the old one again within REFRESH_REUSE_GRACE seconds returns the same successor; later, the whole session is revoked (401 refresh_token_reused).',
+      security: openSecurity,
+      body: RefreshBodySchema,
+      response: { 200: Type.Ref('TokenPair'), ...problemResponses(400, 401, 413, 415, 429, 503) }
+    }
+  }, async request => await app.sessions.refresh(request.body.refreshToken))
+}
+
+export default refresh

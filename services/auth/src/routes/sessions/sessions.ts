@@ -1,0 +1,47 @@
+/** The caller's sessions: list, revoke one, revoke all (log out everywhere). */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { IdParamsSchema, problemResponses } from '@latchkey/contracts'
+import { Type } from '@sinclair/typebox'
+import { bearerSecurity, caller } from '../schemas.js'
+
+const sessions: FastifyPluginAsyncTypebox = async app => {
+  app.get('/sessions', {
+    onRequest: app.authenticate,
+    schema: {
+      tags: ['sessions'],
+      summary: 'The caller\'s live sessions',
+      security: bearerSecurity,
+      response: { 200: Type.Ref('SessionList'), ...problemResponses(401, 503) }
+    }
+  }, async request => ({ items: await app.sessions.list(caller(request).sub, caller(request).sid) }))
+
+  app.delete('/sessions/:id', {
+    onRequest: app.authenticate,
+    schema: {
+      tags: ['sessions'],
+      summary: 'Revoke one of the caller\'s sessions',
+      security: bearerSecurity,
+      params: IdParamsSchema,
+      response: { 204: Type.Null({ description: 'Session revoked' }), ...problemResponses(400, 401, 404, 503) }
+    }
+  }, async (request, reply) => {
+    await app.sessions.revoke(caller(request).sub, request.params.id, 'revoked_by_user')
+    return await reply.code(204).send(null)
+  })
+
+  app.delete('/sessions', {
+    onRequest: app.authenticate,
+    schema: {
+      tags: ['sessions'],
+      summary: 'Log out everywhere',
+      description: 'Revokes every session of the account and every access token issued until now, the caller\'s included.',
+      security: bearerSecurity,
+      response: { 204: Type.Null({ description: 'All sessions revoked' }), ...problemResponses(401, 503) }
+    }
+  }, async (request, reply) => {
+    await app.sessions.revokeAll(caller(request).sub)
+    return await reply.code(204).send(null)
+  })
+}
+
+export default sessions

@@ -1,0 +1,21 @@
+/** GET /.well-known/jwks.json: the public keys of every token that may still be live. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import type { Jwks } from '@latchkey/contracts'
+import { openSecurity } from '../schemas.js'
+
+const jwks: FastifyPluginAsyncTypebox<{ jwks: () => Jwks }> = async (app, options) => {
+  app.get('/.well-known/jwks.json', {
+    schema: {
+      tags: ['tokens'],
+      summary: 'JSON Web Key Set',
+      security: openSecurity,
+      response: { 200: Type.Ref('Jwks') }
+    }
+  }, async (_request, reply) => {
+    void reply.header('cache-control', 'public, max-age=300')
+    return options.jwks()
+  })
+}
+
+export default jwks

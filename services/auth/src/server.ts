@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+/**
+ * Process entry of the auth service alone: configuration, connections, app, graceful close.
+ */
+import closeWithGrace from 'close-with-grace'
+import { ConfigError } from '@latchkey/contracts'
+import { loadAuthConfig } from './config.js'
+import { buildAuthApp } from './app.js'
+import { openAuthRuntime } from './runtime.js'
+
+let config
+try {
+  config = loadAuthConfig()
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error
+  process.stderr.write(`${error.message}\n`)
+  process.exit(1)
+}
+
+const bootLog = { info: (o: unknown, m?: string) => { console.log(JSON.stringify({ level: 'info', msg: m ?? o, ...(typeof o === 'object' ? o : {}) })) }, warn: (o: unknown, m?: string) => { console.warn(JSON.stringify({ level: 'warn', msg: m ?? o, ...(typeof o === 'object' ? o : {}) })) } }
+const runtime = await openAuthRuntime(config, bootLog)
+const app = await buildAuthApp(config, runtime.deps)
+
+closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+  if (err !== undefined) app.log.error({ err }, 'closing after an error')
+  else app.log.info({ signal }, 'closing')
+  await app.close()
+  await runtime.close()
+})
+
+await app.listen({ port: config.AUTH_PORT, host: config.HOST })

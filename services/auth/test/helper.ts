@@ -1,0 +1,120 @@
+/**
+ * Builds the auth app against this machine's real PostgreSQL and Redis, isolated per test: its
+ * own schema (dropped afterwards) and its own Redis key prefix, so test files run in parallel.
+ */
+import { randomBytes, randomUUID } from 'node:crypto'
+import type { Test } from 'tap'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
+import { createRedisRevocationFeed, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
+import { createRedisAccountEventPublisher } from '@latchkey/account-events'
+import type { TokenPair } from '@latchkey/contracts'
+import type { Sql } from 'postgres'
+import { buildAuthApp } from '../src/app.js'
+import { loadAuthConfig, type AuthConfig } from '../src/config.js'
+import { migrateAuthDatabase } from '../src/runtime.js'
+
+export const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+export interface TestAuth {
+  app: FastifyInstance
+  config: AuthConfig
+  sql: Sql
+  feed: RevocationFeed
+  schema: string
+  prefix: string
+  /** Builds another app on the same schema and prefix (a second replica, or a restart). */
+  buildReplica (): Promise<FastifyInstance>
+}
+
+export interface BuildOptions {
+  env?: Record<string, string>
+  schema?: string
+  prefix?: string
+  redisUrl?: string
+}
+
+export async function build (t: Test, options: BuildOptions = {}): Promise<TestAuth> {
+  const schema = options.schema ?? `auth_t_${randomBytes(5).toString('hex')}`
+  const prefix = options.prefix ?? `test:${randomUUID()}:`
+  const url = options.redisUrl ?? redisUrl
+  const config = loadAuthConfig({
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: url,
+    DATABASE_SCHEMA: schema,
+    REDIS_PREFIX: prefix,
+    AUTH_ISSUER: 'http://auth.test',
+    LOG_LEVEL: 'silent',
+    ...options.env
+  })
+  const sql = connectPostgres({ url: databaseUrl, schema, max: 5 })
+  await migrateAuthDatabase(sql, schema)
+
+  const closers: Array<() => Promise<void>> = []
+  async function buildReplica (): Promise<FastifyInstance> {
+    const feed = createRedisRevocationFeed({ url, prefix })
+    const accountEvents = createRedisAccountEventPublisher({ url, prefix })
+    const app = await buildAuthApp(config, { sql, revocationFeed: feed, accountEvents }, { logger: false })
+    await app.ready()
+    closers.push(async () => {
+      await app.close()
+      await feed.close()
+      await accountEvents.close()
+    })
+    return app
+  }
+
+  const feed = createRedisRevocationFeed({ url, prefix })
+  const app = await buildReplica()
+  t.teardown(async () => {
+    for (const close of closers.reverse()) await close()
+    await feed.close()
+    if (options.schema === undefined) await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`
+    await closePostgres(sql)
+  })
+  return { app, config, sql, feed, schema, prefix, buildReplica }
+}
+
+export const strongPassword = 'correct horse battery staple'
+
+export function uniqueEmail (): string {
+  return `user-${randomUUID()}@example.test`
+}
+
+export async function register (app: FastifyInstance, overrides: Partial<{ email: string, password: string, name: string }> = {}): Promise<{ id: string, email: string, password: string }> {
+  const body = { email: uniqueEmail(), password: strongPassword, name: 'Test User', ...overrides }
+  const response = await app.inject({ method: 'POST', url: '/accounts', payload: body })
+  if (response.statusCode !== 201) throw new Error(`register failed: ${response.statusCode} ${response.body}`)
+  return { id: response.json<{ id: string }>().id, email: body.email, password: body.password }
+}
+
+export async function logIn (app: FastifyInstance, email: string, password: string = strongPassword): Promise<TokenPair> {
+  const response = await app.inject({ method: 'POST', url: '/sessions', payload: { email, password } })
+  if (response.statusCode !== 201) throw new Error(`log in failed: ${response.statusCode} ${response.body}`)
+  return response.json<TokenPair>()
+}
+
+/** A registered account with one logged-in session. */
+export async function registeredUser (app: FastifyInstance): Promise<{ id: string, email: string, password: string, tokens: TokenPair }> {
+  const account = await register(app)
+  return { ...account, tokens: await logIn(app, account.email) }
+}
+
+export function bearer (token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` }
+}
+
+export function problemOf (response: LightMyRequestResponse): { code: string, status: number, errors?: Array<{ path: string, message: string }> } {
+  return response.json()
+}
+
+/** Polls until `check` holds or the deadline passes; returns whether it held. */
+export async function eventually (check: () => Promise<boolean>, timeoutMs = 1000, everyMs = 20): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check()) return true
+    await new Promise(resolve => setTimeout(resolve, everyMs))
+  }
+  return await check()
+}
