@@ -1,0 +1,41 @@
+import t from 'tap'
+import { Redis } from 'ioredis'
+import { bearer, build, eventually, problemOf, redisUrl, registeredUser } from './helper.js'
+
+const refused = async (app: Parameters<typeof registeredUser>[0], token: string): Promise<boolean> => {
+  const response = await app.inject({ method: 'GET', url: '/verify', headers: bearer(token) })
+  return response.statusCode === 401 && problemOf(response).code === 'token_revoked'
+}
+
+t.test('revocation reaches a second replica within one second (ASVS 7.4.1)', async t => {
+  const { app, buildReplica } = await build(t)
+  const replica = await buildReplica()
+  const user = await registeredUser(app)
+  t.equal((await replica.inject({ method: 'GET', url: '/verify', headers: bearer(user.tokens.accessToken) })).statusCode, 200)
+  const started = Date.now()
+  t.equal((await app.inject({ method: 'DELETE', url: '/sessions/current', headers: bearer(user.tokens.accessToken) })).statusCode, 204)
+  t.ok(await refused(app, user.tokens.accessToken), 'refused at once by the replica that answered')
+  t.ok(await eventually(async () => await refused(replica, user.tokens.accessToken), 1000), 'refused by the other replica within 1 s')
+  t.ok(Date.now() - started < 1000)
+})
+
+t.test('a revocation survives Redis losing its data and a restart of the auth service', async t => {
+  // A Redis database index this test owns, so FLUSHDB touches nothing of any other test.
+  const ownDb = `${redisUrl.replace(/\/\d*$/, '')}/12`
+  const redis = new Redis(ownDb)
+  t.teardown(async () => { await redis.quit() })
+  const first = await build(t, { redisUrl: ownDb, env: { LOG_LEVEL: 'silent' } })
+  const user = await registeredUser(first.app)
+  await first.app.inject({ method: 'DELETE', url: '/sessions/current', headers: bearer(user.tokens.accessToken) })
+  t.ok(await refused(first.app, user.tokens.accessToken))
+
+  await redis.flushdb()
+  t.ok(await eventually(async () => await first.feed.isSeeded(), 5000, 100), 'the auth service re-seeds Redis from PostgreSQL')
+  const restarted = await first.buildReplica()
+  t.ok(await refused(restarted, user.tokens.accessToken), 'a freshly started replica refuses the token')
+
+  await first.app.close()
+  await redis.flushdb()
+  const again = await first.buildReplica()
+  t.ok(await refused(again, user.tokens.accessToken), 'refused after Redis lost its data while the service restarted')
+})
