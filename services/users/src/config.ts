@@ -1,0 +1,78 @@
+/**
+ * The users service's configuration: one TypeBox schema over the environment, loaded once into a
+ * frozen, typed object. Names and defaults are those of API.md; DATABASE_SCHEMA and REDIS_PREFIX
+ * exist so tests (and co-hosted deployments) can isolate their data.
+ */
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 })
+const Seconds = Type.Integer({ minimum: 0 })
+
+export const UsersEnvSchema = Type.Object({
+  USERS_PORT: Type.Optional(Port),
+  HOST: Type.Optional(Type.String({ minLength: 1 })),
+  DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
+  DATABASE_SCHEMA: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$' })),
+  REDIS_URL: Type.Optional(Type.String({ minLength: 1 })),
+  REDIS_PREFIX: Type.Optional(Type.String()),
+  AUTH_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
+  AUTH_JWKS_URL: Type.Optional(Type.String({ minLength: 1 })),
+  TOKEN_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
+  TOKEN_LEEWAY: Type.Optional(Seconds),
+  REVOCATION_MAX_STALENESS: Type.Optional(Type.Integer({ minimum: 1 })),
+  LOG_LEVEL: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(level => Type.Literal(level))))
+})
+
+export interface UsersConfig {
+  port: number
+  host: string
+  /** Absent in the embedded default, where the launcher injects the database. */
+  databaseUrl: string | undefined
+  databaseSchema: string
+  /** Absent in the embedded default, where revocations and events travel in process. */
+  redisUrl: string | undefined
+  redisPrefix: string
+  authIssuer: string
+  authJwksUrl: string
+  tokenAudience: string
+  tokenLeewaySeconds: number
+  revocationMaxStalenessSeconds: number
+  logLevel: string
+}
+
+type UsersEnv = Static<typeof UsersEnvSchema>
+
+function readEnv (env: NodeJS.ProcessEnv): UsersEnv {
+  const known = Object.keys(UsersEnvSchema.properties)
+  // Empty strings count as unset, as in most shells' `VAR=` idiom.
+  const picked = Object.fromEntries(known.flatMap(name => {
+    const value = env[name]
+    return value === undefined || value === '' ? [] : [[name, value]]
+  }))
+  const converted = Value.Convert(UsersEnvSchema, picked)
+  if (!Value.Check(UsersEnvSchema, converted)) {
+    const problems = [...Value.Errors(UsersEnvSchema, converted)].map(error => `${error.path.slice(1)}: ${error.message}`)
+    throw new Error(`invalid users-service configuration: ${problems.join('; ')}`)
+  }
+  return converted
+}
+
+export function loadUsersConfig (env: NodeJS.ProcessEnv = process.env): Readonly<UsersConfig> {
+  const e = readEnv(env)
+  const authIssuer = e.AUTH_ISSUER ?? 'http://127.0.0.1:3001'
+  return Object.freeze({
+    port: e.USERS_PORT ?? 3002,
+    host: e.HOST ?? '127.0.0.1',
+    databaseUrl: e.DATABASE_URL,
+    databaseSchema: e.DATABASE_SCHEMA ?? 'users',
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX ?? 'latchkey:',
+    authIssuer,
+    authJwksUrl: e.AUTH_JWKS_URL ?? `${authIssuer.replace(/\/+$/, '')}/.well-known/jwks.json`,
+    tokenAudience: e.TOKEN_AUDIENCE ?? 'latchkey',
+    tokenLeewaySeconds: e.TOKEN_LEEWAY ?? 0,
+    revocationMaxStalenessSeconds: e.REVOCATION_MAX_STALENESS ?? 10,
+    logLevel: e.LOG_LEVEL ?? 'info'
+  })
+}

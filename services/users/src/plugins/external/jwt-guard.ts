@@ -1,0 +1,44 @@
+/**
+ * Mounts the shared token guard: signatures checked against the auth service's keys, claims
+ * against our issuer and audience, and revocations from an in-memory view fed by the revocation
+ * feed, so no request ever calls the auth service. The view is ours (started here, closed on
+ * close); the feed and key source belong to whoever injected them.
+ */
+import fp from 'fastify-plugin'
+import {
+  createAccessTokenVerifier,
+  fastifyJwtGuard,
+  RevocationView,
+  type KeySource,
+  type RevocationFeed
+} from '@latchkey/fastify-jwt-guard'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    revocations: RevocationView
+  }
+}
+
+export interface JwtGuardPluginOptions {
+  keySource: KeySource
+  revocationFeed: RevocationFeed
+  issuer: string
+  audience: string
+  leewaySeconds: number
+  maxStalenessSeconds: number
+}
+
+export default fp<JwtGuardPluginOptions>(async function jwtGuard (app, options) {
+  const revocations = new RevocationView(options.revocationFeed, { maxStalenessMs: options.maxStalenessSeconds * 1000 })
+  await revocations.start()
+  app.addHook('onClose', async () => { await revocations.close() })
+  app.decorate('revocations', revocations)
+  const verifier = createAccessTokenVerifier({
+    keys: options.keySource,
+    issuer: options.issuer,
+    audience: options.audience,
+    leewaySeconds: options.leewaySeconds,
+    revocations
+  })
+  await app.register(fastifyJwtGuard, { verifier })
+}, { name: 'jwt-guard', fastify: '5.x' })

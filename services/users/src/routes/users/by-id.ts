@@ -1,0 +1,57 @@
+/**
+ * Someone else's profile: the public view for any authenticated caller (GET /users/{id}), and
+ * the full profile for administrators to correct (PATCH /users/{id}).
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { IdParamsSchema, ProfilePatchBodySchema } from '@latchkey/contracts'
+import { userNotFound } from '../../errors.js'
+import { answerWrite, expectedVersions, noStore } from '../../http/profile-answers.js'
+import { patchChanges } from '../../profiles/profile-input.js'
+import { BEARER_AUTH, ETAG_HEADER, GUARDED_PROBLEMS, IfMatchHeadersSchema, jsonResponse, problemResponses } from '../../schemas/responses.js'
+
+const userByIdRoutes: FastifyPluginAsyncTypebox = async app => {
+  app.get('/users/:id', {
+    onRequest: app.authenticate,
+    schema: {
+      tags: ['profiles'],
+      operationId: 'getUser',
+      summary: 'Read a public profile',
+      description: 'Only `id`, `name`, `bio` and `avatarUrl`: nothing private, nothing from the auth side.',
+      security: BEARER_AUTH,
+      params: IdParamsSchema,
+      response: {
+        200: jsonResponse('The public profile', Type.Ref('PublicProfile')),
+        ...problemResponses(...GUARDED_PROBLEMS, 400, 404)
+      }
+    }
+  }, async request => {
+    const found = await app.profiles.find(request.params.id)
+    if (found === undefined) throw userNotFound()
+    const { id, name, bio, avatarUrl } = found.profile
+    return { id, name, bio, avatarUrl }
+  })
+
+  app.patch('/users/:id', {
+    onRequest: [async (_request, reply) => { noStore(reply) }, app.authenticate, app.requireRole('admin')],
+    schema: {
+      tags: ['profiles'],
+      operationId: 'adminUpdateUser',
+      summary: 'Change some fields of anyone\'s profile (admin)',
+      description: 'As PATCH /users/me, for administrators only.',
+      security: BEARER_AUTH,
+      params: IdParamsSchema,
+      headers: IfMatchHeadersSchema,
+      body: ProfilePatchBodySchema,
+      response: {
+        200: jsonResponse('The updated profile', Type.Ref('Profile'), ETAG_HEADER),
+        ...problemResponses(...GUARDED_PROBLEMS, 400, 403, 404, 412, 413, 415)
+      }
+    }
+  }, async (request, reply) => {
+    const outcome = await app.profiles.write(request.params.id, patchChanges(request.body), expectedVersions(request.headers['if-match']))
+    return answerWrite(reply, outcome, userNotFound)
+  })
+}
+
+export default userByIdRoutes

@@ -1,0 +1,85 @@
+/**
+ * The caller's own profile: GET, PATCH (JSON or merge patch) and PUT /users/me. Reads carry an
+ * ETag; writes honour If-Match atomically. Every answer here, errors included, is `no-store`.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { ProfilePatchBodySchema, ProfilePutBodySchema } from '@latchkey/contracts'
+import { mergePatchNotForPut, profileNotCreated } from '../../errors.js'
+import { callerId } from '../../http/caller.js'
+import { profileEtag } from '../../http/etag.js'
+import { answerWrite, expectedVersions, noStore } from '../../http/profile-answers.js'
+import { patchChanges, replacementChanges } from '../../profiles/profile-input.js'
+import { BEARER_AUTH, ETAG_HEADER, GUARDED_PROBLEMS, IfMatchHeadersSchema, jsonResponse, problemResponses } from '../../schemas/responses.js'
+
+const ProfileRef = Type.Ref('Profile')
+
+const meRoutes: FastifyPluginAsyncTypebox = async app => {
+  app.addHook('onRequest', async (_request, reply) => { noStore(reply) })
+
+  app.get('/users/me', {
+    onRequest: app.authenticate,
+    schema: {
+      tags: ['profiles'],
+      operationId: 'getMyProfile',
+      summary: 'Read your profile',
+      description: 'Answers 404 until the profile has been created from your registration (normally within milliseconds).',
+      security: BEARER_AUTH,
+      response: {
+        200: jsonResponse('Your profile', ProfileRef, ETAG_HEADER),
+        ...problemResponses(...GUARDED_PROBLEMS, 404)
+      }
+    }
+  }, async (request, reply) => {
+    const found = await app.profiles.find(callerId(request))
+    if (found === undefined) throw profileNotCreated()
+    reply.header('etag', profileEtag(found.version))
+    return found.profile
+  })
+
+  app.patch('/users/me', {
+    onRequest: app.authenticate,
+    schema: {
+      tags: ['profiles'],
+      operationId: 'updateMyProfile',
+      summary: 'Change some fields of your profile',
+      description: 'JSON merge patch (RFC 7396): absent fields stay, `null` clears an optional field. ' +
+        'Send `application/merge-patch+json` or `application/json`.',
+      security: BEARER_AUTH,
+      headers: IfMatchHeadersSchema,
+      body: ProfilePatchBodySchema,
+      response: {
+        200: jsonResponse('The updated profile', ProfileRef, ETAG_HEADER),
+        ...problemResponses(...GUARDED_PROBLEMS, 400, 404, 412, 413, 415)
+      }
+    }
+  }, async (request, reply) => {
+    const outcome = await app.profiles.write(callerId(request), patchChanges(request.body), expectedVersions(request.headers['if-match']))
+    return answerWrite(reply, outcome, profileNotCreated)
+  })
+
+  app.put('/users/me', {
+    onRequest: app.authenticate,
+    preValidation: async request => {
+      if (request.headers['content-type']?.toLowerCase().startsWith('application/merge-patch+json') === true) throw mergePatchNotForPut()
+    },
+    schema: {
+      tags: ['profiles'],
+      operationId: 'replaceMyProfile',
+      summary: 'Replace your profile',
+      description: 'Sets every editable field: `name` is required, an absent optional field becomes `null`.',
+      security: BEARER_AUTH,
+      headers: IfMatchHeadersSchema,
+      body: ProfilePutBodySchema,
+      response: {
+        200: jsonResponse('The replaced profile', ProfileRef, ETAG_HEADER),
+        ...problemResponses(...GUARDED_PROBLEMS, 400, 404, 412, 413, 415)
+      }
+    }
+  }, async (request, reply) => {
+    const outcome = await app.profiles.write(callerId(request), replacementChanges(request.body), expectedVersions(request.headers['if-match']))
+    return answerWrite(reply, outcome, profileNotCreated)
+  })
+}
+
+export default meRoutes

@@ -1,0 +1,159 @@
+/**
+ * Builds the users app against the real PostgreSQL and Redis with data unique to one test file:
+ * a random schema (dropped in teardown), a random Redis prefix (its keys deleted in teardown), and
+ * an Ed25519 key generated here to mint access tokens the way the auth service does.
+ */
+import { randomUUID } from 'node:crypto'
+import type { Test } from 'tap'
+import type { FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
+import type { AccountEvent, Jwk } from '@latchkey/contracts'
+import {
+  createInProcessAccountEvents,
+  createRedisAccountEventConsumer,
+  createRedisAccountEventPublisher,
+  type AccountEventConsumer,
+  type AccountEventPublisher
+} from '@latchkey/account-events'
+import { createRedisRevocationFeed, createStaticKeySource, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
+import { buildUsersApp, createUsersSql, loadUsersConfig } from '../src/index.js'
+
+export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+export const ISSUER = 'http://127.0.0.1:3001'
+export const AUDIENCE = 'latchkey'
+
+export const silentLog = { info () {}, warn () {}, error () {} }
+
+export interface TokenOptions {
+  sub?: string
+  sid?: string
+  roles?: string[]
+  issuer?: string
+  audience?: string
+  expiresIn?: string | number
+  key?: CryptoKey
+}
+
+export interface UsersWorld {
+  app: FastifyInstance
+  sql: ReturnType<typeof createUsersSql>
+  schema: string
+  prefix: string
+  redis: Redis
+  feed: RevocationFeed
+  /** Publishes an account event the way the auth service's relay does (Redis or in process). */
+  publish (event: AccountEvent): Promise<void>
+  token (options?: TokenOptions): Promise<string>
+  /** Registers an account and waits until its profile exists; returns its id and a token. */
+  account (name?: string, roles?: string[]): Promise<{ id: string, token: string, sid: string }>
+  /** Builds another app instance on the same schema and prefix (a restart, a second replica). */
+  rebuild (accountEvents: AccountEventConsumer): Promise<FastifyInstance>
+  redisConsumer (name?: string, claimIdleMs?: number): AccountEventConsumer
+}
+
+export interface BuildOptions {
+  /** 'in-process' (default): publish() awaits the consumer. 'redis': the real stream. */
+  events?: 'in-process' | 'redis'
+  claimIdleMs?: number
+}
+
+export function randomName (base = 'user'): string {
+  return `${base}-${randomUUID().slice(0, 8)}`
+}
+
+export function accountCreated (id: string, name: string): AccountEvent {
+  return { id: randomUUID(), occurredAt: new Date().toISOString(), type: 'account.created', data: { id, name } }
+}
+
+export function accountDeleted (id: string): AccountEvent {
+  return { id: randomUUID(), occurredAt: new Date().toISOString(), type: 'account.deleted', data: { id } }
+}
+
+export async function waitFor (check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
+
+export async function build (t: Test, options: BuildOptions = {}): Promise<UsersWorld> {
+  const schema = `users_t_${randomUUID().replaceAll('-', '').slice(0, 12)}`
+  const prefix = `latchkey_t_${randomUUID().slice(0, 8)}:`
+  const config = loadUsersConfig({ DATABASE_SCHEMA: schema, REDIS_PREFIX: prefix, LOG_LEVEL: 'silent', REVOCATION_MAX_STALENESS: '10' })
+  const sql = createUsersSql({ url: DATABASE_URL, schema, max: 10 })
+  const redis = new Redis(REDIS_URL, { protocol: 2 })
+  const feed = createRedisRevocationFeed({ url: REDIS_URL, prefix })
+
+  const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' })
+  const kid = randomUUID()
+  const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' } as Jwk
+  const keySource = createStaticKeySource({ keys: [jwk] })
+
+  const inProcess = createInProcessAccountEvents()
+  let publisher: (AccountEventPublisher & { close (): Promise<void> }) | undefined
+  const apps: FastifyInstance[] = []
+  const consumers: AccountEventConsumer[] = []
+
+  function redisConsumer (name = `users-test-${randomUUID().slice(0, 8)}`, claimIdleMs = options.claimIdleMs ?? 30_000): AccountEventConsumer {
+    const consumer = createRedisAccountEventConsumer({ url: REDIS_URL, prefix, group: 'users', consumer: name, claimIdleMs, log: silentLog })
+    consumers.push(consumer)
+    return consumer
+  }
+
+  async function rebuild (accountEvents: AccountEventConsumer): Promise<FastifyInstance> {
+    const instance = await buildUsersApp(config, { sql, revocationFeed: feed, keySource, accountEvents })
+    apps.push(instance)
+    await instance.ready()
+    return instance
+  }
+
+  const app = await rebuild(options.events === 'redis' ? redisConsumer() : inProcess)
+  if (options.events === 'redis') publisher = createRedisAccountEventPublisher({ url: REDIS_URL, prefix, log: silentLog })
+
+  t.teardown(async () => {
+    for (const instance of apps) await instance.close()
+    for (const consumer of consumers) await consumer.close()
+    await publisher?.close()
+    await feed.close()
+    await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`
+    await sql.end({ timeout: 5 })
+    const keys = await redis.keys(`${prefix}*`)
+    if (keys.length > 0) await redis.del(...keys)
+    await redis.quit()
+  })
+
+  async function token (o: TokenOptions = {}): Promise<string> {
+    return await new SignJWT({ sid: o.sid ?? randomUUID(), roles: o.roles ?? ['user'], jti: randomUUID() })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid })
+      .setIssuer(o.issuer ?? ISSUER)
+      .setAudience(o.audience ?? AUDIENCE)
+      .setSubject(o.sub ?? randomUUID())
+      .setIssuedAt()
+      .setExpirationTime(o.expiresIn ?? '15m')
+      .sign(o.key ?? privateKey)
+  }
+
+  async function publish (event: AccountEvent): Promise<void> {
+    if (publisher !== undefined) await publisher.publish(event)
+    else await inProcess.publish(event)
+  }
+
+  async function account (name = randomName(), roles = ['user']): Promise<{ id: string, token: string, sid: string }> {
+    const id = randomUUID()
+    const sid = randomUUID()
+    await publish(accountCreated(id, name))
+    if (publisher !== undefined) {
+      await waitFor(async () => (await sql`SELECT 1 FROM profiles WHERE id = ${id}`).length === 1)
+    }
+    return { id, sid, token: await token({ sub: id, sid, roles }) }
+  }
+
+  return { app, sql, schema, prefix, redis, feed, publish, token, account, rebuild, redisConsumer }
+}
+
+export function bearer (token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` }
+}
