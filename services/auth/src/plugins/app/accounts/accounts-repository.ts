@@ -77,12 +77,16 @@ export async function deleteAccount (db: Db, id: string): Promise<boolean> {
   return rows.length > 0
 }
 
-export async function listAccounts (db: Db, options: { limit: number, after?: { createdAt: string, id: string } | undefined, email?: string | undefined }): Promise<AccountRecord[]> {
-  return await db<AccountRecord[]>`
-    SELECT ${db.unsafe(columns)} FROM accounts
+/**
+ * A page in (created_at, id) order. `position` is created_at at full (microsecond) precision for the
+ * cursor; it goes back in as text, since postgres.js would round a timestamptz parameter to ms.
+ */
+export async function listAccounts (db: Db, options: { limit: number, after?: { createdAt: string, id: string } | undefined, email?: string | undefined }): Promise<Array<AccountRecord & { position: string }>> {
+  return await db<Array<AccountRecord & { position: string }>>`
+    SELECT ${db.unsafe(columns)}, created_at::text AS position FROM accounts
     WHERE TRUE
       ${options.email === undefined ? db`` : db`AND email_normalized = ${normalizeEmail(options.email)}`}
-      ${options.after === undefined ? db`` : db`AND (created_at, id) > (${options.after.createdAt}::timestamptz, ${options.after.id}::uuid)`}
+      ${options.after === undefined ? db`` : db`AND (created_at, id) > (${options.after.createdAt}::text::timestamptz, ${options.after.id}::uuid)`}
     ORDER BY created_at, id
     LIMIT ${options.limit}`
 }

@@ -128,7 +128,7 @@ export function createAccounts (app: FastifyInstance, options: { sql: Sql, passw
       const last = page.at(-1)
       return {
         items: page.map(toAccount),
-        nextCursor: rows.length > limit && last !== undefined ? encodeCursor([last.createdAt.toISOString(), last.id]) : null
+        nextCursor: rows.length > limit && last !== undefined ? encodeCursor([last.position, last.id]) : null
       }
     },
 
