@@ -1,0 +1,60 @@
+import t from 'tap'
+import { loadUsersConfig } from '../src/index.js'
+
+t.test('loadUsersConfig › gives the API.md defaults for an empty environment', async t => {
+  t.same(loadUsersConfig({}), {
+    port: 3002,
+    host: '127.0.0.1',
+    databaseUrl: undefined,
+    databaseSchema: 'users',
+    redisUrl: undefined,
+    redisPrefix: 'latchkey:',
+    authIssuer: 'http://127.0.0.1:3001',
+    authJwksUrl: 'http://127.0.0.1:3001/.well-known/jwks.json',
+    tokenAudience: 'latchkey',
+    tokenLeewaySeconds: 0,
+    revocationMaxStalenessSeconds: 10,
+    logLevel: 'info'
+  })
+  t.ok(Object.isFrozen(loadUsersConfig({})))
+})
+
+t.test('loadUsersConfig › reads and converts every variable, deriving the JWKS URL from AUTH_ISSUER', async t => {
+  const config = loadUsersConfig({
+    USERS_PORT: '4002',
+    HOST: '0.0.0.0',
+    DATABASE_URL: 'postgres://db/latchkey',
+    DATABASE_SCHEMA: 'profiles_eu',
+    REDIS_URL: 'redis://cache:6379',
+    REDIS_PREFIX: 'lk:',
+    AUTH_ISSUER: 'https://auth.example/',
+    TOKEN_AUDIENCE: 'aud',
+    TOKEN_LEEWAY: '5',
+    REVOCATION_MAX_STALENESS: '3',
+    LOG_LEVEL: 'warn',
+    UNRELATED: 'ignored'
+  })
+  t.match(config, {
+    port: 4002,
+    host: '0.0.0.0',
+    databaseUrl: 'postgres://db/latchkey',
+    databaseSchema: 'profiles_eu',
+    redisUrl: 'redis://cache:6379',
+    redisPrefix: 'lk:',
+    authIssuer: 'https://auth.example/',
+    authJwksUrl: 'https://auth.example/.well-known/jwks.json',
+    tokenAudience: 'aud',
+    tokenLeewaySeconds: 5,
+    revocationMaxStalenessSeconds: 3,
+    logLevel: 'warn'
+  })
+  t.equal(loadUsersConfig({ AUTH_JWKS_URL: 'http://keys/jwks.json' }).authJwksUrl, 'http://keys/jwks.json')
+  t.equal(loadUsersConfig({ DATABASE_URL: '' }).databaseUrl, undefined, 'empty counts as unset')
+})
+
+t.test('loadUsersConfig › refuses invalid values, naming them', async t => {
+  t.throws(() => loadUsersConfig({ USERS_PORT: 'http' }), /USERS_PORT/)
+  t.throws(() => loadUsersConfig({ TOKEN_LEEWAY: '-1' }), /TOKEN_LEEWAY/)
+  t.throws(() => loadUsersConfig({ DATABASE_SCHEMA: 'users; drop table x' }), /DATABASE_SCHEMA/)
+  t.throws(() => loadUsersConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/)
+})
