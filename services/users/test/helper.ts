@@ -16,7 +16,7 @@ import {
   type AccountEventConsumer,
   type AccountEventPublisher
 } from '@latchkey/account-events'
-import { createRedisRevocationFeed, createStaticKeySource, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
+import { createRedisRevocationFeed, createStaticKeySource, type KeySource, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
 import { buildUsersApp, createUsersSql, loadUsersConfig } from '../src/index.js'
 
 export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -43,6 +43,8 @@ export interface UsersWorld {
   prefix: string
   redis: Redis
   feed: RevocationFeed
+  keySource: KeySource
+  config: ReturnType<typeof loadUsersConfig>
   /** Publishes an account event the way the auth service's relay does (Redis or in process). */
   publish (event: AccountEvent): Promise<void>
   token (options?: TokenOptions): Promise<string>
@@ -151,7 +153,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<Users
     return { id, sid, token: await token({ sub: id, sid, roles }) }
   }
 
-  return { app, sql, schema, prefix, redis, feed, publish, token, account, rebuild, redisConsumer }
+  return { app, sql, schema, prefix, redis, feed, keySource, config, publish, token, account, rebuild, redisConsumer }
 }
 
 export function bearer (token: string): Record<string, string> {

@@ -68,3 +68,27 @@ t.test('GET /docs › serves Swagger UI without a token', async t => {
   const res = await app.inject({ method: 'GET', url: '/docs' })
   t.ok([200, 302].includes(res.statusCode))
 })
+
+t.test('GET /health/ready › answers 503 and guarded routes fail closed when revocations cannot be confirmed', async t => {
+  const { createInProcessAccountEvents } = await import('@latchkey/account-events')
+  const { createRedisRevocationFeed } = await import('@latchkey/fastify-jwt-guard')
+  const { buildUsersApp } = await import('../../src/index.js')
+  const deadFeed = createRedisRevocationFeed({ url: 'redis://127.0.0.1:1', prefix: world.prefix })
+  const events = createInProcessAccountEvents()
+  const blind = await buildUsersApp({ ...world.config, revocationMaxStalenessSeconds: 1 }, { sql: world.sql, revocationFeed: deadFeed, keySource: world.keySource, accountEvents: events })
+  t.teardown(async () => { await blind.close(); await deadFeed.close() })
+  await blind.ready()
+  const ready = await blind.inject({ method: 'GET', url: '/health/ready' })
+  t.equal(ready.statusCode, 503)
+  t.match(ready.json(), { status: 'unavailable', checks: { revocations: 'failing' } })
+  const guarded = await blind.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${await world.token()}` } })
+  t.equal(guarded.statusCode, 503)
+  t.equal(guarded.json().code, 'service_unavailable')
+})
+
+t.test('GET /docs › the UI carries its own CSP, the API keeps default-src none', async t => {
+  const res = await app.inject({ method: 'GET', url: '/docs/static/index.html' })
+  const page = res.statusCode === 200 ? res : await app.inject({ method: 'GET', url: '/docs/' })
+  t.equal(page.statusCode, 200)
+  t.match(page.headers['content-security-policy'], /script-src 'self'/)
+})
