@@ -31,13 +31,16 @@ export function problemResponses (...statuses: ProblemStatus[]) {
 /** Every route behind the guard can answer these. */
 export const GUARDED_PROBLEMS: ProblemStatus[] = [401, 500, 503]
 
-export function jsonResponse (description: string, schema: TSchema, headers?: Record<string, { description: string, schema: TSchema }>) {
+export function jsonResponse (description: string, schema: TSchema, headers?: Record<string, TSchema>) {
   return { description, ...(headers === undefined ? {} : { headers }), content: { 'application/json': { schema } } }
 }
 
 export const ETAG_HEADER = {
-  ETag: { description: 'Strong validator of this profile version; send it back in If-Match', schema: Type.String() }
+  ETag: Type.String({ description: 'Strong validator of this profile version; send it back in If-Match' })
 }
+
+/** What PATCH bodies may be sent as (the OpenAPI requestBody media types). */
+export const PATCH_MEDIA_TYPES = ['application/merge-patch+json', 'application/json']
 
 export const IfMatchHeadersSchema = Type.Object({
   'if-match': Type.Optional(Type.String({ maxLength: 1024, description: 'An ETag from a previous read: the write only happens while the profile is still at that version' }))

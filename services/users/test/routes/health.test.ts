@@ -61,6 +61,10 @@ t.test('GET /docs/json › is an OpenAPI 3.1 document with servers, security and
   t.same(doc.paths['/users/me'].get.security, [{ bearerAuth: [] }])
   t.same(doc.paths['/health/live'].get.security, [])
   t.same(doc.paths['/users/me'].patch.responses['412'].content['application/problem+json'].schema, { $ref: '#/components/schemas/Problem' })
+  t.same(Object.keys(doc.paths['/users/me'].patch.requestBody.content).sort(), ['application/json', 'application/merge-patch+json'])
+  t.same(Object.keys(doc.paths['/users/me'].put.requestBody.content), ['application/json'])
+  t.match(doc.paths['/users/me'].get.responses['200'].headers.ETag, { schema: { type: 'string' } })
+  t.notOk(doc.paths['/users/me'].get.responses['200'].headers.ETag.schema.schema)
   t.notMatch(res.body, /email/i, 'no email anywhere in the users API')
 })
 

@@ -8,7 +8,7 @@ import { IdParamsSchema, ProfilePatchBodySchema } from '@latchkey/contracts'
 import { userNotFound } from '../../errors.js'
 import { answerWrite, expectedVersions, noStore } from '../../http/profile-answers.js'
 import { patchChanges } from '../../profiles/profile-input.js'
-import { BEARER_AUTH, ETAG_HEADER, GUARDED_PROBLEMS, IfMatchHeadersSchema, jsonResponse, problemResponses } from '../../schemas/responses.js'
+import { BEARER_AUTH, ETAG_HEADER, GUARDED_PROBLEMS, IfMatchHeadersSchema, jsonResponse, PATCH_MEDIA_TYPES, problemResponses } from '../../schemas/responses.js'
 
 const userByIdRoutes: FastifyPluginAsyncTypebox = async app => {
   app.get('/users/:id', {
@@ -42,6 +42,7 @@ const userByIdRoutes: FastifyPluginAsyncTypebox = async app => {
       security: BEARER_AUTH,
       params: IdParamsSchema,
       headers: IfMatchHeadersSchema,
+      consumes: PATCH_MEDIA_TYPES,
       body: ProfilePatchBodySchema,
       response: {
         200: jsonResponse('The updated profile', Type.Ref('Profile'), ETAG_HEADER),

@@ -10,7 +10,7 @@ import { callerId } from '../../http/caller.js'
 import { profileEtag } from '../../http/etag.js'
 import { answerWrite, expectedVersions, noStore } from '../../http/profile-answers.js'
 import { patchChanges, replacementChanges } from '../../profiles/profile-input.js'
-import { BEARER_AUTH, ETAG_HEADER, GUARDED_PROBLEMS, IfMatchHeadersSchema, jsonResponse, problemResponses } from '../../schemas/responses.js'
+import { BEARER_AUTH, ETAG_HEADER, GUARDED_PROBLEMS, IfMatchHeadersSchema, jsonResponse, PATCH_MEDIA_TYPES, problemResponses } from '../../schemas/responses.js'
 
 const ProfileRef = Type.Ref('Profile')
 
@@ -47,6 +47,7 @@ const meRoutes: FastifyPluginAsyncTypebox = async app => {
         'Send `application/merge-patch+json` or `application/json`.',
       security: BEARER_AUTH,
       headers: IfMatchHeadersSchema,
+      consumes: PATCH_MEDIA_TYPES,
       body: ProfilePatchBodySchema,
       response: {
         200: jsonResponse('The updated profile', ProfileRef, ETAG_HEADER),
