@@ -6,16 +6,15 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
-import { createRedisRevocationFeed, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
-import { createRedisAccountEventPublisher } from '@latchkey/account-events'
+import { createInProcessRevocationFeed, createRedisRevocationFeed, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
+import { createInProcessAccountEvents, createRedisAccountEventPublisher } from '@latchkey/account-events'
+import { testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
 import type { TokenPair } from '@latchkey/contracts'
 import type { Sql } from 'postgres'
 import { buildAuthApp } from '../src/app.js'
 import { loadAuthConfig, type AuthConfig } from '../src/config.js'
 import { migrateAuthDatabase } from '../src/runtime.js'
 
-export const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 export interface TestAuth {
   app: FastifyInstance
@@ -38,10 +37,11 @@ export interface BuildOptions {
 export async function build (t: Test, options: BuildOptions = {}): Promise<TestAuth> {
   const schema = options.schema ?? `auth_t_${randomBytes(5).toString('hex')}`
   const prefix = options.prefix ?? `test:${randomUUID()}:`
-  const url = options.redisUrl ?? redisUrl
+  const databaseUrl = await testDatabaseUrl()
+  const url = options.redisUrl ?? await testRedisUrl()
   const config = loadAuthConfig({
     DATABASE_URL: databaseUrl,
-    REDIS_URL: url,
+    ...(url === undefined ? {} : { REDIS_URL: url }),
     DATABASE_SCHEMA: schema,
     REDIS_PREFIX: prefix,
     AUTH_ISSUER: 'http://auth.test',
@@ -52,20 +52,22 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
   await migrateAuthDatabase(sql, schema)
 
   const closers: Array<() => Promise<void>> = []
+  // Without Redis, replicas share one in-process feed: they live in this one process.
+  const sharedFeed = url === undefined ? createInProcessRevocationFeed() : undefined
   async function buildReplica (): Promise<FastifyInstance> {
-    const feed = createRedisRevocationFeed({ url, prefix })
-    const accountEvents = createRedisAccountEventPublisher({ url, prefix })
+    const feed = sharedFeed ?? createRedisRevocationFeed({ url: url ?? '', prefix })
+    const accountEvents = url === undefined ? createInProcessAccountEvents() : createRedisAccountEventPublisher({ url, prefix })
     const app = await buildAuthApp(config, { sql, revocationFeed: feed, accountEvents }, { logger: false })
     await app.ready()
     closers.push(async () => {
       await app.close()
-      await feed.close()
-      await accountEvents.close()
+      if (feed !== sharedFeed) await feed.close()
+      if ('close' in accountEvents) await accountEvents.close()
     })
     return app
   }
 
-  const feed = createRedisRevocationFeed({ url, prefix })
+  const feed = sharedFeed ?? createRedisRevocationFeed({ url: url ?? '', prefix })
   const app = await buildReplica()
   t.teardown(async () => {
     for (const close of closers.reverse()) await close()
