@@ -1,0 +1,49 @@
+/**
+ * The claims rules of an access token (RFC 9068 profile), applied to a payload whose signature
+ * already checked out. Returns a clean, frozen claims object: shared by the cache and
+ * request.auth, so no one may mutate it.
+ */
+import type { AccessTokenClaims } from '@latchkey/contracts'
+
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
+const MAX_JTI_LENGTH = 256
+
+export interface ClaimsRules {
+  issuer: string
+  audience: string
+}
+
+function isUuid (value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value)
+}
+
+function isStringArray (value: unknown): value is string[] {
+  return Array.isArray(value) && value.every(item => typeof item === 'string')
+}
+
+function hasAudience (aud: unknown, audience: string): boolean {
+  return aud === audience || (Array.isArray(aud) && aud.includes(audience))
+}
+
+/** The frozen claims and the token's nbf (if any), or a reason why the payload is not acceptable. */
+export function readClaims (payload: Record<string, unknown>, rules: ClaimsRules): { claims: AccessTokenClaims, nbf: number | undefined } | string {
+  const { iss, aud, sub, sid, jti, roles, iat, exp, nbf } = payload
+  if (iss !== rules.issuer) return 'wrong issuer'
+  if (!hasAudience(aud, rules.audience)) return 'wrong audience'
+  if (!isUuid(sub) || !isUuid(sid)) return 'sub or sid is not a UUID'
+  if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) return 'jti missing'
+  if (!isStringArray(roles)) return 'roles is not a list of strings'
+  if (!Number.isSafeInteger(iat) || !Number.isSafeInteger(exp)) return 'iat or exp is not an integer'
+  if (nbf !== undefined && !Number.isSafeInteger(nbf)) return 'nbf is not an integer'
+  const claims: AccessTokenClaims = Object.freeze({
+    iss: rules.issuer,
+    sub,
+    aud: rules.audience,
+    exp: exp as number,
+    iat: iat as number,
+    jti,
+    sid,
+    roles: Object.freeze([...roles]) as string[]
+  })
+  return { claims, nbf: nbf as number | undefined }
+}

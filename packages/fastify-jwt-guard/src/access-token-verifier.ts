@@ -1,0 +1,106 @@
+/**
+ * The access-token check both services run on every authenticated request, and the auth
+ * service's logout uses: parse, verify the Ed25519 signature, apply the claims rules, then the
+ * time and revocation rules. Verified tokens are cached by their exact string, so a repeat token
+ * costs one Map lookup plus the checks that change over time (expiry, revocation, staleness).
+ */
+import { verify, type KeyObject } from 'node:crypto'
+import type { AccessTokenClaims } from '@latchkey/contracts'
+import { parseCompactJws, type CompactJws } from './compact-jws.js'
+import { readClaims } from './access-token-claims.js'
+import type { KeySource } from './key-source.js'
+import type { RevocationView } from './revocation-view.js'
+
+export type TokenCheck =
+  | { ok: true, claims: AccessTokenClaims }
+  /** claims are present for 'expired' and 'revoked': the signature was valid. detail never contains the token. */
+  | { ok: false, reason: 'invalid' | 'expired' | 'revoked' | 'unavailable', claims?: AccessTokenClaims, detail: string }
+
+export interface AccessTokenVerifier {
+  /** Synchronous unless a key has to be fetched. */
+  check (token: string): TokenCheck | Promise<TokenCheck>
+}
+
+export interface AccessTokenVerifierOptions {
+  keys: KeySource
+  issuer: string
+  audience: string
+  /** Seconds of clock skew allowed on exp and nbf. Default 0. */
+  leewaySeconds?: number
+  revocations: RevocationView
+  /** Verified tokens kept. Default 10 000. */
+  cacheSize?: number
+  /** Clock in epoch ms. Default Date.now. */
+  now?: () => number
+}
+
+type Verified = { ok: true, claims: AccessTokenClaims }
+
+const UNAVAILABLE: TokenCheck = Object.freeze({ ok: false, reason: 'unavailable', detail: 'the revocation list is not current' })
+
+function invalid (detail: string): TokenCheck {
+  return { ok: false, reason: 'invalid', detail }
+}
+
+function parsePayload (payload: Buffer): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(payload.toString('utf8'))
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function isPromise<T> (value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function'
+}
+
+export function createAccessTokenVerifier (options: AccessTokenVerifierOptions): AccessTokenVerifier {
+  const { keys, revocations } = options
+  const rules = { issuer: options.issuer, audience: options.audience }
+  const leeway = options.leewaySeconds ?? 0
+  const cacheSize = options.cacheSize ?? 10_000
+  const now = options.now ?? Date.now
+  const cache = new Map<string, Verified>()
+
+  /** The rules that change over time; everything else was settled when the token was first verified. */
+  function current (token: string, verified: Verified): TokenCheck {
+    const claims = verified.claims
+    if (now() / 1000 >= claims.exp + leeway) {
+      cache.delete(token)
+      return { ok: false, reason: 'expired', claims, detail: 'the token has expired' }
+    }
+    if (revocations.isStale()) return UNAVAILABLE
+    if (revocations.isRevoked(claims.sid, claims.sub, claims.iat)) return { ok: false, reason: 'revoked', claims, detail: 'the token has been revoked' }
+    return verified
+  }
+
+  function finish (token: string, jws: CompactJws, key: KeyObject | undefined): TokenCheck {
+    if (key === undefined) return invalid('unknown kid')
+    if (!verify(null, Buffer.from(jws.signingInput), key, jws.signature)) return invalid('bad signature')
+    const payload = parsePayload(jws.payload)
+    if (payload === undefined) return invalid('payload is not a JSON object')
+    const read = readClaims(payload, rules)
+    if (typeof read === 'string') return invalid(read)
+    const nowSeconds = now() / 1000
+    if (read.nbf !== undefined && read.nbf > nowSeconds + leeway) return invalid('not yet valid (nbf)')
+    const verified: Verified = Object.freeze({ ok: true, claims: read.claims })
+    if (nowSeconds < read.claims.exp + leeway) {
+      cache.set(token, verified)
+      if (cache.size > cacheSize) cache.delete(cache.keys().next().value as string)
+    }
+    return current(token, verified)
+  }
+
+  return {
+    check (token) {
+      const cached = cache.get(token)
+      if (cached !== undefined) return current(token, cached)
+      const jws = parseCompactJws(token)
+      if (typeof jws === 'string') return invalid(jws)
+      const key = keys.getKey(jws.kid)
+      if (isPromise(key)) return key.then(resolved => finish(token, jws, resolved), () => invalid('unknown kid'))
+      return finish(token, jws, key)
+    }
+  }
+}

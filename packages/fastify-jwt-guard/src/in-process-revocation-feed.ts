@@ -1,0 +1,59 @@
+/**
+ * The revocation feed of the embedded default, where both services share one process: an
+ * in-memory store and a synchronous broadcast. Valid only inside that one process.
+ */
+import type { RevocationEntry } from './revocation-entry.js'
+import type { RevocationFeed } from './revocation-feed.js'
+
+interface Listener {
+  onEntry: (entry: RevocationEntry) => void
+  onResync: () => void
+}
+
+export function createInProcessRevocationFeed (): RevocationFeed {
+  const sessions = new Map<string, number>()
+  const accounts = new Map<string, RevocationEntry & { kind: 'account' }>()
+  const listeners = new Set<Listener>()
+  let seeded = false
+
+  function prune (now: number): void {
+    for (const [sid, expiresAt] of sessions) if (expiresAt <= now) sessions.delete(sid)
+    for (const [member, entry] of accounts) if (entry.expiresAt <= now) accounts.delete(member)
+  }
+
+  function record (entry: RevocationEntry): void {
+    if (entry.kind === 'session') {
+      sessions.set(entry.sid, Math.max(sessions.get(entry.sid) ?? 0, entry.expiresAt))
+      return
+    }
+    const member = `${entry.sub}:${entry.notBefore}`
+    const expiresAt = Math.max(accounts.get(member)?.expiresAt ?? 0, entry.expiresAt)
+    accounts.set(member, { kind: 'account', sub: entry.sub, notBefore: entry.notBefore, expiresAt })
+  }
+
+  return {
+    async publish (entries) {
+      for (const entry of entries) record(entry)
+      prune(Date.now())
+      for (const entry of entries) {
+        for (const listener of listeners) listener.onEntry({ ...entry })
+      }
+    },
+    async loadAll () {
+      const now = Date.now()
+      const entries: RevocationEntry[] = []
+      for (const [sid, expiresAt] of sessions) if (expiresAt > now) entries.push({ kind: 'session', sid, expiresAt })
+      for (const entry of accounts.values()) if (entry.expiresAt > now) entries.push({ ...entry })
+      return entries
+    },
+    subscribe (onEntry, onResync) {
+      const listener = { onEntry, onResync }
+      listeners.add(listener)
+      return () => { listeners.delete(listener) }
+    },
+    async isSeeded () { return seeded },
+    async markSeeded () { seeded = true },
+    isConnected () { return true },
+    async close () { listeners.clear() }
+  }
+}

@@ -1,0 +1,12 @@
+/** @latchkey/fastify-jwt-guard: access-token verification, the revocation view and its feeds, the Fastify guard. */
+export type { RevocationEntry } from './revocation-entry.js'
+export { parseRevocationEntry } from './revocation-entry.js'
+export type { RevocationFeed } from './revocation-feed.js'
+export { createRedisRevocationFeed } from './redis-revocation-feed.js'
+export { createInProcessRevocationFeed } from './in-process-revocation-feed.js'
+export { RevocationView, type RevocationViewOptions } from './revocation-view.js'
+export { type KeySource, importJwks } from './key-source.js'
+export { createStaticKeySource, type StaticKeySource } from './static-key-source.js'
+export { createRemoteKeySource, type RemoteKeySource, type RemoteKeySourceOptions } from './remote-key-source.js'
+export { createAccessTokenVerifier, type AccessTokenVerifier, type AccessTokenVerifierOptions, type TokenCheck } from './access-token-verifier.js'
+export { fastifyJwtGuard, type FastifyJwtGuardOptions, type RequestAuth, type AuthHook } from './fastify-jwt-guard.js'

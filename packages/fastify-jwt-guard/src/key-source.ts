@@ -1,0 +1,33 @@
+/**
+ * Where the verifier finds the public key for a `kid`, and the one JWK importer every source
+ * uses: only Ed25519 public keys are accepted, anything else in a JWKS is ignored.
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto'
+
+export interface KeySource {
+  /** Synchronous for a known kid (the hot path); may go async to refetch for an unknown one. */
+  getKey (kid: string): KeyObject | undefined | Promise<KeyObject | undefined>
+  close? (): void
+}
+
+/** kid → public key, from a JWKS-shaped value of unknown trust. */
+export function importJwks (jwks: unknown): Map<string, KeyObject> {
+  const keys = new Map<string, KeyObject>()
+  if (typeof jwks !== 'object' || jwks === null) return keys
+  const list: unknown = (jwks as { keys?: unknown }).keys
+  if (!Array.isArray(list)) return keys
+  for (const jwk of list) {
+    if (typeof jwk !== 'object' || jwk === null) continue
+    const { kty, crv, alg, use, kid, x } = jwk as Record<string, unknown>
+    if (kty !== 'OKP' || crv !== 'Ed25519' || typeof kid !== 'string' || typeof x !== 'string') continue
+    if (alg !== undefined && alg !== 'EdDSA') continue
+    if (use !== undefined && use !== 'sig') continue
+    try {
+      // Only the public members are passed on: a stray private `d` must not make this a private key.
+      keys.set(kid, createPublicKey({ key: { kty, crv, x }, format: 'jwk' }))
+    } catch {
+      // Not a valid Ed25519 point: ignored like any other unusable key.
+    }
+  }
+  return keys
+}

@@ -1,0 +1,65 @@
+/**
+ * Keys fetched from the auth service's JWKS endpoint: cached, refreshed periodically, and
+ * refetched for an unknown kid (a key rotation) at most once per refetchIntervalMs, so a flood
+ * of tokens with made-up kids cannot turn into a flood of requests.
+ */
+import type { KeyObject } from 'node:crypto'
+import { importJwks, type KeySource } from './key-source.js'
+
+const FETCH_TIMEOUT_MS = 5_000
+const MAX_JWKS_BYTES = 256 * 1024
+
+export interface RemoteKeySourceOptions {
+  url: string
+  /** Minimum gap between refetches triggered by an unknown kid. Default 10 000 ms. */
+  refetchIntervalMs?: number
+  /** Periodic refresh. Default 300 000 ms. */
+  refreshMs?: number
+  fetch?: typeof fetch
+}
+
+export interface RemoteKeySource extends KeySource {
+  /** Resolves after the first successful fetch; rejects when the first fetch fails. */
+  ready (): Promise<void>
+  close (): void
+}
+
+export function createRemoteKeySource (options: RemoteKeySourceOptions): RemoteKeySource {
+  const refetchIntervalMs = options.refetchIntervalMs ?? 10_000
+  const doFetch = options.fetch ?? globalThis.fetch
+  let keys = new Map<string, KeyObject>()
+  let lastFetchAt = Number.NEGATIVE_INFINITY
+  let inFlight: Promise<void> | undefined
+
+  async function fetchKeys (): Promise<void> {
+    const response = await doFetch(options.url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), headers: { accept: 'application/json' } })
+    if (!response.ok) throw new Error(`JWKS fetch answered ${response.status}`)
+    const body = await response.text()
+    if (body.length > MAX_JWKS_BYTES) throw new Error('JWKS is too large')
+    keys = importJwks(JSON.parse(body))
+  }
+
+  /** One fetch at a time; concurrent callers share it. */
+  function refetch (): Promise<void> {
+    if (inFlight !== undefined) return inFlight
+    lastFetchAt = Date.now()
+    inFlight = fetchKeys().finally(() => { inFlight = undefined })
+    return inFlight
+  }
+
+  const first = refetch()
+  first.catch(() => {})
+  const refresher = setInterval(() => { refetch().catch(() => {}) }, options.refreshMs ?? 300_000)
+  refresher.unref()
+
+  return {
+    getKey (kid) {
+      const key = keys.get(kid)
+      if (key !== undefined) return key
+      if (inFlight === undefined && Date.now() - lastFetchAt < refetchIntervalMs) return undefined
+      return refetch().then(() => keys.get(kid), () => keys.get(kid))
+    },
+    ready () { return first },
+    close () { clearInterval(refresher) }
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The unit of revocation shared by the publisher (auth service) and every guard's view, and the
+ * one parser that decides whether something read off the wire is such an entry.
+ */
+
+export type RevocationEntry =
+  /** expiresAt: epoch ms after which no token of this session can still be live. */
+  | { kind: 'session', sid: string, expiresAt: number }
+  /** notBefore: epoch seconds; tokens of this account with iat < notBefore are revoked. expiresAt: epoch ms. */
+  | { kind: 'account', sub: string, notBefore: number, expiresAt: number }
+
+const MAX_ID_LENGTH = 128
+
+function isId (value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH
+}
+
+function isTime (value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+}
+
+/** The entry in `value`, or undefined when it is not exactly a well-formed entry. */
+export function parseRevocationEntry (value: unknown): RevocationEntry | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const record = value as Record<string, unknown>
+  if (record.kind === 'session' && isId(record.sid) && isTime(record.expiresAt)) {
+    return { kind: 'session', sid: record.sid, expiresAt: record.expiresAt }
+  }
+  if (record.kind === 'account' && isId(record.sub) && isTime(record.notBefore) && isTime(record.expiresAt)) {
+    return { kind: 'account', sub: record.sub, notBefore: record.notBefore, expiresAt: record.expiresAt }
+  }
+  return undefined
+}
+
+/** Parses one pub/sub message; malformed JSON or shapes give undefined (the message is ignored). */
+export function parseRevocationMessage (message: string): RevocationEntry | undefined {
+  try {
+    return parseRevocationEntry(JSON.parse(message))
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * What happens when Redis goes away, on a private redis-server child this file may kill: resync
+ * after the subscriber reconnects, fail closed (503) once the view is older than maxStalenessMs,
+ * recovery, a start while Redis is down, and the seeded marker after data loss.
+ */
+import t, { type Test } from 'tap'
+import { Redis } from 'ioredis'
+import { createAccessTokenVerifier, createRedisRevocationFeed, createStaticKeySource, RevocationView, type RevocationFeed } from '../src/index.js'
+import { AUDIENCE, ISSUER, buildApp, claims, createKey, ownRedis, randomPrefix, signToken, sleep, waitFor } from './helper.js'
+
+function feedFor (t: Test, url: string, prefix: string): RevocationFeed {
+  const feed = createRedisRevocationFeed({ url, prefix })
+  t.teardown(() => feed.close())
+  return feed
+}
+
+function client (t: Test, url: string): Redis {
+  const redis = new Redis(url)
+  redis.on('error', () => {})
+  t.teardown(() => { redis.disconnect() })
+  return redis
+}
+
+t.test('reloads everything after the subscriber reconnects, catching entries whose broadcast was missed', async t => {
+  const redis = await ownRedis(t)
+  const prefix = randomPrefix()
+  const view = new RevocationView(feedFor(t, redis.url, prefix))
+  t.teardown(() => view.close())
+  await view.start()
+  const admin = client(t, redis.url)
+  // Recorded durably but never broadcast: only a reload can find it.
+  await admin.zadd(`${prefix}revoked:sessions`, Date.now() + 60_000, 'missed-session')
+  await sleep(100)
+  t.equal(view.isRevoked('missed-session', 'x', 0), false, 'not broadcast, so not yet seen')
+  const killed = await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+  t.equal(killed, 1, 'the view\'s subscriber connection was killed')
+  const elapsed = await waitFor(() => view.isRevoked('missed-session', 'x', 0), 3_000)
+  t.ok(elapsed < 3_000, `resynced after ${elapsed} ms`)
+  t.equal(view.isStale(), false)
+})
+
+t.test('answers 503 once Redis is down longer than maxStalenessMs, keeps refusing revoked tokens before that, and recovers (API.md fail-closed rule)', async t => {
+  const redis = await ownRedis(t)
+  const prefix = randomPrefix()
+  const key = await createKey()
+  const view = new RevocationView(feedFor(t, redis.url, prefix), { maxStalenessMs: 1_500 })
+  t.teardown(() => view.close())
+  await view.start()
+  const verifier = createAccessTokenVerifier({ keys: createStaticKeySource({ keys: [key.jwk] }), issuer: ISSUER, audience: AUDIENCE, revocations: view })
+  const app = await buildApp(t, verifier)
+  const revoked = claims()
+  await feedFor(t, redis.url, prefix).publish([{ kind: 'session', sid: revoked.sid, expiresAt: Date.now() + 60_000 }])
+  await waitFor(() => view.size.sessions === 1, 1_000)
+  const good = { authorization: `Bearer ${await signToken(key)}` }
+  const bad = { authorization: `Bearer ${await signToken(key, revoked)}` }
+
+  await redis.stop()
+  const stoppedAt = Date.now()
+  t.equal((await app.inject({ url: '/me', headers: good })).statusCode, 200, 'within maxStalenessMs a valid token passes')
+  t.equal((await app.inject({ url: '/me', headers: bad })).json().code, 'token_revoked', 'and a revoked one is still refused from memory')
+
+  await waitFor(async () => (await app.inject({ url: '/me', headers: good })).statusCode === 503, 5_000)
+  const staleAfter = Date.now() - stoppedAt
+  t.ok(staleAfter >= 900 && staleAfter < 5_000, `503 after ${staleAfter} ms`)
+  const unavailable = await app.inject({ url: '/me', headers: good })
+  t.equal(unavailable.json().code, 'service_unavailable')
+  t.equal(unavailable.headers['retry-after'], '1')
+  t.match(unavailable.headers['content-type'], /^application\/problem\+json/)
+  t.ok(view.ageMs >= 1_500)
+
+  await redis.start()
+  const recovered = await waitFor(async () => (await app.inject({ url: '/me', headers: good })).statusCode === 200, 5_000)
+  t.ok(recovered < 5_000, `recovered ${recovered} ms after Redis returned`)
+  t.equal((await app.inject({ url: '/me', headers: bad })).json().code, 'token_revoked', 'the revocation outlives a Redis that lost its data')
+})
+
+t.test('starts without throwing while Redis is unreachable, stays stale, and becomes fresh when Redis comes up', async t => {
+  const redis = await ownRedis(t)
+  const prefix = randomPrefix()
+  const admin = client(t, redis.url)
+  await admin.zadd(`${prefix}revoked:sessions`, Date.now() + 60_000, 'preexisting')
+  await redis.stop()
+  const view = new RevocationView(feedFor(t, redis.url, prefix), { maxStalenessMs: 1_500 })
+  t.teardown(() => view.close())
+  await view.start()
+  t.equal(view.isStale(), true, 'stale before anything was loaded')
+  await redis.start()
+  await waitFor(() => !view.isStale(), 5_000)
+  t.equal(view.isRevoked('preexisting', 'x', 0), false, 'the restarted Redis kept nothing (no persistence)')
+  await feedFor(t, redis.url, prefix).publish([{ kind: 'session', sid: 'after-start', expiresAt: Date.now() + 60_000 }])
+  await waitFor(() => view.isRevoked('after-start', 'x', 0), 1_000)
+  t.equal(view.isRevoked('after-start', 'x', 0), true)
+})
+
+t.test('isSeeded turns false after Redis lost its data (restart without persistence, FLUSHDB)', async t => {
+  const redis = await ownRedis(t)
+  const prefix = randomPrefix()
+  const feed = feedFor(t, redis.url, prefix)
+  await feed.markSeeded()
+  t.equal(await feed.isSeeded(), true)
+  await redis.stop()
+  await redis.start()
+  await waitFor(async () => { try { return await feed.isSeeded() === false } catch { return false } }, 5_000)
+  t.equal(await feed.isSeeded(), false, 'after a restart')
+  await feed.markSeeded()
+  t.equal(await feed.isSeeded(), true)
+  await client(t, redis.url).flushdb()
+  t.equal(await feed.isSeeded(), false, 'after FLUSHDB of this private server')
+})
+
+t.test('loadAll reads 1,000,000 entries in under 3 s', async t => {
+  const redis = await ownRedis(t)
+  const prefix = randomPrefix()
+  const admin = client(t, redis.url)
+  const base = Date.now() + 3_600_000
+  // Filled server-side: 900k sessions and 100k accounts with UUID-sized members and spread expiries.
+  const fill = `for i = 1, tonumber(ARGV[2]) do
+    redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + (i % 5000) * 1000, string.format(ARGV[3], i, i))
+  end`
+  await admin.eval(fill, 1, `${prefix}revoked:sessions`, base, 900_000, '%08x-0000-4000-8000-%012x')
+  await admin.eval(fill, 1, `${prefix}revoked:accounts`, base, 100_000, '%08x-1111-4000-8000-%012x:1700000000')
+  const feed = feedFor(t, redis.url, prefix)
+  await waitFor(() => feed.isConnected(), 2_000)
+  const started = performance.now()
+  const entries = await feed.loadAll()
+  const elapsed = performance.now() - started
+  t.equal(entries.length, 1_000_000)
+  t.equal(entries.filter(entry => entry.kind === 'account').length, 100_000)
+  t.equal(new Set(entries.map(entry => entry.kind === 'session' ? entry.sid : entry.sub)).size, 1_000_000, 'no entry twice')
+  t.ok(elapsed < 3_000, `loaded in ${Math.round(elapsed)} ms`)
+})
