@@ -9,7 +9,7 @@ import type { Sql } from 'postgres'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { AccountEventConsumer } from '@latchkey/account-events'
 import type { KeySource, RevocationFeed } from '@latchkey/fastify-jwt-guard'
-import { fastifyProblem } from '@latchkey/fastify-problem'
+import { createStrictValidatorCompiler, fastifyProblem } from '@latchkey/fastify-problem'
 import type { UsersConfig } from './config.js'
 import securityHeaders from './plugins/external/security-headers.js'
 import swagger from './plugins/external/swagger.js'
@@ -25,7 +25,7 @@ import userByIdRoutes from './routes/users/by-id.js'
 import listRoutes from './routes/users/list.js'
 
 export interface UsersDeps {
-  /** Must come from createUsersSql (schema-pinned search_path, camelCase columns). Not closed by the app. */
+  /** Must come from postgres-kit's connectPostgres (schema-pinned search_path, camelCase columns). Not closed by the app. */
   sql: Sql
   /** Not closed by the app. */
   revocationFeed: RevocationFeed
@@ -84,10 +84,10 @@ export async function buildUsersApp (config: Readonly<UsersConfig>, deps: UsersD
     connectionTimeout: 30_000,
     requestTimeout: 15_000,
     keepAliveTimeout: 5_000,
-    pluginTimeout: 30_000,
-    // Bodies are validated exactly as sent: no coercion, no silent dropping of unknown fields.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } }
+    pluginTimeout: 30_000
   }).withTypeProvider<TypeBoxTypeProvider>()
+  // Bodies are validated exactly as sent: no coercion, no silent dropping of unknown fields.
+  app.setValidatorCompiler(createStrictValidatorCompiler())
   await app.register(usersService, { config, deps })
   return app
 }

@@ -9,7 +9,7 @@ import closeWithGrace from 'close-with-grace'
 import { createRedisAccountEventConsumer } from '@latchkey/account-events'
 import { createRedisRevocationFeed, createRemoteKeySource } from '@latchkey/fastify-jwt-guard'
 import { loadUsersConfig } from './config.js'
-import { createUsersSql } from './db/connect.js'
+import { connectPostgres } from '@latchkey/postgres-kit'
 import { buildUsersApp } from './app.js'
 
 const config = loadUsersConfig(process.env)
@@ -18,7 +18,7 @@ if (config.databaseUrl === undefined || config.redisUrl === undefined) {
   process.exit(1)
 }
 
-const sql = createUsersSql({ url: config.databaseUrl, schema: config.databaseSchema })
+const sql = connectPostgres({ url: config.databaseUrl, schema: config.databaseSchema })
 const revocationFeed = createRedisRevocationFeed({ url: config.redisUrl, prefix: config.redisPrefix })
 const keySource = createRemoteKeySource({ url: config.authJwksUrl })
 const app = await buildUsersApp(config, {

@@ -17,10 +17,13 @@ import {
   type AccountEventPublisher
 } from '@latchkey/account-events'
 import { createRedisRevocationFeed, createStaticKeySource, type KeySource, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
-import { buildUsersApp, createUsersSql, loadUsersConfig } from '../src/index.js'
+import { connectPostgres } from '@latchkey/postgres-kit'
+import { testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
+import { buildUsersApp, loadUsersConfig } from '../src/index.js'
 
-export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+export const DATABASE_URL = await testDatabaseUrl()
+// The users suite drives the Redis stream and feed directly; without a Redis it fails loudly.
+export const REDIS_URL = await testRedisUrl() ?? 'redis://127.0.0.1:6379'
 export const ISSUER = 'http://127.0.0.1:3001'
 export const AUDIENCE = 'latchkey'
 
@@ -38,7 +41,7 @@ export interface TokenOptions {
 
 export interface UsersWorld {
   app: FastifyInstance
-  sql: ReturnType<typeof createUsersSql>
+  sql: ReturnType<typeof connectPostgres>
   schema: string
   prefix: string
   redis: Redis
@@ -85,7 +88,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<Users
   const schema = `users_t_${randomUUID().replaceAll('-', '').slice(0, 12)}`
   const prefix = `latchkey_t_${randomUUID().slice(0, 8)}:`
   const config = loadUsersConfig({ DATABASE_SCHEMA: schema, REDIS_PREFIX: prefix, LOG_LEVEL: 'silent', REVOCATION_MAX_STALENESS: '10' })
-  const sql = createUsersSql({ url: DATABASE_URL, schema, max: 10 })
+  const sql = connectPostgres({ url: DATABASE_URL, schema, max: 10 })
   const redis = new Redis(REDIS_URL, { protocol: 2 })
   const feed = createRedisRevocationFeed({ url: REDIS_URL, prefix })
 

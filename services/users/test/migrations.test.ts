@@ -1,11 +1,12 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { createUsersSql, runUsersMigrations } from '../src/index.js'
-import { DATABASE_URL } from './helper.js'
+import { connectPostgres } from '@latchkey/postgres-kit'
+import { testDatabaseUrl } from '@latchkey/test-support'
+import { runUsersMigrations } from '../src/index.js'
 
 t.test('runUsersMigrations › two replicas starting together apply each file exactly once', async t => {
   const schema = `users_t_${randomUUID().replaceAll('-', '').slice(0, 12)}`
-  const sql = createUsersSql({ url: DATABASE_URL, schema })
+  const sql = connectPostgres({ url: await testDatabaseUrl(), schema })
   t.teardown(async () => {
     await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`
     await sql.end({ timeout: 5 })

@@ -11,11 +11,6 @@ import { BEARER_AUTH, GUARDED_PROBLEMS, jsonResponse, problemResponses } from '.
 const listRoutes: FastifyPluginAsyncTypebox = async app => {
   app.get('/users', {
     onRequest: app.authenticate,
-    // Bodies are never coerced; a query string is text by nature, so `limit` alone is read as an integer.
-    preValidation: async request => {
-      const query = request.query as Record<string, unknown>
-      if (typeof query.limit === 'string' && /^-?\d{1,4}$/.test(query.limit)) query.limit = Number(query.limit)
-    },
     schema: {
       tags: ['profiles'],
       operationId: 'listUsers',
