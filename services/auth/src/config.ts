@@ -12,7 +12,7 @@ export const AuthConfigSchema = Type.Object({
   AUTH_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001, description: 'Port of the auth service' }),
   HOST: Type.String({ default: '127.0.0.1', description: 'Interface to listen on' }),
   DATABASE_URL: Type.Optional(Type.String({ description: 'PostgreSQL URL; unset = embedded PostgreSQL under DATA_DIR' })),
-  DATABASE_SCHEMA: Type.String({ default: 'auth', pattern: '^[a-z_][a-z0-9_]*$', description: 'PostgreSQL schema owned by this service' }),
+  AUTH_DATABASE_SCHEMA: Type.String({ default: 'auth', pattern: '^[a-z_][a-z0-9_]*$', description: 'PostgreSQL schema owned by this service' }),
   DATA_DIR: Type.String({ default: '.data', description: 'Where the embedded default keeps its data' }),
   REDIS_URL: Type.Optional(Type.String({ description: 'Redis URL; unset = revocations and events in process' })),
   REDIS_PREFIX: Type.String({ default: 'latchkey:', description: 'Prefix of every Redis key and channel' }),

@@ -1,3 +1,3 @@
 export { buildAuthApp, type AuthDependencies } from './app.js'
 export { loadAuthConfig, type AuthConfig } from './config.js'
-export { openAuthRuntime, migrateAuthDatabase, type AuthRuntime } from './runtime.js'
+export { openAuthRuntime, migrateAuthDatabase, type AuthRuntime, type BootLog } from './runtime.js'

@@ -3,10 +3,9 @@
  * or the embedded default; the revocation feed and account-event publisher on Redis from
  * REDIS_URL, or in process. Migrations are applied here, before the app is built.
  */
-import type { FastifyBaseLogger } from 'fastify'
 import { closePostgres, connectPostgres, migrationsDirectoryOf, runMigrations, startEmbeddedPostgres } from '@latchkey/postgres-kit'
 import { createInProcessRevocationFeed, createRedisRevocationFeed } from '@latchkey/fastify-jwt-guard'
-import { createInProcessAccountEvents, createRedisAccountEventPublisher } from '@latchkey/account-events'
+import { createInProcessAccountEvents, createRedisAccountEventPublisher, type InProcessAccountEvents } from '@latchkey/account-events'
 import type { Sql } from 'postgres'
 import type { AuthConfig } from './config.js'
 import type { AuthDependencies } from './app.js'
@@ -19,10 +18,20 @@ export async function migrateAuthDatabase (sql: Sql, schema: string): Promise<st
 
 export interface AuthRuntime {
   deps: AuthDependencies
+  /** The PostgreSQL it runs on: DATABASE_URL, or the embedded server it started. */
+  databaseUrl: string
+  /** Without REDIS_URL: the in-process account-event transport, whose consumer end the users service takes. */
+  inProcessEvents: InProcessAccountEvents | undefined
   close (): Promise<void>
 }
 
-export async function openAuthRuntime (config: AuthConfig, log: Pick<FastifyBaseLogger, 'info' | 'warn'>): Promise<AuthRuntime> {
+/** Start-up messages go here before the app's own logger exists. */
+export interface BootLog {
+  info (obj: object, msg: string): void
+  warn (obj: object, msg: string): void
+}
+
+export async function openAuthRuntime (config: AuthConfig, log: BootLog): Promise<AuthRuntime> {
   let databaseUrl = config.DATABASE_URL
   let stopEmbedded: (() => Promise<void>) | undefined
   if (databaseUrl === undefined) {
@@ -30,23 +39,24 @@ export async function openAuthRuntime (config: AuthConfig, log: Pick<FastifyBase
     const embedded = await startEmbeddedPostgres({ dataDir: config.DATA_DIR })
     databaseUrl = embedded.url
     stopEmbedded = embedded.stop
-    log.warn({ dataDir: config.DATA_DIR }, 'mode: embedded PostgreSQL (development only; set DATABASE_URL for a real one)')
+    log.warn({ mode: 'embedded-postgres', dataDir: config.DATA_DIR }, 'embedded PostgreSQL (development only; set DATABASE_URL for a real one)')
   }
-  const sql = connectPostgres({ url: databaseUrl, schema: config.DATABASE_SCHEMA })
-  await migrateAuthDatabase(sql, config.DATABASE_SCHEMA)
+  const sql = connectPostgres({ url: databaseUrl, schema: config.AUTH_DATABASE_SCHEMA })
+  await migrateAuthDatabase(sql, config.AUTH_DATABASE_SCHEMA)
 
   if (config.REDIS_URL === undefined) {
-    log.warn('mode: revocations and account events in process (valid only while every service runs in this process; set REDIS_URL)')
+    log.warn({ mode: 'in-process' }, 'revocations and account events travel in process (valid only while every service runs in this process; set REDIS_URL)')
   }
   const revocationFeed = config.REDIS_URL === undefined
     ? createInProcessRevocationFeed()
     : createRedisRevocationFeed({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX })
-  const accountEvents = config.REDIS_URL === undefined
-    ? createInProcessAccountEvents()
-    : createRedisAccountEventPublisher({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX })
+  const inProcessEvents = config.REDIS_URL === undefined ? createInProcessAccountEvents() : undefined
+  const accountEvents = inProcessEvents ?? createRedisAccountEventPublisher({ url: config.REDIS_URL ?? '', prefix: config.REDIS_PREFIX })
 
   return {
     deps: { sql, revocationFeed, accountEvents },
+    databaseUrl,
+    inProcessEvents,
     async close () {
       await revocationFeed.close()
       if ('close' in accountEvents) await accountEvents.close()

@@ -17,8 +17,10 @@ try {
   process.exit(1)
 }
 
-const bootLog = { info: (o: unknown, m?: string) => { console.log(JSON.stringify({ level: 'info', msg: m ?? o, ...(typeof o === 'object' ? o : {}) })) }, warn: (o: unknown, m?: string) => { console.warn(JSON.stringify({ level: 'warn', msg: m ?? o, ...(typeof o === 'object' ? o : {}) })) } }
-const runtime = await openAuthRuntime(config, bootLog)
+const runtime = await openAuthRuntime(config, {
+  info: (obj, msg) => { console.log(JSON.stringify({ level: 'info', msg, ...obj })) },
+  warn: (obj, msg) => { console.warn(JSON.stringify({ level: 'warn', msg, ...obj })) }
+})
 const app = await buildAuthApp(config, runtime.deps)
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {

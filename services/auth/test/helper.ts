@@ -42,7 +42,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
   const config = loadAuthConfig({
     DATABASE_URL: databaseUrl,
     ...(url === undefined ? {} : { REDIS_URL: url }),
-    DATABASE_SCHEMA: schema,
+    AUTH_DATABASE_SCHEMA: schema,
     REDIS_PREFIX: prefix,
     AUTH_ISSUER: 'http://auth.test',
     LOG_LEVEL: 'silent',

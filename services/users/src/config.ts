@@ -1,6 +1,6 @@
 /**
  * The users service's configuration: one TypeBox schema over the environment, loaded once into a
- * frozen, typed object. Names and defaults are those of API.md; DATABASE_SCHEMA and REDIS_PREFIX
+ * frozen, typed object. Names and defaults are those of API.md; USERS_DATABASE_SCHEMA and REDIS_PREFIX
  * exist so tests (and co-hosted deployments) can isolate their data.
  */
 import { Type, type Static } from '@sinclair/typebox'
@@ -13,7 +13,7 @@ export const UsersEnvSchema = Type.Object({
   USERS_PORT: Type.Optional(Port),
   HOST: Type.Optional(Type.String({ minLength: 1 })),
   DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
-  DATABASE_SCHEMA: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$' })),
+  USERS_DATABASE_SCHEMA: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$' })),
   REDIS_URL: Type.Optional(Type.String({ minLength: 1 })),
   REDIS_PREFIX: Type.Optional(Type.String()),
   AUTH_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
@@ -65,7 +65,7 @@ export function loadUsersConfig (env: NodeJS.ProcessEnv = process.env): Readonly
     port: e.USERS_PORT ?? 3002,
     host: e.HOST ?? '127.0.0.1',
     databaseUrl: e.DATABASE_URL,
-    databaseSchema: e.DATABASE_SCHEMA ?? 'users',
+    databaseSchema: e.USERS_DATABASE_SCHEMA ?? 'users',
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX ?? 'latchkey:',
     authIssuer,

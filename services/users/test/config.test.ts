@@ -24,7 +24,7 @@ t.test('loadUsersConfig › reads and converts every variable, deriving the JWKS
     USERS_PORT: '4002',
     HOST: '0.0.0.0',
     DATABASE_URL: 'postgres://db/latchkey',
-    DATABASE_SCHEMA: 'profiles_eu',
+    USERS_DATABASE_SCHEMA: 'profiles_eu',
     REDIS_URL: 'redis://cache:6379',
     REDIS_PREFIX: 'lk:',
     AUTH_ISSUER: 'https://auth.example/',
@@ -55,6 +55,6 @@ t.test('loadUsersConfig › reads and converts every variable, deriving the JWKS
 t.test('loadUsersConfig › refuses invalid values, naming them', async t => {
   t.throws(() => loadUsersConfig({ USERS_PORT: 'http' }), /USERS_PORT/)
   t.throws(() => loadUsersConfig({ TOKEN_LEEWAY: '-1' }), /TOKEN_LEEWAY/)
-  t.throws(() => loadUsersConfig({ DATABASE_SCHEMA: 'users; drop table x' }), /DATABASE_SCHEMA/)
+  t.throws(() => loadUsersConfig({ USERS_DATABASE_SCHEMA: 'users; drop table x' }), /USERS_DATABASE_SCHEMA/)
   t.throws(() => loadUsersConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/)
 })

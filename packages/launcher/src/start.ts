@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+/**
+ * `pnpm start`: the auth service (AUTH_PORT, default 3001) and the users service (USERS_PORT,
+ * default 3002) in this process, closed gracefully on SIGINT/SIGTERM.
+ */
+import closeWithGrace from 'close-with-grace'
+import { ConfigError } from '@latchkey/contracts'
+import { startStack } from './stack.js'
+
+const log = {
+  info: (obj: object, msg: string) => { console.log(JSON.stringify({ level: 'info', msg, ...obj })) },
+  warn: (obj: object, msg: string) => { console.warn(JSON.stringify({ level: 'warn', msg, ...obj })) }
+}
+
+try {
+  const stack = await startStack(process.env, log)
+  log.info({ auth: `http://${stack.authConfig.HOST}:${stack.authConfig.AUTH_PORT}`, users: `http://${stack.usersConfig.host}:${stack.usersConfig.port}` }, 'latchkey is up')
+  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    if (err !== undefined) log.warn({ err: String(err) }, 'closing after an error')
+    else log.info({ signal }, 'closing')
+    await stack.close()
+  })
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`)
+    process.exit(1)
+  }
+  throw error
+}
