@@ -23,6 +23,7 @@ import revocations from './plugins/app/revocations/revocations.js'
 import outbox from './plugins/app/events/outbox.js'
 import accounts from './plugins/app/accounts/accounts.js'
 import sessions from './plugins/app/sessions/sessions.js'
+import metrics from './plugins/app/metrics.js'
 import { loadSigningKeys } from './plugins/app/tokens/signing-keys.js'
 import { createAccessTokenSigner } from './plugins/app/tokens/access-tokens.js'
 import { createRefreshTokens } from './plugins/app/tokens/refresh-tokens.js'
@@ -118,6 +119,7 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
     refreshTokenTtl: config.REFRESH_TOKEN_TTL,
     reuseGraceSeconds: config.REFRESH_REUSE_GRACE
   })
+  await app.register(metrics, { view })
 
   // Routes.
   await app.register(registerRoute)

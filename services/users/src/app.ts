@@ -19,6 +19,7 @@ import sharedSchemas from './plugins/app/shared-schemas.js'
 import contentTypes from './plugins/app/content-types.js'
 import profilesRepository from './plugins/app/profiles-repository.js'
 import accountEventsConsumer from './plugins/app/account-events-consumer.js'
+import metrics from './plugins/app/metrics.js'
 import healthRoutes from './routes/health/index.js'
 import meRoutes from './routes/users/me.js'
 import userByIdRoutes from './routes/users/by-id.js'
@@ -68,6 +69,7 @@ export const usersService: FastifyPluginAsync<{ config: Readonly<UsersConfig>, d
   await app.register(contentTypes)
   await app.register(profilesRepository)
   await app.register(accountEventsConsumer, { consumer: deps.accountEvents })
+  await app.register(metrics)
 
   await app.register(healthRoutes)
   await app.register(meRoutes)
