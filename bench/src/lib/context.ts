@@ -1,0 +1,72 @@
+/** What every scenario gets: the running servers, the settings of this run, and helpers. */
+import type { Redis } from 'ioredis'
+import type { BenchKey } from './tokens.js'
+import type { ServerProcess } from './processes.js'
+
+export interface BenchSettings {
+  quick: boolean
+  /** Seconds per measurement. */
+  durationS: number
+  /** Seconds of warm-up per server before its first measurement. */
+  warmupS: number
+  rounds: number
+  /** autocannon connections at saturation. */
+  connections: number
+  uvThreadpoolSize: number
+  passwordHashConcurrency: number
+  /** Trials of the propagation scenarios (6, 8). */
+  trials: number
+  /** Distinct tokens of scenario 2. */
+  distinctTokens: number
+  /** Revoked sessions of scenario 7. */
+  revokedSessions: number
+  soakS: number
+}
+
+export interface BenchAccount {
+  id: string
+  email: string
+  password: string
+  /** A real access token from POST /sessions. */
+  token: string
+}
+
+export interface BenchContext {
+  settings: BenchSettings
+  runId: string
+  prefix: string
+  issuer: string
+  audience: string
+  key: BenchKey
+  redis: Redis
+  auth: ServerProcess
+  users: ServerProcess
+  /** Bare routes with the auth service's server options. */
+  baseAuth: ServerProcess
+  /** Bare routes with the users service's server options (and its schema, for the PK SELECT). */
+  baseUsers: ServerProcess
+  account: BenchAccount
+  /** Starts another auth-service process (stopped at the end of the run if not before). */
+  startAuth (name: string, env: Record<string, string>): Promise<ServerProcess>
+  log (message: string): void
+}
+
+/** One line of the results table. */
+export interface ResultRow {
+  scenario: string
+  measured: string
+  baseline: string
+  /** The compared figure: a ratio, or a value for absolute targets. */
+  value: string
+  target: string
+  /** undefined: no threshold (quick mode) or not applicable. */
+  met: boolean | undefined
+}
+
+export interface ScenarioResult {
+  id: number
+  title: string
+  rows: ResultRow[]
+  /** Per-round figures and remarks, for the details section. */
+  details: string[]
+}

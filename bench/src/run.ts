@@ -1,0 +1,202 @@
+#!/usr/bin/env node
+/**
+ * `pnpm bench [--quick] [--only=1,2] [--note="…"] [--uv-threadpool=N] [--hash-concurrency=N] [--out=FILE]`
+ *
+ * Forks the services and the baseline servers (server.ts), drives them with autocannon from this
+ * process, and writes the results: BENCHMARKS.md for a full run; for --quick (every scenario for
+ * a few seconds, one round, no thresholds; what CI runs) bench/dist/BENCHMARKS.quick.md unless
+ * --out says otherwise. Exits non-zero only when the harness itself fails, never for a missed target.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { Redis } from 'ioredis'
+import postgres from 'postgres'
+import type { BenchAccount, BenchContext, BenchSettings, ScenarioResult } from './lib/context.js'
+import { startServer, type ServerProcess } from './lib/processes.js'
+import { generateBenchKey, mintAccessToken } from './lib/tokens.js'
+import { call, closeAgent, expectStatus } from './lib/http.js'
+import { busyShare, describeMachine, LoadSampler } from './lib/machine.js'
+import { renderResults, writeReport } from './lib/report.js'
+import { distinctTokensVerify, hotTokenVerify, profileRead } from './scenarios/throughput.js'
+import { login, verifyUnderLoginLoad } from './scenarios/passwords.js'
+import { profileAfterRegistration, revocationPropagation } from './scenarios/propagation.js'
+import { revocationViewAtScale } from './scenarios/revocation-scale.js'
+import { soak } from './scenarios/soak.js'
+
+const SCENARIOS: Array<[number, (ctx: BenchContext) => Promise<ScenarioResult>]> = [
+  [1, hotTokenVerify], [2, distinctTokensVerify], [3, profileRead], [4, login], [5, verifyUnderLoginLoad],
+  [6, revocationPropagation], [7, revocationViewAtScale], [8, profileAfterRegistration], [9, soak]
+]
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    note: { type: 'string' },
+    out: { type: 'string' },
+    'uv-threadpool': { type: 'string', default: '2' },
+    'hash-concurrency': { type: 'string', default: '2' }
+  },
+  strict: true
+})
+
+const quick = args.quick === true
+const settings: BenchSettings = {
+  quick,
+  durationS: quick ? 1 : 10,
+  warmupS: quick ? 0.5 : 3,
+  rounds: quick ? 1 : 3,
+  connections: 100,
+  uvThreadpoolSize: Number(args['uv-threadpool']),
+  passwordHashConcurrency: Number(args['hash-concurrency']),
+  trials: quick ? 20 : 200,
+  distinctTokens: quick ? 30_000 : 100_000,
+  revokedSessions: quick ? 50_000 : 1_000_000,
+  soakS: quick ? 3 : 60
+}
+const only = args.only === undefined ? undefined : new Set(args.only.split(',').map(Number))
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
+const outPath = args.out ?? (quick ? join(repoRoot, 'bench', 'dist', 'BENCHMARKS.quick.md') : join(repoRoot, 'BENCHMARKS.md'))
+
+const log = (message: string): void => { process.stdout.write(`${message}\n`) }
+const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+const runId = randomBytes(4).toString('hex')
+const authSchema = `bench_auth_${runId}`
+const usersSchema = `bench_users_${runId}`
+const prefix = `bench:${runId}:`
+const issuer = 'http://latchkey-bench.invalid'
+const audience = 'latchkey'
+
+const startedAt = Date.now()
+const busyBefore = await busyShare(2_000)
+const loadSampler = new LoadSampler()
+const sql = postgres(databaseUrl, { max: 1, onnotice: () => {}, connect_timeout: 5 })
+const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true })
+const logDir = await mkdtemp(join(tmpdir(), 'latchkey-bench-'))
+const servers: ServerProcess[] = []
+const results: ScenarioResult[] = []
+const failures: string[] = []
+let harnessBroken = false
+let postgresVersion = 'PostgreSQL ?'
+let redisVersion = '?'
+
+try {
+  postgresVersion = ((await sql<Array<{ version: string }>>`SELECT version()`)[0]?.version ?? '').split(' on ')[0] ?? postgresVersion
+  await redis.connect()
+  redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? redisVersion
+  log(`latchkey bench ${quick ? '(quick) ' : ''}run ${runId}: PostgreSQL ${databaseUrl}, Redis ${redisUrl}, server logs in ${logDir}`)
+
+  const key = await generateBenchKey()
+  const common: Record<string, string> = {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: prefix,
+    HOST: '127.0.0.1',
+    AUTH_ISSUER: issuer,
+    TOKEN_AUDIENCE: audience,
+    LOG_LEVEL: 'silent',
+    NODE_ENV: 'production',
+    UV_THREADPOOL_SIZE: String(settings.uvThreadpoolSize)
+  }
+  const authEnv: Record<string, string> = {
+    ...common,
+    AUTH_DATABASE_SCHEMA: authSchema,
+    JWT_PRIVATE_KEY: key.privateKeyPem,
+    ACCESS_TOKEN_TTL: '3600',
+    // The bench logs in thousands of times from one address: per-IP limits would turn it into a 429 benchmark.
+    RATE_LIMIT_IP_MAX: '1000000000',
+    PASSWORD_HASH_CONCURRENCY: String(settings.passwordHashConcurrency)
+  }
+  const launch = async (name: string, role: 'auth' | 'users' | 'baseline', env: Record<string, string>): Promise<ServerProcess> => {
+    const server = await startServer(name, role, env, logDir)
+    servers.push(server)
+    return server
+  }
+
+  log('starting auth, users and the baseline servers')
+  const auth = await launch('auth', 'auth', authEnv)
+  const users = await launch('users', 'users', { ...common, USERS_DATABASE_SCHEMA: usersSchema, AUTH_JWKS_URL: `${auth.url}/.well-known/jwks.json` })
+  const baseAuth = await launch('baseline-auth', 'baseline', { ...common, BENCH_SERVER_OPTIONS: 'auth', BENCH_PUBLIC_KEY: key.publicKeyPem })
+  const baseUsers = await launch('baseline-users', 'baseline', { ...common, BENCH_SERVER_OPTIONS: 'users', USERS_DATABASE_SCHEMA: usersSchema })
+
+  // The account every hot-path scenario uses: registered, its profile arrived, logged in.
+  const password = randomBytes(18).toString('base64url')
+  const email = `bench-${runId}@example.com`
+  const registered = await expectStatus(call(`${auth.url}/accounts`, { method: 'POST', json: { email, password, name: 'Bench Account' } }), 201, 'register the bench account')
+  const { id } = JSON.parse(registered.body) as { id: string }
+  const probe = mintAccessToken(key, { issuer, audience, sub: id, ttlSeconds: 600 })
+  for (let tries = 0; (await call(`${users.url}/users/me`, { token: probe })).status !== 200; tries++) {
+    if (tries > 500) throw new Error('the bench account\'s profile never reached the users service')
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+  const session = await expectStatus(call(`${auth.url}/sessions`, { method: 'POST', json: { email, password } }), 201, 'log in')
+  const account: BenchAccount = { id, email, password, token: (JSON.parse(session.body) as { accessToken: string }).accessToken }
+  await expectStatus(call(`${auth.url}/verify`, { token: account.token }), 200, 'GET /verify with the bench token')
+  await expectStatus(call(`${baseUsers.url}/bare/profiles/${id}`), 200, 'bare profile SELECT')
+
+  const ctx: BenchContext = {
+    settings, runId, prefix, issuer, audience, key, redis, auth, users, baseAuth, baseUsers, account,
+    startAuth: async (name, env) => await launch(name, 'auth', { ...authEnv, ...env }),
+    log
+  }
+  for (const [number, scenario] of SCENARIOS) {
+    if (only !== undefined && !only.has(number)) continue
+    const began = Date.now()
+    log(`scenario ${number}…`)
+    try {
+      const result = await scenario(ctx)
+      results.push(result)
+      for (const row of result.rows) log(`  ${row.scenario}: ${row.measured} vs ${row.baseline} → ${row.value} (target ${row.target}${row.met === undefined ? '' : row.met ? ', met' : ', MISSED'})`)
+      log(`  (${((Date.now() - began) / 1000).toFixed(1)} s)`)
+    } catch (error) {
+      harnessBroken = true
+      failures.push(`${number}. ${String(error instanceof Error ? error.message : error).replaceAll('|', '/')}`)
+      log(`  scenario ${number} FAILED: ${String(error instanceof Error ? error.stack : error)}`)
+    }
+  }
+} catch (error) {
+  harnessBroken = true
+  failures.push(`set-up: ${String(error instanceof Error ? error.message : error).replaceAll('|', '/')}`)
+  log(`bench set-up FAILED: ${String(error instanceof Error ? error.stack : error)}`)
+} finally {
+  loadSampler.stop()
+  log('cleaning up')
+  await Promise.allSettled(servers.map(async server => { await server.stop() }))
+  closeAgent()
+  await sql.unsafe(`DROP SCHEMA IF EXISTS ${authSchema} CASCADE; DROP SCHEMA IF EXISTS ${usersSchema} CASCADE`).catch((error: unknown) => { log(`could not drop the bench schemas: ${String(error)}`) })
+  await sql.end({ timeout: 5 })
+  if (redis.status === 'ready') {
+    try {
+      let cursor = '0'
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+        cursor = next
+        if (keys.length > 0) await redis.unlink(...keys)
+      } while (cursor !== '0')
+    } catch (error) {
+      log(`could not delete the bench's Redis keys (${prefix}*): ${String(error)}`)
+    }
+  }
+  redis.disconnect()
+}
+
+const section = renderResults({
+  date: new Date(startedAt),
+  machine: describeMachine(),
+  settings,
+  postgres: postgresVersion,
+  redis: redisVersion,
+  busyBefore,
+  loadAverages: loadSampler.samples,
+  elapsedS: (Date.now() - startedAt) / 1000,
+  note: args.note,
+  failures
+}, results)
+await writeReport(outPath, section)
+log(`\n${section}\n\nwritten to ${outPath}`)
+process.exit(harnessBroken ? 1 : 0)

@@ -1,0 +1,239 @@
+/**
+ * Server-side process of the benchmarks, forked by run.ts so that autocannon never shares a
+ * process (or an event loop) with what it measures. One role per process:
+ *
+ *   auth      the auth service as its server.ts starts it (openAuthRuntime with DATABASE_URL and
+ *             REDIS_URL, buildAuthApp), the revocation feed wrapped to time the view's reloads
+ *   users     the users service, wired as services/users/src/server.ts wires it
+ *   baseline  the bare comparisons: a bare route, a bare Ed25519 verify, a bare PK SELECT, raw
+ *             argon2 verification, with the server options of BENCH_SERVER_OPTIONS (auth|users)
+ *
+ * It reports { type: 'ready', port } over IPC and answers the requests in ./lib/ipc.ts.
+ */
+import { hostname } from 'node:os'
+import { createPublicKey, randomBytes, randomUUID, verify as verifySignature } from 'node:crypto'
+import { subscribe } from 'node:diagnostics_channel'
+import type { Socket } from 'node:net'
+import { performance } from 'node:perf_hooks'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2'
+import { buildAuthApp, loadAuthConfig, openAuthRuntime } from '@latchkey/auth'
+import { buildUsersApp, loadUsersConfig, runUsersMigrations } from '@latchkey/users'
+import { createRedisAccountEventConsumer } from '@latchkey/account-events'
+import { createRedisRevocationFeed, createRemoteKeySource, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
+import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
+import type { Sql } from 'postgres'
+import type { ChildRequest, ChildReply, ReloadTiming } from './lib/ipc.js'
+
+const role = process.argv[2]
+const env = process.env
+const wallNow = (): number => performance.timeOrigin + performance.now()
+
+function required (name: string): string {
+  const value = env[name]
+  if (value === undefined || value === '') throw new Error(`bench server: ${name} is required`)
+  return value
+}
+
+// Every TCP connection to Redis this process opens, so 'drop-redis' can cut them like a network blip.
+const redisPort = Number(new URL(required('REDIS_URL')).port || 6379)
+const redisSockets = new Set<Socket>()
+subscribe('net.client.socket', message => {
+  const socket = (message as { socket: Socket }).socket
+  socket.once('connect', () => {
+    if (socket.remotePort === redisPort) {
+      redisSockets.add(socket)
+      socket.once('close', () => { redisSockets.delete(socket) })
+    }
+  })
+})
+
+/** The feed, timing every full load (the view's resync), for scenario 7. */
+const reloads: ReloadTiming[] = []
+function instrument (feed: RevocationFeed): RevocationFeed {
+  return {
+    ...feed,
+    publish: feed.publish.bind(feed),
+    subscribe: feed.subscribe.bind(feed),
+    isSeeded: feed.isSeeded.bind(feed),
+    markSeeded: feed.markSeeded.bind(feed),
+    isConnected: feed.isConnected.bind(feed),
+    close: feed.close.bind(feed),
+    async loadAll () {
+      const timing: ReloadTiming = { startedAt: wallNow(), loadedAt: 0, appliedAt: 0, entries: 0 }
+      reloads.push(timing)
+      const entries = await feed.loadAll()
+      timing.loadedAt = wallNow()
+      timing.entries = entries.length
+      // The view applies the entries synchronously right after this promise settles; an
+      // immediate runs once that (and every other pending microtask) is done.
+      setImmediate(() => { timing.appliedAt = wallNow() })
+      return entries
+    }
+  }
+}
+
+const closers: Array<() => Promise<void>> = []
+let app: FastifyInstance
+let rawHash: { hash: string, password: string } | undefined
+
+async function startAuth (): Promise<FastifyInstance> {
+  const config = loadAuthConfig(env)
+  if (config.REDIS_URL === undefined || config.DATABASE_URL === undefined) throw new Error('bench auth: DATABASE_URL and REDIS_URL are required')
+  const runtime = await openAuthRuntime(config, { info () {}, warn () {} })
+  // The service's own runtime, with only its revocation feed wrapped to time the view's reloads.
+  const auth = await buildAuthApp(config, { ...runtime.deps, revocationFeed: instrument(runtime.deps.revocationFeed) }, { logger: false })
+  closers.push(async () => { await runtime.close() })
+  return auth
+}
+
+async function startUsers (): Promise<FastifyInstance> {
+  const config = loadUsersConfig(env)
+  const redisUrl = required('REDIS_URL')
+  const sql = connectPostgres({ url: required('DATABASE_URL'), schema: config.databaseSchema })
+  const revocationFeed = createRedisRevocationFeed({ url: redisUrl, prefix: config.redisPrefix })
+  const keySource = createRemoteKeySource({ url: config.authJwksUrl })
+  await keySource.ready()
+  const users = await buildUsersApp(config, {
+    sql,
+    revocationFeed,
+    keySource,
+    accountEvents: createRedisAccountEventConsumer({
+      url: redisUrl,
+      prefix: config.redisPrefix,
+      group: 'users',
+      consumer: `users-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+      log: { info () {}, warn () {}, error () {} }
+    })
+  }, { logger: false })
+  closers.push(async () => { await revocationFeed.close(); keySource.close(); await closePostgres(sql) })
+  return users
+}
+
+/**
+ * The server options of each service (services/auth/src/app.ts serverOptions, services/users/src/app.ts
+ * buildUsersApp), with the logger off as in the benchmarked services.
+ */
+const SERVER_OPTIONS: Record<string, FastifyServerOptions> = {
+  auth: {
+    logger: false,
+    bodyLimit: 16 * 1024,
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 72_000,
+    return503OnClosing: true,
+    trustProxy: false
+  },
+  users: {
+    logger: false,
+    bodyLimit: 16 * 1024,
+    connectionTimeout: 30_000,
+    requestTimeout: 15_000,
+    keepAliveTimeout: 5_000,
+    pluginTimeout: 30_000
+  }
+}
+
+async function startBaseline (): Promise<FastifyInstance> {
+  const options = SERVER_OPTIONS[env.BENCH_SERVER_OPTIONS ?? 'auth']
+  if (options === undefined) throw new Error('BENCH_SERVER_OPTIONS must be auth or users')
+  const bare = Fastify(options)
+  const answer = { sub: randomUUID(), sid: randomUUID(), roles: ['user'], exp: Math.floor(Date.now() / 1000) + 3600 }
+
+  // 1: the bare route.
+  bare.get('/bare', async () => answer)
+
+  // 2: only an Ed25519 verify of the presented token, nothing else.
+  const publicKeyPem = env.BENCH_PUBLIC_KEY
+  if (publicKeyPem !== undefined) {
+    const publicKey = createPublicKey(publicKeyPem)
+    bare.get('/bare/verify', async (request, reply) => {
+      const token = request.headers.authorization?.slice(7) ?? ''
+      const dot = token.lastIndexOf('.')
+      const ok = dot > 0 && verifySignature(null, Buffer.from(token.slice(0, dot)), publicKey, Buffer.from(token.slice(dot + 1), 'base64url'))
+      if (!ok) return await reply.code(401).send({ ok: false })
+      return answer
+    })
+  }
+
+  // 3: the same primary-key SELECT as GET /users/me, on the same kind of pool.
+  const schema = env.USERS_DATABASE_SCHEMA
+  if (schema !== undefined && env.DATABASE_URL !== undefined) {
+    const sql: Sql = connectPostgres({ url: env.DATABASE_URL, schema })
+    closers.push(async () => { await closePostgres(sql) })
+    bare.get<{ Params: { id: string } }>('/bare/profiles/:id', async (request, reply) => {
+      const [row] = await sql`SELECT * FROM profiles WHERE id = ${request.params.id}`
+      if (row === undefined) return await reply.code(404).send({ found: false })
+      return row
+    })
+  }
+
+  // 4: raw argon2id verification at the auth service's parameters (driven over IPC, no HTTP).
+  const params = {
+    algorithm: 2,
+    memoryCost: Number(env.ARGON2_MEMORY_COST ?? 19456),
+    timeCost: Number(env.ARGON2_TIME_COST ?? 2),
+    parallelism: Number(env.ARGON2_PARALLELISM ?? 1)
+  }
+  const password = randomBytes(18).toString('base64url')
+  rawHash = { hash: await argonHash(password, params), password }
+  return bare
+}
+
+/** `concurrency` verifications always in flight for durationMs: how many finished per second. */
+async function hashBench (concurrency: number, durationMs: number): Promise<{ count: number, elapsedMs: number }> {
+  if (rawHash === undefined) throw new Error('hashbench runs in the baseline role')
+  const { hash, password } = rawHash
+  const start = performance.now()
+  const end = start + durationMs
+  let count = 0
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < end) {
+      if (!await argonVerify(hash, password)) throw new Error('raw verification failed')
+      count++
+    }
+  }))
+  return { count, elapsedMs: performance.now() - start }
+}
+
+async function answer (request: ChildRequest): Promise<ChildReply> {
+  switch (request.type) {
+    case 'stats': {
+      if (request.gc === true && typeof globalThis.gc === 'function') { globalThis.gc(); globalThis.gc() }
+      const usage = process.memoryUsage()
+      return { type: 'stats', id: request.id, rss: usage.rss, heapUsed: usage.heapUsed, heapTotal: usage.heapTotal }
+    }
+    case 'drop-redis': {
+      const at = wallNow()
+      const count = redisSockets.size
+      for (const socket of redisSockets) socket.destroy()
+      return { type: 'dropped', id: request.id, at, count }
+    }
+    case 'reloads':
+      return { type: 'reloads', id: request.id, reloads: reloads.filter(timing => timing.startedAt >= request.since) }
+    case 'hashbench':
+      return { type: 'hashbench', id: request.id, ...await hashBench(request.concurrency, request.durationMs) }
+    case 'close':
+      await app.close()
+      for (const close of closers) await close()
+      return { type: 'closed', id: request.id }
+  }
+}
+
+process.on('message', (message: ChildRequest) => {
+  answer(message).then(
+    reply => { process.send?.(reply, () => { if (reply.type === 'closed') process.exit(0) }) },
+    (error: unknown) => { process.send?.({ type: 'error', id: message.id, message: String(error) }) }
+  )
+})
+process.on('disconnect', () => { process.exit(0) })
+
+switch (role) {
+  case 'auth': app = await startAuth(); break
+  case 'users': app = await startUsers(); break
+  case 'baseline': app = await startBaseline(); break
+  default: throw new Error(`unknown role ${String(role)}`)
+}
+await app.listen({ port: 0, host: '127.0.0.1' })
+const address = app.server.address()
+process.send?.({ type: 'ready', port: typeof address === 'object' && address !== null ? address.port : 0 })
