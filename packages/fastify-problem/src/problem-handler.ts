@@ -40,6 +40,22 @@ function sendProblem (reply: FastifyReply, problem: Problem, headers: Record<str
   return reply.code(problem.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(problem)
 }
 
+/**
+ * Errors that mean a dependency is out of reach rather than a bug: connection failures of
+ * postgres.js, ioredis and node itself, and PostgreSQL's connection-exception and shutdown
+ * classes (08xxx, 57P0x). They answer 503, so clients retry instead of reporting a 500.
+ */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND',
+  'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
+  '57P01', '57P02', '57P03', '53300'
+])
+
+function isDependencyUnavailable (error: FastifyError): boolean {
+  const code = String(error.code ?? '')
+  return UNAVAILABLE_CODES.has(code) || code.startsWith('08') || error.name === 'MaxRetriesPerRequestError'
+}
+
 /** The problem for any error, or undefined when it is unexpected (then a 500 is logged and sent). */
 function toProblem (error: FastifyError): Problem | undefined {
   if (error.validation !== undefined) {
@@ -71,6 +87,10 @@ function problemHandler (error: FastifyError, request: FastifyRequest, reply: Fa
   }
   const problem = toProblem(error)
   if (problem !== undefined) return sendProblem(reply, problem)
+  if (isDependencyUnavailable(error)) {
+    request.log.warn({ err: error }, 'a dependency is unavailable')
+    return sendProblem(reply, buildProblem(503, 'service_unavailable', 'A dependency is unavailable; retry shortly'), { 'retry-after': '1' })
+  }
   request.log.error({ err: error }, 'unexpected error')
   return sendProblem(reply, buildProblem(500, 'internal_error', 'An unexpected error occurred'))
 }

@@ -5,6 +5,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import helmet from '@fastify/helmet'
+import cors from '@fastify/cors'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Sql } from 'postgres'
 import {
@@ -19,6 +20,8 @@ import type { AccountEventPublisher } from '@latchkey/account-events'
 import type { AuthConfig } from './config.js'
 import openapi from './plugins/external/swagger.js'
 import passwordHasher from './plugins/app/password-hasher.js'
+import abuseLimits from './plugins/app/abuse/abuse-limits.js'
+import { createMemoryCounterStore, type CounterStore } from './plugins/app/abuse/counter-store.js'
 import revocations from './plugins/app/revocations/revocations.js'
 import outbox from './plugins/app/events/outbox.js'
 import accounts from './plugins/app/accounts/accounts.js'
@@ -43,6 +46,12 @@ export interface AuthDependencies {
   sql: Sql
   revocationFeed: RevocationFeed
   accountEvents: AccountEventPublisher
+  /** Abuse-limit counters; Redis when replicas share them. Default: in this process. */
+  counterStore?: CounterStore
+}
+
+function commaList (value: string | undefined): string[] {
+  return (value ?? '').split(',').map(item => item.trim()).filter(item => item !== '')
 }
 
 /** Secrets never reach the logs, whatever shape the request or error has. */
@@ -51,7 +60,8 @@ export const logRedaction = [
   '*.refreshToken', '*.accessToken', 'refreshToken', 'accessToken'
 ]
 
-export function serverOptions (config: { LOG_LEVEL: string }, logger?: FastifyServerOptions['logger']): FastifyServerOptions {
+export function serverOptions (config: { LOG_LEVEL: string, TRUST_PROXY?: string | undefined }, logger?: FastifyServerOptions['logger']): FastifyServerOptions {
+  const trustedProxies = commaList(config.TRUST_PROXY)
   return {
     logger: logger ?? { level: config.LOG_LEVEL, redact: { paths: logRedaction, censor: '[redacted]' } },
     bodyLimit: 16 * 1024,
@@ -59,7 +69,8 @@ export function serverOptions (config: { LOG_LEVEL: string }, logger?: FastifySe
     requestTimeout: 30_000,
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
-    trustProxy: false
+    // Only the named proxies may say who the client is (ASVS 4.1.3, 15.3.4; RFC 9700 4.13).
+    trustProxy: trustedProxies.length > 0 ? trustedProxies : false
   }
 }
 
@@ -70,7 +81,7 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
   // External plugins.
   await app.register(helmet, {
     contentSecurityPolicy: false,
-    hsts: false,
+    hsts: config.HSTS_MAX_AGE > 0 ? { maxAge: config.HSTS_MAX_AGE, includeSubDomains: true } : false,
     referrerPolicy: { policy: 'no-referrer' },
     frameguard: { action: 'deny' }
   })
@@ -79,6 +90,10 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
     void reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'")
     if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store')
   })
+  const corsOrigins = commaList(config.CORS_ORIGINS)
+  if (corsOrigins.length > 0) {
+    await app.register(cors, { origin: corsOrigins, methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], allowedHeaders: ['authorization', 'content-type', 'if-match'], maxAge: 600 })
+  }
   await app.register(openapi, { serverUrl: config.AUTH_ISSUER })
   await app.register(fastifyProblem)
   for (const schema of [FieldErrorSchema, ProblemSchema, AccountSchema, AccountPageSchema, TokenPairSchema, SessionSchema,
@@ -102,6 +117,14 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
 
   // Our decorators.
   await app.register(passwordHasher, { config })
+  const counterStore = deps.counterStore ?? createMemoryCounterStore()
+  if (deps.counterStore === undefined) app.addHook('onClose', async () => { await counterStore.close() })
+  await app.register(abuseLimits, {
+    store: counterStore,
+    ipMax: config.RATE_LIMIT_IP_MAX,
+    ipWindowSeconds: config.RATE_LIMIT_IP_WINDOW,
+    loginFailuresMax: config.LOGIN_FAILURES_MAX
+  })
   await app.register(revocations, {
     sql: deps.sql,
     feed: deps.revocationFeed,
@@ -143,7 +166,7 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
     const password = config.BOOTSTRAP_ADMIN_PASSWORD
     app.addHook('onReady', async () => {
       if (await app.accounts.findByEmail(email) !== undefined) return
-      await app.accounts.register({ email, password, name: 'Administrator' }, ['user', 'admin'])
+      await app.accounts.register({ email, password, name: 'Administrator' }, { roles: ['user', 'admin'] })
         .catch((error: { code?: string }) => { if (error.code !== 'email_taken') throw error })
       app.log.info('bootstrap administrator created')
     })

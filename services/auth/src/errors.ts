@@ -12,6 +12,5 @@ export const errors = {
   refreshTokenReused: () => new HttpProblem(401, 'refresh_token_reused', 'The refresh token was already used; the session has been revoked'),
   accountNotFound: () => new HttpProblem(404, 'not_found', 'No account with this id'),
   sessionNotFound: () => new HttpProblem(404, 'not_found', 'No session with this id among yours'),
-  passwordTooShort: (path: string, minLength: number) => validationProblem(path, `must be at least ${minLength} characters`),
   badCursor: () => validationProblem('/cursor', 'is not a cursor this service issued')
 }

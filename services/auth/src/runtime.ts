@@ -8,6 +8,7 @@ import { createInProcessRevocationFeed, createRedisRevocationFeed } from '@latch
 import { createInProcessAccountEvents, createRedisAccountEventPublisher, type InProcessAccountEvents } from '@latchkey/account-events'
 import type { Sql } from 'postgres'
 import type { AuthConfig } from './config.js'
+import { createMemoryCounterStore, createRedisCounterStore } from './plugins/app/abuse/counter-store.js'
 import type { AuthDependencies } from './app.js'
 
 export const authMigrationsDirectory = migrationsDirectoryOf(import.meta.url)
@@ -53,12 +54,17 @@ export async function openAuthRuntime (config: AuthConfig, log: BootLog): Promis
   const inProcessEvents = config.REDIS_URL === undefined ? createInProcessAccountEvents() : undefined
   const accountEvents = inProcessEvents ?? createRedisAccountEventPublisher({ url: config.REDIS_URL ?? '', prefix: config.REDIS_PREFIX })
 
+  const counterStore = config.REDIS_URL === undefined
+    ? createMemoryCounterStore()
+    : createRedisCounterStore({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX })
+
   return {
-    deps: { sql, revocationFeed, accountEvents },
+    deps: { sql, revocationFeed, accountEvents, counterStore },
     databaseUrl,
     inProcessEvents,
     async close () {
       await revocationFeed.close()
+      await counterStore.close()
       if ('close' in accountEvents) await accountEvents.close()
       await closePostgres(sql)
       await stopEmbedded?.()

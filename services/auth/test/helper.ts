@@ -14,6 +14,7 @@ import type { Sql } from 'postgres'
 import { buildAuthApp } from '../src/app.js'
 import { loadAuthConfig, type AuthConfig } from '../src/config.js'
 import { migrateAuthDatabase } from '../src/runtime.js'
+import { createRedisCounterStore } from '../src/plugins/app/abuse/counter-store.js'
 
 
 export interface TestAuth {
@@ -32,12 +33,14 @@ export interface BuildOptions {
   schema?: string
   prefix?: string
   redisUrl?: string
+  /** Another route to the test database (e.g. a proxy a fault test can cut). */
+  databaseUrl?: string
 }
 
 export async function build (t: Test, options: BuildOptions = {}): Promise<TestAuth> {
   const schema = options.schema ?? `auth_t_${randomBytes(5).toString('hex')}`
   const prefix = options.prefix ?? `test:${randomUUID()}:`
-  const databaseUrl = await testDatabaseUrl()
+  const databaseUrl = options.databaseUrl ?? await testDatabaseUrl()
   const url = options.redisUrl ?? await testRedisUrl()
   const config = loadAuthConfig({
     DATABASE_URL: databaseUrl,
@@ -57,10 +60,12 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
   async function buildReplica (): Promise<FastifyInstance> {
     const feed = sharedFeed ?? createRedisRevocationFeed({ url: url ?? '', prefix })
     const accountEvents = url === undefined ? createInProcessAccountEvents() : createRedisAccountEventPublisher({ url, prefix })
-    const app = await buildAuthApp(config, { sql, revocationFeed: feed, accountEvents }, { logger: false })
+    const counterStore = url === undefined ? undefined : createRedisCounterStore({ url, prefix })
+    const app = await buildAuthApp(config, { sql, revocationFeed: feed, accountEvents, counterStore }, { logger: false })
     await app.ready()
     closers.push(async () => {
       await app.close()
+      await counterStore?.close()
       if (feed !== sharedFeed) await feed.close()
       if ('close' in accountEvents) await accountEvents.close()
     })

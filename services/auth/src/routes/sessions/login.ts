@@ -6,6 +6,7 @@ import { openSecurity } from '../schemas.js'
 
 const login: FastifyPluginAsyncTypebox = async app => {
   app.post('/sessions', {
+    onRequest: app.abuseLimits.perNetwork('sessions'),
     schema: {
       tags: ['sessions'],
       summary: 'Log in',

@@ -6,6 +6,7 @@ import { openSecurity } from '../schemas.js'
 
 const refresh: FastifyPluginAsyncTypebox = async app => {
   app.post('/sessions/refresh', {
+    onRequest: app.abuseLimits.perNetwork('refresh'),
     schema: {
       tags: ['sessions'],
       summary: 'Refresh: exchange a refresh token for a new token pair',

@@ -69,7 +69,7 @@ t.test('POST /accounts', async t => {
   t.test('refuses a password shorter than PASSWORD_MIN_LENGTH and one over 256 characters', async t => {
     const short = await app.inject({ method: 'POST', url: '/accounts', payload: { email: uniqueEmail(), password: 'elevenchars', name: 'S' } })
     t.equal(short.statusCode, 400)
-    t.same(problemOf(short).errors, [{ path: '/password', message: 'must be at least 12 characters' }])
+    t.same(problemOf(short).errors, [{ path: '/password', message: 'must be at least 12 characters (rule: min_length)' }])
     const long = await app.inject({ method: 'POST', url: '/accounts', payload: { email: uniqueEmail(), password: 'x'.repeat(257), name: 'L' } })
     t.equal(long.statusCode, 400)
     t.equal(problemOf(long).errors?.[0]?.path, '/password')

@@ -7,9 +7,11 @@ import fp from 'fastify-plugin'
 import type { Sql } from 'postgres'
 import type { Account, AdminUpdateAccountBody, ListAccountsQuery, RegisterBody } from '@latchkey/contracts'
 import type { RevocationEntry } from '@latchkey/fastify-jwt-guard'
+import { HttpProblem } from '@latchkey/fastify-problem'
 import { errors } from '../../../errors.js'
 import { decodeCursor, encodeCursor } from '../../../lib/cursor.js'
 import { recordEvent } from '../events/outbox.js'
+import { passwordProblems } from './password-policy.js'
 import {
   deleteAccount, findAccountByEmail, findAccountById, insertAccount, listAccounts, toAccount, updateAccount,
   type AccountRecord
@@ -18,11 +20,11 @@ import type { FastifyInstance } from 'fastify'
 
 export function createAccounts (app: FastifyInstance, options: { sql: Sql, passwordMinLength: number }) {
   const { sql } = options
-  const { passwordHasher, revocations, outbox } = app
+  const { passwordHasher, revocations, outbox, abuseLimits } = app
 
-  function checkPasswordPolicy (password: string, path: string): void {
-    // Counted in code points, as JSON Schema counts maxLength: an emoji is one character.
-    if ([...password].length < options.passwordMinLength) throw errors.passwordTooShort(path, options.passwordMinLength)
+  function checkPasswordPolicy (password: string, path: string, email: string): void {
+    const problems = passwordProblems(password, { path, minLength: options.passwordMinLength, email })
+    if (problems.length > 0) throw new HttpProblem(400, 'validation_failed', 'The password does not meet the password rules', { errors: problems })
   }
 
   async function afterCommit (entries: RevocationEntry[], events: boolean): Promise<void> {
@@ -54,10 +56,11 @@ export function createAccounts (app: FastifyInstance, options: { sql: Sql, passw
   }
 
   return {
-    checkPasswordPolicy,
-
-    async register (body: RegisterBody, roles: string[] = ['user']): Promise<Account> {
-      checkPasswordPolicy(body.password, '/password')
+    /** `ip` is the client's address for registrations over HTTP (abuse limits); absent for bootstrap. */
+    async register (body: RegisterBody, options: { roles?: string[], ip?: string } = {}): Promise<Account> {
+      const roles = options.roles ?? ['user']
+      if (options.ip !== undefined) await abuseLimits.assertRegistrationAllowed(options.ip)
+      checkPasswordPolicy(body.password, '/password', body.email)
       const passwordHash = await passwordHasher.hashPassword(body.password)
       const account = await sql.begin(async tx => {
         const account = await insertAccount(tx, { email: body.email, passwordHash, roles })
@@ -65,7 +68,10 @@ export function createAccounts (app: FastifyInstance, options: { sql: Sql, passw
         await recordEvent(tx, { type: 'account.created', data: { id: account.id, name: body.name.trim() } })
         return account
       })
-      if (account === undefined) throw errors.emailTaken()
+      if (account === undefined) {
+        if (options.ip !== undefined) await abuseLimits.recordRegistrationConflict(options.ip)
+        throw errors.emailTaken()
+      }
       await afterCommit([], true)
       return toAccount(account)
     },
@@ -96,7 +102,7 @@ export function createAccounts (app: FastifyInstance, options: { sql: Sql, passw
     async changePassword (id: string, currentSessionId: string, currentPassword: string, newPassword: string): Promise<void> {
       const account = await requireAccount(id)
       await requirePassword(account, currentPassword)
-      checkPasswordPolicy(newPassword, '/newPassword')
+      checkPasswordPolicy(newPassword, '/newPassword', account.email)
       const passwordHash = await passwordHasher.hashPassword(newPassword)
       const entries = await sql.begin(async tx => {
         await updateAccount(tx, id, { passwordHash })
@@ -166,4 +172,4 @@ declare module 'fastify' {
 
 export default fp(async function accounts (app, options: { sql: Sql, passwordMinLength: number }) {
   app.decorate('accounts', createAccounts(app, options))
-}, { name: 'accounts', dependencies: ['password-hasher', 'revocations', 'outbox'] })
+}, { name: 'accounts', dependencies: ['password-hasher', 'revocations', 'outbox', 'abuse-limits'] })

@@ -31,7 +31,7 @@ function sameHash (a: Buffer | null, b: Buffer): boolean {
 
 export function createSessions (app: FastifyInstance, options: SessionsOptions) {
   const { sql, signer, refreshTokens } = options
-  const { passwordHasher, revocations, accounts } = app
+  const { passwordHasher, revocations, accounts, abuseLimits } = app
 
   function tokenPair (account: AccountRecord, sessionId: string, refresh: RefreshToken): TokenPair {
     const { accessToken, expiresIn } = signer.issueAccessToken({
@@ -42,10 +42,15 @@ export function createSessions (app: FastifyInstance, options: SessionsOptions) 
 
   return {
     /** Same answer and about the same time for an unknown email and a wrong password. */
-    async logIn (body: LoginBody, client: ClientInfo): Promise<TokenPair> {
+    async logIn (body: LoginBody, client: ClientInfo & { ip: string }): Promise<TokenPair> {
+      await abuseLimits.assertLoginAllowed(body.email, client.ip)
       const account = await accounts.findByEmail(body.email)
       const valid = await passwordHasher.verifyPassword(account?.passwordHash, body.password)
-      if (account === undefined || !valid) throw errors.invalidCredentials()
+      if (account === undefined || !valid) {
+        await abuseLimits.recordLoginFailure(body.email, client.ip)
+        throw errors.invalidCredentials()
+      }
+      await abuseLimits.recordLoginSuccess(body.email, client.ip)
       if (account.status === 'disabled') throw errors.accountDisabled()
       if (passwordHasher.needsRehash(account.passwordHash)) {
         await updateAccount(sql, account.id, { passwordHash: await passwordHasher.hashPassword(body.password) })
@@ -140,4 +145,4 @@ declare module 'fastify' {
 
 export default fp(async function sessions (app, options: SessionsOptions) {
   app.decorate('sessions', createSessions(app, options))
-}, { name: 'sessions', dependencies: ['password-hasher', 'revocations', 'accounts'] })
+}, { name: 'sessions', dependencies: ['password-hasher', 'revocations', 'accounts', 'abuse-limits'] })
