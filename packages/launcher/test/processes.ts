@@ -1,0 +1,154 @@
+/**
+ * Runs the built services as real processes (`node services/<name>/dist/src/server.js`), the way
+ * a container runs them, against this machine's PostgreSQL and Redis: schemas, Redis prefix and
+ * ports of their own, all removed in teardown.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes, randomUUID } from 'node:crypto'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import type { Test } from 'tap'
+import { Redis } from 'ioredis'
+import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
+import { testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
+
+export const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url))
+
+export function entryOf (service: 'auth' | 'users', file = 'server.js'): string {
+  return fileURLToPath(new URL(`../../../services/${service}/dist/src/${file}`, import.meta.url))
+}
+
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
+    })
+  })
+}
+
+export interface Isolation {
+  env: { DATABASE_URL: string, REDIS_URL: string, AUTH_DATABASE_SCHEMA: string, USERS_DATABASE_SCHEMA: string, REDIS_PREFIX: string }
+  redis: Redis
+}
+
+/**
+ * Connection settings unique to this test (schemas and Redis prefix), cleaned up in teardown.
+ * These tests are about Redis deployments: mark them `{ skip: await skipWithoutRedis() }`.
+ */
+export async function isolate (t: Test): Promise<Isolation> {
+  const redisUrl = await testRedisUrl()
+  if (redisUrl === undefined) throw new Error('needs a real Redis (set REDIS_URL)')
+  const databaseUrl = await testDatabaseUrl()
+  const suffix = randomBytes(5).toString('hex')
+  const env = {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    AUTH_DATABASE_SCHEMA: `auth_p_${suffix}`,
+    USERS_DATABASE_SCHEMA: `users_p_${suffix}`,
+    REDIS_PREFIX: `test:${randomUUID()}:`
+  }
+  const redis = new Redis(redisUrl, { lazyConnect: true })
+  t.teardown(async () => {
+    const sql = connectPostgres({ url: databaseUrl, schema: 'public', max: 1 })
+    await sql`DROP SCHEMA IF EXISTS ${sql(env.AUTH_DATABASE_SCHEMA)} CASCADE`
+    await sql`DROP SCHEMA IF EXISTS ${sql(env.USERS_DATABASE_SCHEMA)} CASCADE`
+    await closePostgres(sql)
+    // Only this test's keys: never flush a shared Redis.
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${env.REDIS_PREFIX}*`, 'COUNT', 500)
+      if (keys.length > 0) await redis.del(...keys)
+      cursor = next
+    } while (cursor !== '0')
+    redis.disconnect()
+  })
+  return { env, redis }
+}
+
+export interface ServiceProcess {
+  url: string
+  port: number
+  child: ChildProcess
+  /** Everything it wrote so far (stdout and stderr), for failure messages. */
+  output (): string
+  /** Resolves when the process exits. */
+  exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
+  /** Sends the signal and waits for the exit; milliseconds from signal to exit. */
+  stop (signal?: NodeJS.Signals): Promise<{ code: number | null, signal: NodeJS.Signals | null, ms: number }>
+}
+
+/** Spawns a script with env, waits for its `readyPath` (default /health/ready) to answer 200. */
+export async function spawnService (t: Test, script: string, env: Record<string, string>, options: { port: number, readyPath?: string, timeoutMs?: number }): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, [script], {
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>(resolve => {
+    child.once('exit', (code, signal) => { resolve({ code, signal }) })
+  })
+  let running = true
+  void exited.then(() => { running = false })
+  t.teardown(async () => {
+    if (running) {
+      child.kill('SIGKILL')
+      await exited
+    }
+  })
+
+  const url = `http://127.0.0.1:${options.port}`
+  const deadline = Date.now() + (options.timeoutMs ?? 20_000)
+  for (;;) {
+    if (!running) throw new Error(`${script} exited before it was ready:\n${output}`)
+    const status = await fetch(url + (options.readyPath ?? '/health/ready')).then(response => response.status, () => 0)
+    if (status === 200) break
+    if (Date.now() > deadline) throw new Error(`${script} not ready within its deadline (last status ${status}):\n${output}`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+
+  return {
+    url,
+    port: options.port,
+    child,
+    output: () => output,
+    exited,
+    async stop (signal: NodeJS.Signals = 'SIGTERM') {
+      const started = performance.now()
+      child.kill(signal)
+      const result = await exited
+      return { ...result, ms: performance.now() - started }
+    }
+  }
+}
+
+/** Auth environment for a spawned auth service on `port`, sharing `isolation`'s database and Redis. */
+export function authEnv (isolation: Isolation, port: number, extra: Record<string, string> = {}): Record<string, string> {
+  const { USERS_DATABASE_SCHEMA: _users, ...env } = isolation.env
+  return { ...env, AUTH_PORT: String(port), AUTH_ISSUER: 'http://auth.latchkey.test', ...extra }
+}
+
+/** Users environment for a spawned users service on `port`, trusting the auth service at `authUrl`. */
+export function usersEnv (isolation: Isolation, port: number, authUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  const { AUTH_DATABASE_SCHEMA: _auth, ...env } = isolation.env
+  return {
+    ...env,
+    USERS_PORT: String(port),
+    AUTH_ISSUER: 'http://auth.latchkey.test',
+    AUTH_JWKS_URL: `${authUrl}/.well-known/jwks.json`,
+    ...extra
+  }
+}
+
+export async function call (url: string, method: string, options: { token?: string, body?: unknown } = {}): Promise<{ status: number, body: Record<string, unknown> }> {
+  const headers: Record<string, string> = {}
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`
+  if (options.body !== undefined) headers['content-type'] = 'application/json'
+  const response = await fetch(url, { method, headers, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }) })
+  const text = await response.text()
+  return { status: response.status, body: text === '' ? {} : JSON.parse(text) as Record<string, unknown> }
+}
