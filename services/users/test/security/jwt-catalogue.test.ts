@@ -1,0 +1,89 @@
+/**
+ * The jwt_tool catalogue against the users service's guard: GET /users/me and the admin-only
+ * PATCH /users/{id} refuse every forgery with 401, no jku or x5u is ever fetched, and after every
+ * batch the genuine token still works and no profile row moved.
+ */
+import t, { type Test } from 'tap'
+import { bearer, build } from '../helper.js'
+import { assertRefused, decodePart, forgedTokens, listener, snapshot, trustedKeys, trustedSigner, type Forgery } from './helper.js'
+
+t.test('forged access tokens', async t => {
+  const world = await build(t)
+  const { app, sql } = world
+  const victim = await world.account('Victim')
+  const genuine = victim.token
+  const { publicKey, testKid, testKey } = await trustedKeys(world)
+  const signTrusted = trustedSigner(testKid, testKey)
+  const probe = await listener(t)
+  const forgeries = forgedTokens({ genuine, publicKey, signTrusted, listenerUrl: probe.url })
+  const before = await snapshot(sql)
+
+  async function genuineStillWorks (t: Test): Promise<void> {
+    const me = await app.inject({ url: '/users/me', headers: bearer(genuine) })
+    t.equal(me.statusCode, 200, 'persistence: the genuine token still reads /users/me')
+    t.equal(me.json<{ id: string }>().id, victim.id)
+    t.equal(await snapshot(sql), before, 'no profile or event row changed')
+  }
+
+  async function refusedEverywhere (t: Test, forgery: Forgery): Promise<void> {
+    const code = forgery.code ?? 'token_invalid'
+    const requests = [
+      { method: 'GET' as const, url: '/users/me' },
+      { method: 'PATCH' as const, url: `/users/${victim.id}`, payload: { name: 'pwned' } }
+    ]
+    for (const request of requests) {
+      const label = `${request.method} ${request.url.replace(victim.id, '{victim}')} ${forgery.name}`
+      const started = performance.now()
+      const response = await app.inject({ ...request, headers: bearer(forgery.token) })
+      assertRefused(t, response, label, 401)
+      t.equal(response.json<{ code: string }>().code, code, `${label}: ${code}`)
+      t.match(response.headers['www-authenticate'], /error="invalid_token"/, `${label}: WWW-Authenticate`)
+      t.ok(performance.now() - started < 2000, `${label}: answered at once (no command or sleep ran)`)
+    }
+  }
+
+  t.test('control › a token from the test\'s trusted signer is accepted, so each refusal below is for the one rule it breaks', async t => {
+    const response = await app.inject({ url: '/users/me', headers: bearer(signTrusted({}, decodePart(genuine, 1))) })
+    t.equal(response.statusCode, 200)
+    t.equal(response.json<{ id: string }>().id, victim.id)
+  })
+
+  const batches: Array<[string, string]> = [
+    ['alg none', 'refuses alg none in four casings, with an empty and with the original signature (ASVS 9.1.2, CVE-2015-2951)'],
+    ['null signature', 'refuses a null or empty signature (ASVS 9.1.1, CVE-2020-28042)'],
+    ['key confusion', 'refuses HS256/384/512 signed with the JWKS public key as PEM, DER, raw x and JWK (ASVS 9.1.2, CVE-2016-10555)'],
+    ['blank password', 'refuses HMAC tokens signed with a blank password (CVE-2019-20933, CVE-2020-28637)'],
+    ['embedded jwk', 'refuses a token carrying its own key in a jwk header (ASVS 9.1.3, CVE-2018-0114)'],
+    ['x5c', 'refuses a token carrying an x5c chain (ASVS 9.1.3, RFC 8725 §3.10)'],
+    ['kid injection', 'treats kid as untrusted: path traversal, blank, SQL and command-injection kids are refused at once (RFC 8725 §3.10, jwt_tool kid injection)'],
+    ['typ', 'refuses a missing or wrong typ: JWT and at+JWT variants (ASVS 9.2.2, RFC 8725 §3.11, RFC 9068 §2.1)'],
+    ['crit', 'refuses a crit header it does not implement (RFC 7515 §4.1.11)'],
+    ['alg', 'accepts exactly EdDSA: alg Ed25519 and case variants are refused even when correctly signed (ASVS 9.1.2, RFC 9864)'],
+    ['size', 'refuses a 10 KB token (ASVS 9.1.1)'],
+    ['tampering', 'refuses a tampered payload or header under the original signature (ASVS 9.1.1)'],
+    ['re-encoding', 'refuses re-encoded base64url (padding, alternate trailing bits, standard alphabet) and JSON serialization (RFC 8725bis, JWT cheat sheet)'],
+    ['claims', 'enforces exp, nbf, iss, aud and UUID sub/sid under a valid signature (ASVS 9.2.1, 9.2.3, 10.3.1, RFC 8725 §3.8-3.9)']
+  ]
+  for (const [batch, title] of batches) {
+    t.test(`GET /users/me, PATCH /users/{id} › ${title}`, async t => {
+      const inBatch = forgeries.filter(forgery => forgery.batch === batch)
+      t.ok(inBatch.length > 0, `${inBatch.length} forgeries`)
+      for (const forgery of inBatch) await refusedEverywhere(t, forgery)
+      await genuineStillWorks(t)
+    })
+  }
+
+  t.test('GET /users/me, PATCH /users/{id} › never fetches a jku or x5u URL, whoever signed the token (ASVS 9.1.3, RFC 8725 §3.10, SSRF)', async t => {
+    const pointing = forgeries.filter(forgery => forgery.batch === 'jku' || forgery.batch === 'x5u')
+    t.equal(pointing.length, 6)
+    for (const forgery of pointing) await refusedEverywhere(t, forgery)
+    await new Promise(resolve => setTimeout(resolve, 200))
+    t.equal(probe.requests(), 0, 'the listener received no request')
+    await genuineStillWorks(t)
+  })
+
+  t.test('every forgery is in a batch above', async t => {
+    const covered = new Set([...batches.map(([batch]) => batch), 'jku', 'x5u'])
+    t.same(forgeries.filter(forgery => !covered.has(forgery.batch)).map(forgery => forgery.name), [])
+  })
+})
