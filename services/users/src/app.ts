@@ -52,7 +52,7 @@ const REDACTED = [
 ]
 
 export const usersService: FastifyPluginAsync<{ config: Readonly<UsersConfig>, deps: UsersDeps }> = async (app, { config, deps }) => {
-  await app.register(securityHeaders)
+  await app.register(securityHeaders, { corsOrigins: config.corsOrigins, hstsMaxAgeSeconds: config.hstsMaxAgeSeconds })
   await app.register(swagger, { serverUrl: `http://${['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host}:${config.port}` })
   await app.register(fastifyProblem)
   await app.register(postgres, { sql: deps.sql, schema: config.databaseSchema })

@@ -21,6 +21,8 @@ export const UsersEnvSchema = Type.Object({
   TOKEN_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
   TOKEN_LEEWAY: Type.Optional(Seconds),
   REVOCATION_MAX_STALENESS: Type.Optional(Type.Integer({ minimum: 1 })),
+  CORS_ORIGINS: Type.Optional(Type.String({ description: 'Comma-separated origins allowed by CORS; none by default' })),
+  HSTS_MAX_AGE: Type.Optional(Type.Integer({ minimum: 0, description: 'Strict-Transport-Security max-age, seconds; 0 = none' })),
   LOG_LEVEL: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(level => Type.Literal(level))))
 })
 
@@ -39,6 +41,8 @@ export interface UsersConfig {
   tokenLeewaySeconds: number
   revocationMaxStalenessSeconds: number
   logLevel: string
+  corsOrigins: string[]
+  hstsMaxAgeSeconds: number
 }
 
 type UsersEnv = Static<typeof UsersEnvSchema>
@@ -73,6 +77,8 @@ export function loadUsersConfig (env: NodeJS.ProcessEnv = process.env): Readonly
     tokenAudience: e.TOKEN_AUDIENCE ?? 'latchkey',
     tokenLeewaySeconds: e.TOKEN_LEEWAY ?? 0,
     revocationMaxStalenessSeconds: e.REVOCATION_MAX_STALENESS ?? 10,
-    logLevel: e.LOG_LEVEL ?? 'info'
+    logLevel: e.LOG_LEVEL ?? 'info',
+    corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map(origin => origin.trim()).filter(origin => origin !== ''),
+    hstsMaxAgeSeconds: e.HSTS_MAX_AGE ?? 0
   })
 }

@@ -14,7 +14,9 @@ t.test('loadUsersConfig › gives the API.md defaults for an empty environment',
     tokenAudience: 'latchkey',
     tokenLeewaySeconds: 0,
     revocationMaxStalenessSeconds: 10,
-    logLevel: 'info'
+    logLevel: 'info',
+    corsOrigins: [],
+    hstsMaxAgeSeconds: 0
   })
   t.ok(Object.isFrozen(loadUsersConfig({})))
 })

@@ -62,6 +62,8 @@ export interface BuildOptions {
   /** 'in-process' (default): publish() awaits the consumer. 'redis': the real stream. */
   events?: 'in-process' | 'redis'
   claimIdleMs?: number
+  /** Extra environment for the service's configuration. */
+  env?: Record<string, string>
 }
 
 export function randomName (base = 'user'): string {
@@ -87,7 +89,7 @@ export async function waitFor (check: () => boolean | Promise<boolean>, timeoutM
 export async function build (t: Test, options: BuildOptions = {}): Promise<UsersWorld> {
   const schema = `users_t_${randomUUID().replaceAll('-', '').slice(0, 12)}`
   const prefix = `latchkey_t_${randomUUID().slice(0, 8)}:`
-  const config = loadUsersConfig({ USERS_DATABASE_SCHEMA: schema, REDIS_PREFIX: prefix, LOG_LEVEL: 'silent', REVOCATION_MAX_STALENESS: '10' })
+  const config = loadUsersConfig({ USERS_DATABASE_SCHEMA: schema, REDIS_PREFIX: prefix, LOG_LEVEL: 'silent', REVOCATION_MAX_STALENESS: '10', ...options.env })
   const sql = connectPostgres({ url: DATABASE_URL, schema, max: 10 })
   const redis = new Redis(REDIS_URL, { protocol: 2 })
   const feed = createRedisRevocationFeed({ url: REDIS_URL, prefix })
