@@ -11,6 +11,7 @@ const admin: FastifyPluginAsyncTypebox = async app => {
     onRequest,
     schema: {
       tags: ['admin'],
+      operationId: 'listAccounts',
       summary: 'List accounts',
       security: bearerSecurity,
       querystring: ListAccountsQuerySchema,
@@ -22,6 +23,7 @@ const admin: FastifyPluginAsyncTypebox = async app => {
     onRequest,
     schema: {
       tags: ['admin'],
+      operationId: 'getAccount',
       summary: 'Get an account',
       security: bearerSecurity,
       params: IdParamsSchema,
@@ -33,6 +35,7 @@ const admin: FastifyPluginAsyncTypebox = async app => {
     onRequest,
     schema: {
       tags: ['admin'],
+      operationId: 'updateAccount',
       summary: 'Disable, enable or change the roles of an account',
       description: 'Disabling revokes every session. A change of roles kills the account\'s current access tokens; its sessions live on and the next refresh carries the new roles. `user` is always kept.',
       security: bearerSecurity,
@@ -46,6 +49,7 @@ const admin: FastifyPluginAsyncTypebox = async app => {
     onRequest,
     schema: {
       tags: ['admin'],
+      operationId: 'deleteAccount',
       summary: 'Delete an account',
       description: 'As self-delete: all sessions revoked, the profile removed from the users service.',
       security: bearerSecurity,

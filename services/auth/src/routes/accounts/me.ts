@@ -9,6 +9,7 @@ const me: FastifyPluginAsyncTypebox = async app => {
     onRequest: app.authenticate,
     schema: {
       tags: ['accounts'],
+      operationId: 'getMyAccount',
       summary: 'The caller\'s account',
       security: bearerSecurity,
       response: { 200: Type.Ref('Account'), ...problemResponses(401, 404, 503) }
@@ -19,6 +20,7 @@ const me: FastifyPluginAsyncTypebox = async app => {
     onRequest: app.authenticate,
     schema: {
       tags: ['accounts'],
+      operationId: 'changeMyEmail',
       summary: 'Change the caller\'s email',
       description: 'Requires the current password (re-authentication).',
       security: bearerSecurity,
@@ -31,6 +33,7 @@ const me: FastifyPluginAsyncTypebox = async app => {
     onRequest: app.authenticate,
     schema: {
       tags: ['accounts'],
+      operationId: 'changeMyPassword',
       summary: 'Change the caller\'s password',
       description: 'Every other session of the account is revoked; the current one stays.',
       security: bearerSecurity,
@@ -46,6 +49,7 @@ const me: FastifyPluginAsyncTypebox = async app => {
     onRequest: app.authenticate,
     schema: {
       tags: ['accounts'],
+      operationId: 'deleteMyAccount',
       summary: 'Delete the caller\'s account',
       description: 'Requires the password. All sessions are revoked and the profile disappears from the users service.',
       security: bearerSecurity,

@@ -9,6 +9,7 @@ const register: FastifyPluginAsyncTypebox = async app => {
     onRequest: app.abuseLimits.perNetwork('accounts'),
     schema: {
       tags: ['accounts'],
+      operationId: 'register',
       summary: 'Register an account',
       description: 'Creates an account with the role `user`; its profile (with `name`) appears in the users service.',
       security: openSecurity,

@@ -8,13 +8,14 @@ export type ReadinessChecks = Record<string, () => Promise<boolean>>
 const health: FastifyPluginAsyncTypebox<{ checks: ReadinessChecks }> = async (app, options) => {
   app.get('/health/live', {
     logLevel: 'warn',
-    schema: { tags: ['health'], summary: 'Liveness', security: openSecurity, response: { 200: Type.Ref('Health') } }
+    schema: { tags: ['health'], operationId: 'getLiveness', summary: 'Liveness', security: openSecurity, response: { 200: Type.Ref('Health') } }
   }, async () => ({ status: 'ok' as const }))
 
   app.get('/health/ready', {
     logLevel: 'warn',
     schema: {
       tags: ['health'],
+      operationId: 'getReadiness',
       summary: 'Readiness: PostgreSQL and Redis answer',
       security: openSecurity,
       response: { 200: Type.Ref('Health'), 503: Type.Ref('Health', { description: 'A dependency is failing' }) }

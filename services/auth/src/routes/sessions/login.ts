@@ -9,6 +9,7 @@ const login: FastifyPluginAsyncTypebox = async app => {
     onRequest: app.abuseLimits.perNetwork('sessions'),
     schema: {
       tags: ['sessions'],
+      operationId: 'logIn',
       summary: 'Log in',
       description: 'An unknown email and a wrong password get the same 401 in about the same time.',
       security: openSecurity,

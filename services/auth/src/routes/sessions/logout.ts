@@ -14,6 +14,7 @@ const logout: FastifyPluginAsyncTypebox = async app => {
   app.delete('/sessions/current', {
     schema: {
       tags: ['sessions'],
+      operationId: 'logOut',
       summary: 'Log out (revoke the current session)',
       description: 'Accepts an expired token or one whose session is already revoked (204), so a client can always log out; a token this service never issued gets 401.',
       security: bearerSecurity,

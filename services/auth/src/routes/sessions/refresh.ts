@@ -9,6 +9,7 @@ const refresh: FastifyPluginAsyncTypebox = async app => {
     onRequest: app.abuseLimits.perNetwork('refresh'),
     schema: {
       tags: ['sessions'],
+      operationId: 'refreshSession',
       summary: 'Refresh: exchange a refresh token for a new token pair',
       description: 'Rotates the refresh token. Presenting the old one again within REFRESH_REUSE_GRACE seconds returns the same successor; later, the whole session is revoked (401 refresh_token_reused).',
       security: openSecurity,

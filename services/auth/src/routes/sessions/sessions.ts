@@ -9,6 +9,7 @@ const sessions: FastifyPluginAsyncTypebox = async app => {
     onRequest: app.authenticate,
     schema: {
       tags: ['sessions'],
+      operationId: 'listMySessions',
       summary: 'The caller\'s live sessions',
       security: bearerSecurity,
       response: { 200: Type.Ref('SessionList'), ...problemResponses(401, 503) }
@@ -19,6 +20,7 @@ const sessions: FastifyPluginAsyncTypebox = async app => {
     onRequest: app.authenticate,
     schema: {
       tags: ['sessions'],
+      operationId: 'revokeSession',
       summary: 'Revoke one of the caller\'s sessions',
       security: bearerSecurity,
       params: IdParamsSchema,
@@ -33,6 +35,7 @@ const sessions: FastifyPluginAsyncTypebox = async app => {
     onRequest: app.authenticate,
     schema: {
       tags: ['sessions'],
+      operationId: 'logOutEverywhere',
       summary: 'Log out everywhere',
       description: 'Revokes every session of the account and every access token issued until now, the caller\'s included.',
       security: bearerSecurity,

@@ -8,6 +8,7 @@ const jwks: FastifyPluginAsyncTypebox<{ jwks: () => Jwks }> = async (app, option
   app.get('/.well-known/jwks.json', {
     schema: {
       tags: ['tokens'],
+      operationId: 'getJwks',
       summary: 'JSON Web Key Set',
       security: openSecurity,
       response: { 200: Type.Ref('Jwks') }

@@ -9,6 +9,7 @@ const verify: FastifyPluginAsyncTypebox = async app => {
     onRequest: app.authenticate,
     schema: {
       tags: ['tokens'],
+      operationId: 'verifyToken',
       summary: 'Verify an access token',
       description: 'Checks signature, claims and revocation from memory (no database or Redis round trip) and answers the subject in headers for a gateway to forward.',
       security: bearerSecurity,

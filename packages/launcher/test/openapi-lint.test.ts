@@ -1,0 +1,24 @@
+import t from 'tap'
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { startTestStack } from './helper.js'
+
+const run = promisify(execFile)
+
+t.test('both OpenAPI documents pass redocly lint with the recommended rules and no errors', async t => {
+  const client = await startTestStack(t)
+  const directory = await mkdtemp(join(tmpdir(), 'latchkey-openapi-'))
+  t.teardown(async () => { await rm(directory, { recursive: true, force: true }) })
+  for (const [name, base] of [['auth', client.auth], ['users', client.users]] as const) {
+    const document = await (await fetch(`${base}/docs/json`)).text()
+    const file = join(directory, `${name}.json`)
+    await writeFile(file, document)
+    const result = await run('pnpm', ['exec', 'redocly', 'lint', '--extends', 'recommended', '--format', 'summary', file], { cwd: process.cwd() })
+      .then(({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }))
+      .catch((error: { code?: number, stdout?: string, stderr?: string }) => ({ code: error.code ?? 1, output: `${error.stdout ?? ''}${error.stderr ?? ''}` }))
+    t.equal(result.code, 0, `${name}: ${result.output.split('\n').filter(line => /error|warning/i.test(line)).slice(0, 20).join(' | ')}`)
+  }
+})
