@@ -64,6 +64,8 @@ export interface BuildOptions {
   claimIdleMs?: number
   /** Extra environment for the service's configuration. */
   env?: Record<string, string>
+  /** Another route to the test database (e.g. a proxy a fault test can cut). */
+  databaseUrl?: string
 }
 
 export function randomName (base = 'user'): string {
@@ -90,7 +92,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<Users
   const schema = `users_t_${randomUUID().replaceAll('-', '').slice(0, 12)}`
   const prefix = `latchkey_t_${randomUUID().slice(0, 8)}:`
   const config = loadUsersConfig({ USERS_DATABASE_SCHEMA: schema, REDIS_PREFIX: prefix, LOG_LEVEL: 'silent', REVOCATION_MAX_STALENESS: '10', ...options.env })
-  const sql = connectPostgres({ url: DATABASE_URL, schema, max: 10 })
+  const sql = connectPostgres({ url: options.databaseUrl ?? DATABASE_URL, schema, max: 10 })
   const redis = new Redis(REDIS_URL, { protocol: 2 })
   const feed = createRedisRevocationFeed({ url: REDIS_URL, prefix })
 
