@@ -10,7 +10,7 @@ import { bearer, build, logIn, register, registeredUser, strongPassword, uniqueE
 import { attackEnv, snapshot } from './helper.js'
 import { edgyString, hostileBody, hostileCursor, hostileQuery, hostileString, percentEncode } from './arbitraries.js'
 
-const NUM_RUNS = 400
+const NUM_RUNS = 120
 const adminPassword = 'bootstrap admin passphrase'
 
 t.test('fuzzing the auth service', async t => {
@@ -33,8 +33,6 @@ t.test('fuzzing the auth service', async t => {
 
   /** The property every request must hold; throws (for fast-check to shrink) when it does not. */
   async function holds (request: InjectOptions): Promise<void> {
-    const text = `${String(request.url)} ${String(request.payload)}`
-    if (/\\u0000|\\ud[89a-f][0-9a-f]{2}|%00/i.test(text) || /\/(accounts|sessions)\/[^?]{100}/.test(String(request.url))) return
     const before = await snapshot(sql)
     const response: LightMyRequestResponse = await app.inject(request)
     if (response.statusCode >= 500) throw new Error(`${response.statusCode}: ${response.body.slice(0, 300)}`)

@@ -1,0 +1,43 @@
+import t from 'tap'
+import { Writable } from 'node:stream'
+import { randomBytes } from 'node:crypto'
+import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
+import { createInProcessRevocationFeed } from '@latchkey/fastify-jwt-guard'
+import { createInProcessAccountEvents } from '@latchkey/account-events'
+import { testDatabaseUrl } from '@latchkey/test-support'
+import { buildAuthApp, logRedaction } from '../src/app.js'
+import { loadAuthConfig } from '../src/config.js'
+import { migrateAuthDatabase } from '../src/runtime.js'
+import { bearer, logIn, register, strongPassword } from './helper.js'
+
+t.test('secrets and tokens never reach the logs, even at trace level (ASVS 16.2.5)', async t => {
+  const lines: string[] = []
+  const stream = new Writable({ write (chunk: Buffer, _encoding, done) { lines.push(chunk.toString()); done() } })
+  const schema = `auth_t_${randomBytes(5).toString('hex')}`
+  const url = await testDatabaseUrl()
+  const sql = connectPostgres({ url, schema, max: 3 })
+  await migrateAuthDatabase(sql, schema)
+  const feed = createInProcessRevocationFeed()
+  const config = loadAuthConfig({ DATABASE_URL: url, AUTH_DATABASE_SCHEMA: schema, AUTH_ISSUER: 'http://auth.test' })
+  const app = await buildAuthApp(config, { sql, revocationFeed: feed, accountEvents: createInProcessAccountEvents() }, {
+    logger: { level: 'trace', stream, redact: { paths: logRedaction, censor: '[redacted]' } }
+  })
+  t.teardown(async () => {
+    await app.close()
+    await feed.close()
+    await sql`DROP SCHEMA ${sql(schema)} CASCADE`
+    await closePostgres(sql)
+  })
+  await app.ready()
+  const { email } = await register(app)
+  const pair = await logIn(app, email)
+  await app.inject({ method: 'GET', url: '/verify', headers: bearer(pair.accessToken) })
+  await app.inject({ method: 'GET', url: '/verify', headers: bearer(`${pair.accessToken}x`) })
+  await app.inject({ method: 'POST', url: '/sessions/refresh', payload: { refreshToken: pair.refreshToken } })
+  await app.inject({ method: 'POST', url: '/sessions', payload: { email, password: 'a wrong password here' } })
+  const log = lines.join('')
+  t.ok(lines.length > 5, 'requests were logged')
+  for (const secret of [strongPassword, 'a wrong password here', pair.accessToken, pair.refreshToken, pair.accessToken.split('.')[2] ?? '']) {
+    t.notOk(log.includes(secret), 'a secret appears nowhere in the log')
+  }
+})
