@@ -3,8 +3,8 @@
  * frozen, typed object. Names and defaults are those of API.md; USERS_DATABASE_SCHEMA and REDIS_PREFIX
  * exist so tests (and co-hosted deployments) can isolate their data.
  */
-import { Type, type Static } from '@sinclair/typebox'
-import { Value } from '@sinclair/typebox/value'
+import { Type } from '@sinclair/typebox'
+import { parseEnv } from '@latchkey/contracts'
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 })
 const Seconds = Type.Integer({ minimum: 0 })
@@ -45,25 +45,8 @@ export interface UsersConfig {
   hstsMaxAgeSeconds: number
 }
 
-type UsersEnv = Static<typeof UsersEnvSchema>
-
-function readEnv (env: NodeJS.ProcessEnv): UsersEnv {
-  const known = Object.keys(UsersEnvSchema.properties)
-  // Empty strings count as unset, as in most shells' `VAR=` idiom.
-  const picked = Object.fromEntries(known.flatMap(name => {
-    const value = env[name]
-    return value === undefined || value === '' ? [] : [[name, value]]
-  }))
-  const converted = Value.Convert(UsersEnvSchema, picked)
-  if (!Value.Check(UsersEnvSchema, converted)) {
-    const problems = [...Value.Errors(UsersEnvSchema, converted)].map(error => `${error.path.slice(1)}: ${error.message}`)
-    throw new Error(`invalid users-service configuration: ${problems.join('; ')}`)
-  }
-  return converted
-}
-
 export function loadUsersConfig (env: NodeJS.ProcessEnv = process.env): Readonly<UsersConfig> {
-  const e = readEnv(env)
+  const e = parseEnv(UsersEnvSchema, env)
   const authIssuer = e.AUTH_ISSUER ?? 'http://127.0.0.1:3001'
   return Object.freeze({
     port: e.USERS_PORT ?? 3002,
