@@ -61,6 +61,10 @@ export function createOutboxRelay (options: { sql: Sql, publisher: AccountEventP
       running = drain().finally(() => { running = undefined })
       return await running
     },
+    /** Resolves once no relay pass is running (closing waits for it before the pool ends). */
+    async idle (): Promise<void> {
+      await running?.catch(() => {})
+    },
     async lagMs (): Promise<number> {
       const [row] = await sql<Array<{ lag: number | null }>>`
         SELECT (extract(epoch FROM now() - min(created_at)) * 1000)::float8 AS lag FROM outbox WHERE published_at IS NULL`
@@ -85,5 +89,8 @@ export default fp(async function outbox (app, options: { sql: Sql, publisher: Ac
     timer = setInterval(sweep, options.sweepEveryMs ?? 1000)
     timer.unref()
   })
-  app.addHook('onClose', async () => { clearInterval(timer) })
+  app.addHook('onClose', async () => {
+    clearInterval(timer)
+    await relay.idle()
+  })
 }, { name: 'outbox' })
