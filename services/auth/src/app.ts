@@ -140,6 +140,7 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
     }),
     refreshTokens: createRefreshTokens(await loadServerSecret(deps.sql, 'refresh-token')),
     refreshTokenTtl: config.REFRESH_TOKEN_TTL,
+    sessionMaxLifetime: config.SESSION_MAX_LIFETIME,
     reuseGraceSeconds: config.REFRESH_REUSE_GRACE
   })
   await app.register(metrics, { view })

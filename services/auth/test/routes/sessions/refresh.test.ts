@@ -3,7 +3,7 @@ import type { TokenPair } from '@latchkey/contracts'
 import { bearer, build, problemOf, registeredUser } from '../../helper.js'
 
 t.test('POST /sessions/refresh', async t => {
-  const { app } = await build(t, { env: { REFRESH_REUSE_GRACE: '1' } })
+  const { app, sql } = await build(t, { env: { REFRESH_REUSE_GRACE: '1' } })
   const refresh = async (refreshToken: string) => await app.inject({ method: 'POST', url: '/sessions/refresh', payload: { refreshToken } })
 
   t.test('rotates the refresh token and keeps the session', async t => {
@@ -62,5 +62,17 @@ t.test('POST /sessions/refresh', async t => {
     const afterLogout = await refresh(other.tokens.refreshToken)
     t.equal(afterLogout.statusCode, 401)
     t.equal(problemOf(afterLogout).code, 'invalid_refresh_token')
+  })
+
+  t.test('refuses a refresh token unused for REFRESH_TOKEN_TTL (idle expiry) and a session past SESSION_MAX_LIFETIME (ASVS 7.3.1, 7.3.2, 10.4.8)', async t => {
+    const idle = await registeredUser(app)
+    await sql`UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = ${idle.tokens.sessionId}`
+    t.equal(problemOf(await refresh(idle.tokens.refreshToken)).code, 'invalid_refresh_token')
+
+    const old = await registeredUser(app)
+    await sql`UPDATE sessions SET created_at = now() - interval '91 days' WHERE id = ${old.tokens.sessionId}`
+    const response = await refresh(old.tokens.refreshToken)
+    t.equal(response.statusCode, 401, 'however recently used, a session ends at its absolute lifetime (90 days by default)')
+    t.equal(problemOf(response).code, 'invalid_refresh_token')
   })
 })

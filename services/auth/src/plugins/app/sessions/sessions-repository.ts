@@ -21,10 +21,12 @@ export interface SessionRecord {
   revokedAt: Date | null
 }
 
-export async function insertSession (db: Db, input: { id: string, accountId: string, refreshHash: Buffer, idleSeconds: number, userAgent: string | null, ip: string | null }): Promise<SessionRecord> {
+/** `expires_at` is the idle deadline, never past the absolute one (created_at + maxSeconds). */
+export async function insertSession (db: Db, input: { id: string, accountId: string, refreshHash: Buffer, idleSeconds: number, maxSeconds: number, userAgent: string | null, ip: string | null }): Promise<SessionRecord> {
   const [row] = await db<SessionRecord[]>`
     INSERT INTO sessions (id, account_id, refresh_hash, expires_at, user_agent, ip)
-    VALUES (${input.id}, ${input.accountId}, ${input.refreshHash}, now() + make_interval(secs => ${input.idleSeconds}), ${input.userAgent}, ${input.ip})
+    VALUES (${input.id}, ${input.accountId}, ${input.refreshHash},
+      now() + make_interval(secs => LEAST(${input.idleSeconds}, ${input.maxSeconds})), ${input.userAgent}, ${input.ip})
     RETURNING *`
   if (row === undefined) throw new Error('session insert returned nothing')
   return row
@@ -36,7 +38,7 @@ export async function lockSession (db: Db, id: string): Promise<SessionRecord | 
   return row
 }
 
-export async function recordRotation (db: Db, id: string, input: { previousHash: Buffer, nextHash: Buffer, nextGeneration: number, idleSeconds: number }): Promise<void> {
+export async function recordRotation (db: Db, id: string, input: { previousHash: Buffer, nextHash: Buffer, nextGeneration: number, idleSeconds: number, maxSeconds: number }): Promise<void> {
   await db`
     UPDATE sessions SET
       previous_refresh_hash = ${input.previousHash},
@@ -44,7 +46,7 @@ export async function recordRotation (db: Db, id: string, input: { previousHash:
       refresh_generation = ${input.nextGeneration},
       rotated_at = now(),
       last_used_at = now(),
-      expires_at = now() + make_interval(secs => ${input.idleSeconds})
+      expires_at = LEAST(now() + make_interval(secs => ${input.idleSeconds}), created_at + make_interval(secs => ${input.maxSeconds}))
     WHERE id = ${id}`
 }
 

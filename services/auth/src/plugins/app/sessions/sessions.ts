@@ -20,6 +20,7 @@ export interface SessionsOptions {
   signer: AccessTokenSigner
   refreshTokens: RefreshTokens
   refreshTokenTtl: number
+  sessionMaxLifetime: number
   reuseGraceSeconds: number
 }
 
@@ -57,7 +58,9 @@ export function createSessions (app: FastifyInstance, options: SessionsOptions) 
       }
       const sessionId = randomUUID()
       const refresh = refreshTokens.mint(sessionId)
-      await insertSession(sql, { id: sessionId, accountId: account.id, refreshHash: refresh.hash, idleSeconds: options.refreshTokenTtl, ...client })
+      await insertSession(sql, {
+        id: sessionId, accountId: account.id, refreshHash: refresh.hash, idleSeconds: options.refreshTokenTtl, maxSeconds: options.sessionMaxLifetime, ...client
+      })
       return tokenPair(account, sessionId, refresh)
     },
 
@@ -66,7 +69,9 @@ export function createSessions (app: FastifyInstance, options: SessionsOptions) 
       if (presented === undefined) throw errors.invalidRefreshToken()
       const outcome = await sql.begin(async tx => {
         const session = await lockSession(tx, presented.sessionId)
-        if (session === undefined || session.revokedAt !== null || session.expiresAt.getTime() <= Date.now()) {
+        const now = Date.now()
+        if (session === undefined || session.revokedAt !== null || session.expiresAt.getTime() <= now ||
+          session.createdAt.getTime() + options.sessionMaxLifetime * 1000 <= now) {
           return { kind: 'invalid' as const }
         }
         const account = await findAccountById(tx, session.accountId)
@@ -74,11 +79,12 @@ export function createSessions (app: FastifyInstance, options: SessionsOptions) 
         const successor = refreshTokens.successorOf(presented)
         if (presented.generation === session.refreshGeneration && sameHash(session.refreshHash, presented.hash)) {
           await recordRotation(tx, session.id, {
-            previousHash: presented.hash, nextHash: successor.hash, nextGeneration: successor.generation, idleSeconds: options.refreshTokenTtl
+            previousHash: presented.hash, nextHash: successor.hash, nextGeneration: successor.generation,
+            idleSeconds: options.refreshTokenTtl, maxSeconds: options.sessionMaxLifetime
           })
           return { kind: 'rotated' as const, account, successor }
         }
-        const rotatedAgoMs = session.rotatedAt === null ? Infinity : Date.now() - session.rotatedAt.getTime()
+        const rotatedAgoMs = session.rotatedAt === null ? Infinity : now - session.rotatedAt.getTime()
         if (presented.generation === session.refreshGeneration - 1 && sameHash(session.previousRefreshHash, presented.hash) &&
           rotatedAgoMs <= options.reuseGraceSeconds * 1000) {
           // A retry or a racing tab: the successor already issued, derived again, not a new one.
