@@ -26,7 +26,7 @@ export async function insertSession (db: Db, input: { id: string, accountId: str
   const [row] = await db<SessionRecord[]>`
     INSERT INTO sessions (id, account_id, refresh_hash, expires_at, user_agent, ip)
     VALUES (${input.id}, ${input.accountId}, ${input.refreshHash},
-      now() + make_interval(secs => LEAST(${input.idleSeconds}, ${input.maxSeconds})), ${input.userAgent}, ${input.ip})
+      now() + make_interval(secs => ${Math.min(input.idleSeconds, input.maxSeconds)}), ${input.userAgent}, ${input.ip})
     RETURNING *`
   if (row === undefined) throw new Error('session insert returned nothing')
   return row
