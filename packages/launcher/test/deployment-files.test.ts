@@ -1,0 +1,180 @@
+/**
+ * The deployment files, checked without a Docker engine: docker-compose.yml parsed and held to
+ * the services' configuration schemas, the Dockerfiles' shape, .env.example and the README's
+ * configuration table against the same schemas (both ways, so neither can drift).
+ */
+import t from 'tap'
+import { readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { parse } from 'yaml'
+import { UsersEnvSchema } from '@latchkey/users'
+import { AuthConfigSchema } from '../../../services/auth/dist/src/config.js'
+import { repositoryRoot } from './processes.js'
+
+const read = async (path: string): Promise<string> => await readFile(join(repositoryRoot, path), 'utf8')
+
+const authNames = new Set(Object.keys(AuthConfigSchema.properties))
+const usersNames = new Set(Object.keys(UsersEnvSchema.properties))
+const allNames = new Set([...authNames, ...usersNames])
+const sorted = (names: Iterable<string>): string[] => [...names].sort()
+
+interface ComposeService {
+  image?: string
+  build?: { context: string, dockerfile: string }
+  environment?: Record<string, string>
+  env_file?: Array<{ path: string, required?: boolean }>
+  ports?: string[]
+  volumes?: string[]
+  command?: string[]
+  depends_on?: Record<string, { condition: string }>
+  healthcheck?: { test: string[] }
+  stop_grace_period?: string
+}
+const composeText = await read('docker-compose.yml')
+const compose = parse(composeText) as { services: Record<string, ComposeService>, volumes: Record<string, unknown> }
+const { auth, users, postgres, redis } = compose.services
+
+/** Names assigned in .env.example (`NAME=` or `# NAME=`), before its compose-only part. */
+const envExample = await read('.env.example')
+const [serviceSection = '', composeSection = ''] = envExample.split('# ---- Compose only')
+const envExampleNames = new Set([...serviceSection.matchAll(/^#? ?([A-Z][A-Z0-9_]*)=/gm)].map(match => match[1] ?? ''))
+
+t.test('docker-compose.yml', async t => {
+  t.test('has postgres, redis, auth and users', async t => {
+    t.same(sorted(Object.keys(compose.services)), ['auth', 'postgres', 'redis', 'users'])
+  })
+
+  t.test('publishes auth on 3001 and users on 3002', async t => {
+    t.match(auth?.ports, [/^(127\.0\.0\.1:)?3001:3001$/])
+    t.match(users?.ports, [/^(127\.0\.0\.1:)?3002:3002$/])
+    t.equal(auth?.environment?.AUTH_PORT, '3001')
+    t.equal(users?.environment?.USERS_PORT, '3002')
+  })
+
+  t.test('gives every service a healthcheck; auth and users check their own readiness port', async t => {
+    for (const [name, service] of Object.entries(compose.services)) t.ok(service.healthcheck?.test.length, `${name} has a healthcheck`)
+    t.match(auth?.healthcheck?.test.join(' '), /127\.0\.0\.1:3001\/health\/ready/)
+    t.match(users?.healthcheck?.test.join(' '), /127\.0\.0\.1:3002\/health\/ready/)
+  })
+
+  t.test('starts auth after healthy postgres and redis, and users after those and a healthy auth', async t => {
+    const healthy = { condition: 'service_healthy' }
+    t.same(auth?.depends_on, { postgres: healthy, redis: healthy })
+    t.same(users?.depends_on, { auth: healthy, postgres: healthy, redis: healthy })
+  })
+
+  t.test('keeps Redis in an append-only file on a volume, and PostgreSQL on a volume with the init scripts', async t => {
+    t.ok(redis?.command?.includes('--appendonly') && redis.command[redis.command.indexOf('--appendonly') + 1] === 'yes')
+    t.ok(redis?.volumes?.some(volume => /^redis-data:\/data$/.test(volume)))
+    t.ok(postgres?.volumes?.some(volume => /^postgres-data:\/var\/lib\/postgresql\/data$/.test(volume)))
+    t.ok(postgres?.volumes?.includes('./deploy/postgres/init:/docker-entrypoint-initdb.d:ro'))
+    t.ok('redis-data' in compose.volumes && 'postgres-data' in compose.volumes)
+    const script = await stat(join(repositoryRoot, 'deploy/postgres/init/10-latchkey-roles.sh'))
+    t.ok((script.mode & 0o111) !== 0, 'the init script is executable')
+  })
+
+  t.test('configures auth and users from .env, which git ignores', async t => {
+    t.same(auth?.env_file, [{ path: '.env', required: true }])
+    t.same(users?.env_file, [{ path: '.env', required: true }])
+    t.match(await read('.gitignore'), /^\.env$/m)
+  })
+
+  t.test('sets only variables of each service\'s configuration schema', async t => {
+    t.same(Object.keys(auth?.environment ?? {}).filter(name => !authNames.has(name)), [], 'auth')
+    t.same(Object.keys(users?.environment ?? {}).filter(name => !usersNames.has(name)), [], 'users')
+    t.equal(auth?.environment?.NODE_ENV, 'production', 'the embedded PostgreSQL is refused')
+    t.match(users?.environment?.AUTH_JWKS_URL, /^http:\/\/auth:3001\//)
+  })
+
+  t.test('documents every variable it interpolates in .env.example\'s compose-only part, none of them a service variable', async t => {
+    const interpolated = new Set([...composeText.matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map(match => match[1] ?? ''))
+    t.ok(interpolated.size > 0)
+    for (const name of interpolated) {
+      t.match(composeSection, new RegExp(`\\b${name}\\b`), `${name} is documented`)
+      t.notOk(allNames.has(name), `${name} is not a service variable`)
+    }
+  })
+
+  t.test('builds each service from its Dockerfile in the workspace context', async t => {
+    t.same(auth?.build, { context: '.', dockerfile: 'services/auth/Dockerfile' })
+    t.same(users?.build, { context: '.', dockerfile: 'services/users/Dockerfile' })
+  })
+
+  t.test('lets a service finish in-flight requests before it is killed', async t => {
+    t.equal(auth?.stop_grace_period, '15s')
+    t.equal(users?.stop_grace_period, '15s')
+  })
+})
+
+t.test('the Dockerfiles', async t => {
+  for (const service of ['auth', 'users'] as const) {
+    t.test(`${service}: multi-stage on node:20-slim, pnpm deploy --prod through the CI script, non-root, with a HEALTHCHECK`, async t => {
+      const dockerfile = await read(`services/${service}/Dockerfile`)
+      t.match(dockerfile, /^ARG NODE_IMAGE=node:20-slim$/m)
+      t.equal([...dockerfile.matchAll(/^FROM /gm)].length, 2, 'two stages')
+      t.match(dockerfile, new RegExp(`^RUN deploy/docker/build-service\\.sh ${service} /out$`, 'm'))
+      t.match(await read('deploy/docker/build-service.sh'), /pnpm --filter "@latchkey\/\$service" deploy --prod "\$out"/)
+      t.match(dockerfile, /^COPY --from=build \/out \.\/$/m, 'the runtime stage holds the deploy output only')
+      t.match(dockerfile, /^USER node$/m)
+      t.match(dockerfile, /^HEALTHCHECK .*\n.*\/health\/ready/m)
+      t.match(dockerfile, /^CMD \["node", "dist\/src\/server\.js"\]$/m)
+      t.match(dockerfile, /NODE_ENV=production/)
+    })
+  }
+
+  t.test('.dockerignore keeps local builds, dependencies and secrets out of the build context', async t => {
+    const ignore = (await read('.dockerignore')).split('\n')
+    for (const entry of ['**/node_modules', '**/dist', '.env', '.git', '.data']) t.ok(ignore.includes(entry), entry)
+  })
+})
+
+t.test('.env.example', async t => {
+  t.test('names every variable of both configuration schemas', async t => {
+    t.same(sorted(allNames).filter(name => !envExampleNames.has(name)), [])
+  })
+  t.test('names nothing that no service reads', async t => {
+    t.same(sorted(envExampleNames).filter(name => !allNames.has(name)), [])
+  })
+  t.test('gives each variable a meaning and its service', async t => {
+    for (const name of envExampleNames) {
+      const line = new RegExp(`^# .*\\[(auth|users|both)\\].*\\n(# .*\\n)*#? ?${name}=`, 'm')
+      t.match(serviceSection, line, `${name} is explained`)
+    }
+  })
+  t.test('sets values every service accepts', async t => {
+    const { loadAuthConfig } = await import('@latchkey/auth')
+    const { loadUsersConfig } = await import('@latchkey/users')
+    const set = Object.fromEntries([...serviceSection.matchAll(/^([A-Z][A-Z0-9_]*)=(.*)$/gm)].map(match => [match[1] ?? '', match[2] ?? '']))
+    t.ok(Object.keys(set).length > 0)
+    t.doesNotThrow(() => loadAuthConfig({ ...set, DATABASE_URL: 'postgres://x@localhost/x' }))
+    t.doesNotThrow(() => loadUsersConfig(set))
+  })
+})
+
+t.test('README configuration table', async t => {
+  const readme = await read('README.md')
+  const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1))
+  const rows = [...section.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|([^|]*)\|([^|]*)\|/gm)]
+    .map(match => ({ name: match[1] ?? '', defaultCell: (match[2] ?? '').trim(), service: (match[3] ?? '').trim() }))
+
+  t.test('lists exactly the variables of the two configuration schemas', async t => {
+    const listed = new Set(rows.map(row => row.name))
+    t.same(sorted(allNames).filter(name => !listed.has(name)), [], 'nothing missing')
+    t.same(sorted(listed).filter(name => !allNames.has(name)), [], 'nothing extra')
+  })
+
+  t.test('names the service that reads each variable', async t => {
+    for (const row of rows) {
+      const expected = authNames.has(row.name) && usersNames.has(row.name) ? 'both' : authNames.has(row.name) ? 'auth' : 'users'
+      t.equal(row.service, expected, row.name)
+    }
+  })
+
+  t.test('gives the auth schema\'s default where it has one', async t => {
+    for (const row of rows) {
+      const schema = (AuthConfigSchema.properties as Record<string, { default?: unknown }>)[row.name]
+      if (schema?.default === undefined) continue
+      t.equal(row.defaultCell, `\`${String(schema.default)}\``, row.name)
+    }
+  })
+})
