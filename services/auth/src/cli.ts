@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+/**
+ * `latchkey-admin`: administration of the auth service from a shell, against the same database
+ * and Redis as the running service (same environment variables). It builds the auth app with its
+ * real connections, without listening, and calls the same domain operations as the admin HTTP
+ * routes: revocations are written in the same transaction and published through the revocation
+ * feed, account events go through the outbox, exactly as when an administrator uses the API.
+ *
+ *   latchkey-admin create-admin <email> [--name <name>]   password on stdin (first line)
+ *   latchkey-admin promote <email>           add the admin role (its current access tokens die)
+ *   latchkey-admin disable <email>           disable the account and revoke every session
+ *   latchkey-admin enable <email>            enable a disabled account
+ *   latchkey-admin revoke-sessions <email>   log the account out everywhere
+ *
+ * Prints the resulting account as JSON on stdout; exit 0 on success, 1 on failure, 2 on misuse.
+ */
+import { createInterface } from 'node:readline'
+import { parseArgs } from 'node:util'
+import type { FastifyInstance } from 'fastify'
+import type { Account } from '@latchkey/contracts'
+import { ConfigError } from '@latchkey/contracts'
+import { loadAuthConfig } from './config.js'
+import { buildAuthApp } from './app.js'
+import { openAuthRuntime } from './runtime.js'
+
+const USAGE = `usage: latchkey-admin <command> <email>
+  create-admin <email> [--name <name>]   create an administrator; password on stdin (first line)
+  promote <email>                        add the admin role
+  disable <email>                        disable the account and revoke every session
+  enable <email>                         enable a disabled account
+  revoke-sessions <email>                revoke every session and access token of the account
+Configuration comes from the same environment variables as the service (DATABASE_URL, REDIS_URL, ...).`
+
+class UsageError extends Error {}
+class CommandError extends Error {}
+
+async function readPassword (): Promise<string> {
+  if (process.stdin.isTTY) throw new UsageError('create-admin reads the password from stdin: pipe it in (printf %s "$PASSWORD" | latchkey-admin create-admin ...)')
+  const lines = createInterface({ input: process.stdin })
+  for await (const line of lines) {
+    lines.close()
+    return line
+  }
+  throw new UsageError('create-admin needs the password on stdin')
+}
+
+async function accountByEmail (app: FastifyInstance, email: string): Promise<string> {
+  const account = await app.accounts.findByEmail(email)
+  if (account === undefined) throw new CommandError(`no account with email ${email}`)
+  return account.id
+}
+
+const commands: Record<string, (app: FastifyInstance, email: string, options: { name: string, password: string }) => Promise<Account>> = {
+  async 'create-admin' (app, email, { name, password }) {
+    if (await app.accounts.findByEmail(email) !== undefined) throw new CommandError(`an account with email ${email} exists; use promote`)
+    return await app.accounts.register({ email, password, name }, { roles: ['user', 'admin'] })
+  },
+  async promote (app, email) {
+    const id = await accountByEmail(app, email)
+    const account = await app.accounts.get(id)
+    return await app.accounts.update(id, { roles: [...new Set([...account.roles, 'admin'])] })
+  },
+  async disable (app, email) {
+    return await app.accounts.update(await accountByEmail(app, email), { status: 'disabled' })
+  },
+  async enable (app, email) {
+    return await app.accounts.update(await accountByEmail(app, email), { status: 'active' })
+  },
+  async 'revoke-sessions' (app, email) {
+    const id = await accountByEmail(app, email)
+    await app.sessions.revokeAll(id)
+    return await app.accounts.get(id)
+  }
+}
+
+async function main (argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { name: { type: 'string' }, help: { type: 'boolean', short: 'h' } } })
+  if (values.help === true) {
+    process.stdout.write(`${USAGE}\n`)
+    return 0
+  }
+  const [command, email, ...rest] = positionals
+  const run = command === undefined ? undefined : commands[command]
+  if (run === undefined || email === undefined || rest.length > 0) throw new UsageError(USAGE)
+  const password = command === 'create-admin' ? await readPassword() : ''
+
+  const config = loadAuthConfig()
+  const runtime = await openAuthRuntime(config, {
+    info: () => {},
+    warn: (obj, msg) => { process.stderr.write(`${JSON.stringify({ level: 'warn', msg, ...obj })}\n`) }
+  })
+  // Log to stderr only: stdout carries the result.
+  const app = await buildAuthApp(config, runtime.deps, { logger: { level: 'warn', stream: process.stderr } })
+  try {
+    await app.ready()
+    const account = await run(app, email, { name: values.name ?? 'Administrator', password })
+    process.stdout.write(`${JSON.stringify(account)}\n`)
+    return 0
+  } finally {
+    await app.close()
+    await runtime.close()
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2))
+} catch (error) {
+  if (error instanceof UsageError || error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`)
+    process.exitCode = 2
+  } else if (error instanceof CommandError) {
+    process.stderr.write(`latchkey-admin: ${error.message}\n`)
+    process.exitCode = 1
+  } else {
+    // Domain problems (a weak password, ...) carry a safe message and a code.
+    const problem = error as { code?: unknown, message?: unknown, errors?: unknown }
+    process.stderr.write(`latchkey-admin: ${String(problem.message)}${typeof problem.code === 'string' ? ` (${problem.code})` : ''}${problem.errors === undefined ? '' : ` ${JSON.stringify(problem.errors)}`}\n`)
+    process.exitCode = 1
+  }
+}
