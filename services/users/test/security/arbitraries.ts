@@ -1,0 +1,94 @@
+/**
+ * fast-check arbitraries for hostile request bodies and query strings: any JSON value, objects
+ * that are nearly right (the expected fields with wrong types, hostile strings, extra keys such as
+ * __proto__, constructor, roles or id), NUL bytes, lone surrogates and bodies over the size limit.
+ * Bodies are JSON text written here, so a __proto__ key really is on the wire.
+ */
+import fc from 'fast-check'
+import { sqlInjectionPayloads } from './helper.js'
+
+/** A lone UTF-16 surrogate: valid in a JSON string escape, not in UTF-8 or PostgreSQL text. */
+const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map(code => String.fromCharCode(code))
+
+/** Text where any character may be a NUL, a lone surrogate, a control character or any code point. */
+export const edgyString = (constraints: { minLength?: number, maxLength?: number } = {}): fc.Arbitrary<string> => fc.string({
+  ...constraints,
+  unit: fc.oneof(
+    { arbitrary: fc.string({ minLength: 1, maxLength: 1 }), weight: 6 },
+    { arbitrary: fc.constantFrom('\u0000', '\u0001', '\u001f', '\u007f', '\u2028', '\ufeff', '\ufffe'), weight: 1 },
+    { arbitrary: loneSurrogate, weight: 1 },
+    { arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }), weight: 1 }
+  )
+})
+
+/** Strings an attacker would try: every Unicode unit, control characters, SQL, huge. */
+export const hostileString: fc.Arbitrary<string> = fc.oneof(
+  { arbitrary: fc.string(), weight: 3 },
+  { arbitrary: fc.string({ unit: 'grapheme' }), weight: 2 },
+  { arbitrary: fc.string({ unit: 'binary' }), weight: 2 },
+  { arbitrary: edgyString(), weight: 2 },
+  { arbitrary: fc.constantFrom(...sqlInjectionPayloads, '__proto__', 'constructor', 'admin', '', ' ', '\u0000', '\ud800', 'a@b', '${7*7}', '{{7*7}}'), weight: 2 },
+  { arbitrary: fc.string({ minLength: 300, maxLength: 2000 }), weight: 1 }
+)
+
+export const hostileJson: fc.Arbitrary<unknown> = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.jsonValue({ maxDepth: 2, stringUnit: 'binary' }),
+  hostileString,
+  fc.constantFrom(null, true, false, 0, -1, 1e308, 1.5, [], {}, [null], ['admin'])
+)
+
+/** Keys an attacker adds: prototype keys, fields of other shapes, anything. */
+export const extraKey: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom('__proto__', 'constructor', 'prototype', 'roles', 'role', 'status', 'id', 'email', 'isAdmin', 'admin', 'accountId', 'sub', 'passwordHash', 'password_hash', 'createdAt', 'version'),
+  fc.string({ maxLength: 20 })
+)
+
+/** JSON text of an object with these entries, in order, duplicates and __proto__ kept as written. */
+export function objectText (entries: ReadonlyArray<readonly [string, unknown]>): string {
+  return `{${entries.map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value) ?? 'null'}`).join(',')}}`
+}
+
+/**
+ * Bodies for a route whose body has these fields, each with a generator of plausible values: any
+ * JSON at all, or the fields (some missing) with plausible, hostile or wrongly typed values, with
+ * or without extra keys, nested prototype-pollution attempts, or padded past 16 KiB.
+ */
+export function hostileBody (fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<string> {
+  const fieldEntries = Object.entries(fields).map(([name, plausible]) =>
+    fc.option(fc.oneof({ arbitrary: plausible, weight: 8 }, { arbitrary: hostileString, weight: 1 }, { arbitrary: hostileJson, weight: 1 }).map(value => [name, value] as const), { nil: undefined, freq: 10 }))
+  const extras = fc.oneof({ arbitrary: fc.constant([]), weight: 3 }, { arbitrary: fc.array(fc.tuple(extraKey, hostileJson), { minLength: 1, maxLength: 3 }), weight: 1 })
+  const nearlyRight = fc.tuple(fc.tuple(...fieldEntries), extras)
+    .map(([known, extra]) => objectText([...known.filter(entry => entry !== undefined), ...extra]))
+  return fc.oneof(
+    { arbitrary: fc.jsonValue({ maxDepth: 3 }).map(value => JSON.stringify(value)), weight: 2 },
+    { arbitrary: nearlyRight, weight: 6 },
+    { arbitrary: fc.constantFrom('{"__proto__":{"polluted":true}}', '{"constructor":{"prototype":{"polluted":true}}}', '[{"__proto__":{"polluted":true}}]'), weight: 1 },
+    { arbitrary: fc.constantFrom('{', '{"a":', 'null', '""', 'NaN', '{"a":1}}', '\u0000', ''), weight: 1 },
+    { arbitrary: nearlyRight.map(text => `${text.slice(0, -1)}${text.length > 2 ? ',' : ''}"pad":"${'x'.repeat(17 * 1024)}"}`), weight: 1 }
+  )
+}
+
+/** Percent-encodes the UTF-8 bytes of a string (lone surrogates become U+FFFD, as a browser would send them). */
+export function percentEncode (value: string): string {
+  return [...Buffer.from(value, 'utf8')].map(byte => /[A-Za-z0-9\-_.~]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('')
+}
+
+/** Query strings: known and unknown names, repeated names, hostile values, raw text with stray %, & and =. */
+export function hostileQuery (names: Record<string, fc.Arbitrary<string>>): fc.Arbitrary<string> {
+  const pair = fc.oneof(
+    ...Object.entries(names).map(([name, plausible]) => fc.tuple(fc.constant(name), fc.oneof(plausible, hostileString))),
+    fc.tuple(extraKey, hostileString)
+  )
+  const structured = fc.array(pair, { maxLength: 4 }).map(pairs => pairs.map(([name, value]) => `${percentEncode(name)}=${percentEncode(value)}`).join('&'))
+  const raw = fc.string({ unit: fc.constantFrom('%', '&', '=', '[', ']', 'a', '0', '.', '+', 'limit', 'cursor', 'email', 'q', '%00', '%ZZ', '%E0%A4', '%C0%80', '%ED%A0%80') })
+  return fc.oneof(structured, raw)
+}
+
+/** Cursors that look like ours: base64url JSON, arrays of two strings, dates and ids. */
+export const hostileCursor: fc.Arbitrary<string> = fc.oneof(
+  fc.jsonValue({ maxDepth: 2 }).map(value => Buffer.from(JSON.stringify(value)).toString('base64url')),
+  fc.tuple(fc.oneof(hostileString, fc.date({ noInvalidDate: true }).map(date => date.toISOString())), fc.oneof(fc.uuid(), hostileString))
+    .map(pair => Buffer.from(JSON.stringify(pair)).toString('base64url')),
+  hostileString
+)
