@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 /**
- * `pnpm bench [--quick] [--only=1,2] [--note="…"] [--uv-threadpool=N] [--hash-concurrency=N] [--out=FILE]`
+ * `pnpm bench [--quick] [--only=1,2] [--note="…"] [--uv-threadpool=N] [--hash-concurrency=N] [--duration=S] [--out=FILE]`
+ *
+ * BENCH_CPU_PROF=<server name> (auth, users, baseline-auth, …) runs that server with --cpu-prof;
+ * the profile lands in the run's log directory.
  *
  * Forks the services and the baseline servers (server.ts), drives them with autocannon from this
  * process, and writes the results: BENCHMARKS.md for a full run; for --quick (every scenario for
@@ -9,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { mkdtemp } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -38,8 +41,9 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     note: { type: 'string' },
     out: { type: 'string' },
-    'uv-threadpool': { type: 'string', default: '2' },
-    'hash-concurrency': { type: 'string', default: '2' }
+    'uv-threadpool': { type: 'string' },
+    'hash-concurrency': { type: 'string' },
+    duration: { type: 'string' }
   },
   strict: true
 })
@@ -47,12 +51,14 @@ const { values: args } = parseArgs({
 const quick = args.quick === true
 const settings: BenchSettings = {
   quick,
-  durationS: quick ? 1 : 10,
+  durationS: args.duration === undefined ? (quick ? 1 : 10) : Number(args.duration),
   warmupS: quick ? 0.5 : 3,
   rounds: quick ? 1 : 3,
   connections: 100,
-  uvThreadpoolSize: Number(args['uv-threadpool']),
-  passwordHashConcurrency: Number(args['hash-concurrency']),
+  // The levers of scenario 5, by default from the core count: one libuv thread per core, and
+  // hashing on all cores but one, so the event loop always has a core (on 2 cores: 2 and 1).
+  uvThreadpoolSize: Number(args['uv-threadpool'] ?? Math.max(2, availableParallelism())),
+  passwordHashConcurrency: Number(args['hash-concurrency'] ?? Math.max(1, availableParallelism() - 1)),
   trials: quick ? 20 : 200,
   distinctTokens: quick ? 30_000 : 100_000,
   revokedSessions: quick ? 50_000 : 1_000_000,

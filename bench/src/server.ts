@@ -28,6 +28,8 @@ import type { ChildRequest, ChildReply, ReloadTiming } from './lib/ipc.js'
 const role = process.argv[2]
 const env = process.env
 const wallNow = (): number => performance.timeOrigin + performance.now()
+/** Services run without a logger, as measured; BENCH_SERVER_LOG=<pino level> turns one on to debug the harness. */
+const logger = env.BENCH_SERVER_LOG === undefined ? false : { level: env.BENCH_SERVER_LOG }
 
 function required (name: string): string {
   const value = env[name]
@@ -82,7 +84,7 @@ async function startAuth (): Promise<FastifyInstance> {
   if (config.REDIS_URL === undefined || config.DATABASE_URL === undefined) throw new Error('bench auth: DATABASE_URL and REDIS_URL are required')
   const runtime = await openAuthRuntime(config, { info () {}, warn () {} })
   // The service's own runtime, with only its revocation feed wrapped to time the view's reloads.
-  const auth = await buildAuthApp(config, { ...runtime.deps, revocationFeed: instrument(runtime.deps.revocationFeed) }, { logger: false })
+  const auth = await buildAuthApp(config, { ...runtime.deps, revocationFeed: instrument(runtime.deps.revocationFeed) }, { logger })
   closers.push(async () => { await runtime.close() })
   return auth
 }
@@ -105,7 +107,7 @@ async function startUsers (): Promise<FastifyInstance> {
       consumer: `users-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
       log: { info () {}, warn () {}, error () {} }
     })
-  }, { logger: false })
+  }, { logger })
   closers.push(async () => { await revocationFeed.close(); keySource.close(); await closePostgres(sql) })
   return users
 }
@@ -201,7 +203,8 @@ async function answer (request: ChildRequest): Promise<ChildReply> {
     case 'stats': {
       if (request.gc === true && typeof globalThis.gc === 'function') { globalThis.gc(); globalThis.gc() }
       const usage = process.memoryUsage()
-      return { type: 'stats', id: request.id, rss: usage.rss, heapUsed: usage.heapUsed, heapTotal: usage.heapTotal }
+      const cpu = process.cpuUsage()
+      return { type: 'stats', id: request.id, rss: usage.rss, heapUsed: usage.heapUsed, heapTotal: usage.heapTotal, cpuMicros: cpu.user + cpu.system }
     }
     case 'drop-redis': {
       const at = wallNow()

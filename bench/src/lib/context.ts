@@ -59,6 +59,8 @@ export interface ResultRow {
   /** The compared figure: a ratio, or a value for absolute targets. */
   value: string
   target: string
+  /** Server CPU per request, subject ÷ baseline, where both are HTTP throughputs (steadier on a busy machine). */
+  cpu?: string
   /** undefined: no threshold (quick mode) or not applicable. */
   met: boolean | undefined
 }

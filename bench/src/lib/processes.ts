@@ -15,6 +15,8 @@ export interface ServerProcess {
   pid: number
   request<T extends ChildReply['type']> (body: ChildRequestBody, expect: T): Promise<Extract<ChildReply, { type: T }>>
   rss (gc?: boolean): Promise<number>
+  /** CPU time (user + system) this process has used so far, µs. */
+  cpuMicros (): Promise<number>
   stop (): Promise<void>
 }
 
@@ -81,6 +83,7 @@ export async function startServer (name: string, role: 'auth' | 'users' | 'basel
     pid: child.pid ?? 0,
     request,
     async rss (gc = true) { return (await request({ type: 'stats', gc }, 'stats')).rss },
+    async cpuMicros () { return (await request({ type: 'stats' }, 'stats')).cpuMicros },
     async stop () {
       if (exited) return
       const gone = new Promise<void>(resolve => { child.once('exit', () => { resolve() }) })

@@ -53,15 +53,15 @@ export function renderResults (info: RunInfo, results: ScenarioResult[]): string
       `${settings.connections} connections at saturation, UV_THREADPOOL_SIZE=${settings.uvThreadpoolSize}, PASSWORD_HASH_CONCURRENCY=${settings.passwordHashConcurrency}, ` +
       `argon2id m=19456 KiB t=2 p=1 (@node-rs/argon2), loggers off in services and baselines alike`,
     '',
-    '| scenario | measured | baseline (same run) | ratio / value | target | met |',
-    '|---|---|---|---|---|---|'
+    '| scenario | measured | baseline (same run) | ratio / value | target | met | server CPU/req vs baseline |',
+    '|---|---|---|---|---|---|---|'
   ]
   for (const result of results) {
     for (const row of result.rows) {
-      lines.push(`| ${row.scenario} | ${row.measured} | ${row.baseline} | ${row.value} | ${row.target} | ${metCell(row.met)} |`)
+      lines.push(`| ${row.scenario} | ${row.measured} | ${row.baseline} | ${row.value} | ${row.target} | ${metCell(row.met)} | ${row.cpu ?? '—'} |`)
     }
   }
-  for (const failure of info.failures) lines.push(`| ${failure} | — | — | — | — | **harness error** |`)
+  for (const failure of info.failures) lines.push(`| ${failure} | — | — | — | — | **harness error** | — |`)
   lines.push('', '### Details', '')
   for (const result of results) {
     lines.push(`**${result.id}. ${result.title}**`, '')

@@ -1,5 +1,10 @@
-/** Scenarios 4 and 5: log-in against the hash it cannot avoid, and what log-in load does to /verify. */
+/**
+ * Scenarios 4 and 5: log-in against the hash it cannot avoid, and what log-in load does to
+ * /verify. The levers are the libuv pool size and the auth service's hashing concurrency; a full
+ * run also measures the other hashing concurrency on a second auth process, for the record.
+ */
 import type { BenchContext, ScenarioResult } from '../lib/context.js'
+import type { ServerProcess } from '../lib/processes.js'
 import { load, type LoadOptions, type LoadResult } from '../lib/load.js'
 import { assertClean } from '../lib/paired.js'
 import { median, percentile } from '../lib/stats.js'
@@ -14,9 +19,12 @@ const VERIFY_SOCKETS = 32
 
 interface Paced { p50: number, p99: number }
 
-function loginLoad (ctx: BenchContext): Omit<LoadOptions, 'durationS'> {
+/** An auth process and the hashing concurrency it was started with. */
+interface Lever { auth: ServerProcess, concurrency: number }
+
+function loginLoad (ctx: BenchContext, auth: ServerProcess): Omit<LoadOptions, 'durationS'> {
   return {
-    url: `${ctx.auth.url}/sessions`,
+    url: `${auth.url}/sessions`,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email: ctx.account.email, password: ctx.account.password }),
@@ -24,96 +32,133 @@ function loginLoad (ctx: BenchContext): Omit<LoadOptions, 'durationS'> {
   }
 }
 
-async function rawHashes (ctx: BenchContext, durationS: number): Promise<number> {
-  const reply = await ctx.baseAuth.request({ type: 'hashbench', concurrency: ctx.settings.passwordHashConcurrency, durationMs: durationS * 1000 }, 'hashbench')
+/** Raw verifications per second in the baseline process (same UV_THREADPOOL_SIZE), `concurrency` in flight. */
+async function rawHashes (ctx: BenchContext, concurrency: number, durationS: number): Promise<number> {
+  const reply = await ctx.baseAuth.request({ type: 'hashbench', concurrency, durationMs: durationS * 1000 }, 'hashbench')
   return reply.count / (reply.elapsedMs / 1000)
 }
 
-/** 4. POST /sessions vs raw argon2id verification (same library, parameters, thread pool and concurrency). */
-export async function login (ctx: BenchContext): Promise<ScenarioResult> {
-  const { durationS, warmupS, rounds, passwordHashConcurrency, uvThreadpoolSize } = ctx.settings
-  await rawHashes(ctx, warmupS)
-  await load({ ...loginLoad(ctx), durationS: warmupS })
+interface LoginFigures { raw: number[], logins: LoadResult[], ratio: number, rawRate: number, loginRate: number }
+
+async function measureLogin (ctx: BenchContext, lever: Lever): Promise<LoginFigures> {
+  const { durationS, warmupS, rounds } = ctx.settings
+  await rawHashes(ctx, lever.concurrency, warmupS)
+  await load({ ...loginLoad(ctx, lever.auth), durationS: warmupS })
   const raw: number[] = []
   const logins: LoadResult[] = []
   for (let round = 0; round < rounds; round++) {
-    raw.push(await rawHashes(ctx, durationS))
-    logins.push(await load({ ...loginLoad(ctx), durationS }))
+    raw.push(await rawHashes(ctx, lever.concurrency, durationS))
+    logins.push(await load({ ...loginLoad(ctx, lever.auth), durationS }))
   }
   assertClean('POST /sessions', logins)
   const rawRate = median(raw)
   const loginRate = median(logins.map(r => r.rps))
-  const value = loginRate / rawRate
+  return { raw, logins, rawRate, loginRate, ratio: loginRate / rawRate }
+}
+
+interface MixFigures {
+  idle: Paced[]
+  solo: LoadResult[]
+  loadedVerify: Paced[]
+  loadedLogin: LoadResult[]
+  idleP99: number
+  loadedP99: number
+  soloRate: number
+  loadedRate: number
+}
+
+async function measureMix (ctx: BenchContext, lever: Lever): Promise<MixFigures> {
+  const { durationS, warmupS, rounds } = ctx.settings
+  const verify = async (seconds: number): Promise<Paced> => {
+    const run = await pacedLoad(`${lever.auth.url}/verify`, { token: ctx.account.token, rate: VERIFY_RATE, durationS: seconds, sockets: VERIFY_SOCKETS })
+    if (run.errors > 0) throw new Error(`/verify: ${run.errors} errors in ${run.sent} requests`)
+    return { p50: percentile(run.latencies, 50), p99: percentile(run.latencies, 99) }
+  }
+  await verify(warmupS)
+  const figures: MixFigures = { idle: [], solo: [], loadedVerify: [], loadedLogin: [], idleP99: 0, loadedP99: 0, soloRate: 0, loadedRate: 0 }
+  for (let round = 0; round < rounds; round++) {
+    figures.idle.push(await verify(durationS))
+    figures.solo.push(await load({ ...loginLoad(ctx, lever.auth), durationS }))
+    const [v, l] = await Promise.all([verify(durationS), load({ ...loginLoad(ctx, lever.auth), durationS })])
+    figures.loadedVerify.push(v)
+    figures.loadedLogin.push(l)
+  }
+  assertClean('log-in', [...figures.solo, ...figures.loadedLogin])
+  figures.idleP99 = median(figures.idle.map(r => r.p99))
+  figures.loadedP99 = median(figures.loadedVerify.map(r => r.p99))
+  figures.soloRate = median(figures.solo.map(r => r.rps))
+  figures.loadedRate = median(figures.loadedLogin.map(r => r.rps))
+  return figures
+}
+
+const judge = (ctx: BenchContext, met: boolean): boolean | undefined => ctx.settings.quick ? undefined : met
+
+/** 4. POST /sessions vs raw argon2id verification (same library, parameters, thread pool and concurrency). */
+export async function login (ctx: BenchContext): Promise<ScenarioResult> {
+  const { passwordHashConcurrency, uvThreadpoolSize } = ctx.settings
+  const figures = await measureLogin(ctx, { auth: ctx.auth, concurrency: passwordHashConcurrency })
   return {
     id: 4,
     title: 'POST /sessions (log in)',
     rows: [{
       scenario: '4. `POST /sessions` (log in)',
-      measured: rps(loginRate),
-      baseline: `raw @node-rs/argon2 verify ${Math.round(rawRate)}/s`,
-      value: ratio(value),
+      measured: rps(figures.loginRate),
+      baseline: `raw @node-rs/argon2 verify ${Math.round(figures.rawRate)}/s`,
+      value: ratio(figures.ratio),
       target: '≥ 0.90×',
-      met: ctx.settings.quick ? undefined : value >= 0.9
+      met: judge(ctx, figures.ratio >= 0.9)
     }],
     details: [
-      `raw verifications/s (concurrency ${passwordHashConcurrency}, UV_THREADPOOL_SIZE=${uvThreadpoolSize}): ${raw.map(r => r.toFixed(1)).join(' · ')}`,
-      `log-ins/s (${LOGIN_CONNECTIONS} connections, PASSWORD_HASH_CONCURRENCY=${passwordHashConcurrency}): ${logins.map(r => `${r.rps.toFixed(1)} (p99 ${r.p99.toFixed(1)} ms)`).join(' · ')}`
+      `raw verifications/s (concurrency ${passwordHashConcurrency}, UV_THREADPOOL_SIZE=${uvThreadpoolSize}): ${figures.raw.map(r => r.toFixed(1)).join(' · ')}`,
+      `log-ins/s (${LOGIN_CONNECTIONS} connections, PASSWORD_HASH_CONCURRENCY=${passwordHashConcurrency}): ${figures.logins.map(r => `${r.rps.toFixed(1)} (p99 ${r.p99.toFixed(1)} ms)`).join(' · ')}`
     ]
   }
 }
 
 /** 5. /verify p99 at a steady rate, idle and while log-in is saturated; log-in throughput solo and under that load. */
 export async function verifyUnderLoginLoad (ctx: BenchContext): Promise<ScenarioResult> {
-  const { durationS, warmupS, rounds } = ctx.settings
-  const verify = async (seconds: number): Promise<Paced> => {
-    const run = await pacedLoad(`${ctx.auth.url}/verify`, { token: ctx.account.token, rate: VERIFY_RATE, durationS: seconds, sockets: VERIFY_SOCKETS })
-    if (run.errors > 0) throw new Error(`/verify: ${run.errors} errors in ${run.sent} requests`)
-    return { p50: percentile(run.latencies, 50), p99: percentile(run.latencies, 99) }
+  const { passwordHashConcurrency, uvThreadpoolSize } = ctx.settings
+  const mix = await measureMix(ctx, { auth: ctx.auth, concurrency: passwordHashConcurrency })
+  const latencyRatio = mix.loadedP99 / mix.idleP99
+  const throughputRatio = mix.loadedRate / mix.soloRate
+  const details = [
+    `/verify open-loop at ${VERIFY_RATE} req/s (latency from each request's scheduled send) over up to ${VERIFY_SOCKETS} sockets; ` +
+      `log-in saturated with ${LOGIN_CONNECTIONS} connections; UV_THREADPOOL_SIZE=${uvThreadpoolSize}, PASSWORD_HASH_CONCURRENCY=${passwordHashConcurrency}`,
+    `/verify idle p50/p99: ${mix.idle.map(r => `${r.p50.toFixed(2)}/${r.p99.toFixed(2)} ms`).join(' · ')}`,
+    `/verify under log-in load p50/p99: ${mix.loadedVerify.map(r => `${r.p50.toFixed(2)}/${r.p99.toFixed(2)} ms`).join(' · ')}`,
+    `log-in solo: ${mix.solo.map(r => r.rps.toFixed(1)).join(' · ')} req/s; beside /verify: ${mix.loadedLogin.map(r => r.rps.toFixed(1)).join(' · ')} req/s`
+  ]
+  if (!ctx.settings.quick) {
+    // The other setting of the lever, measured the same way on a second auth process.
+    const concurrency = passwordHashConcurrency === 1 ? 2 : 1
+    const auth = await ctx.startAuth(`auth-hash-${concurrency}`, { PASSWORD_HASH_CONCURRENCY: String(concurrency) })
+    const other = await measureLogin(ctx, { auth, concurrency })
+    const otherMix = await measureMix(ctx, { auth, concurrency })
+    await auth.stop()
+    details.push(
+      `for comparison, PASSWORD_HASH_CONCURRENCY=${concurrency} (same UV_THREADPOOL_SIZE=${uvThreadpoolSize}): log-in ${rps(other.loginRate)} vs raw ${Math.round(other.rawRate)}/s = ${ratio(other.ratio)} (scenario 4); ` +
+        `/verify p99 ${ms(otherMix.idleP99)} idle → ${ms(otherMix.loadedP99)} under log-in = ${ratio(otherMix.loadedP99 / otherMix.idleP99)}; ` +
+        `log-in ${rps(otherMix.soloRate)} solo → ${rps(otherMix.loadedRate)} beside /verify = ${ratio(otherMix.loadedRate / otherMix.soloRate)}`
+    )
   }
-  await verify(warmupS)
-  const idle: Paced[] = []
-  const solo: LoadResult[] = []
-  const loadedVerify: Paced[] = []
-  const loadedLogin: LoadResult[] = []
-  for (let round = 0; round < rounds; round++) {
-    idle.push(await verify(durationS))
-    solo.push(await load({ ...loginLoad(ctx), durationS }))
-    const [v, l] = await Promise.all([verify(durationS), load({ ...loginLoad(ctx), durationS })])
-    loadedVerify.push(v)
-    loadedLogin.push(l)
-  }
-  assertClean('log-in', [...solo, ...loadedLogin])
-  const idleP99 = median(idle.map(r => r.p99))
-  const loadedP99 = median(loadedVerify.map(r => r.p99))
-  const soloRate = median(solo.map(r => r.rps))
-  const loadedRate = median(loadedLogin.map(r => r.rps))
-  const latencyRatio = loadedP99 / idleP99
-  const throughputRatio = loadedRate / soloRate
-  const judge = (met: boolean): boolean | undefined => ctx.settings.quick ? undefined : met
   return {
     id: 5,
     title: '/verify while log-in is saturated',
     rows: [{
       scenario: '5a. `/verify` p99 under saturated log-in',
-      measured: ms(loadedP99),
-      baseline: `idle p99 ${ms(idleP99)}`,
+      measured: ms(mix.loadedP99),
+      baseline: `idle p99 ${ms(mix.idleP99)}`,
       value: ratio(latencyRatio),
       target: '≤ 2×',
-      met: judge(latencyRatio <= 2)
+      met: judge(ctx, latencyRatio <= 2)
     }, {
       scenario: '5b. log-in throughput beside `/verify`',
-      measured: rps(loadedRate),
-      baseline: `solo ${rps(soloRate)}`,
+      measured: rps(mix.loadedRate),
+      baseline: `solo ${rps(mix.soloRate)}`,
       value: ratio(throughputRatio),
       target: '≥ 0.80×',
-      met: judge(throughputRatio >= 0.8)
+      met: judge(ctx, throughputRatio >= 0.8)
     }],
-    details: [
-      `/verify open-loop at ${VERIFY_RATE} req/s (latency from each request's scheduled send) over up to ${VERIFY_SOCKETS} sockets; ` +
-        `log-in saturated with ${LOGIN_CONNECTIONS} connections; UV_THREADPOOL_SIZE=${ctx.settings.uvThreadpoolSize}, PASSWORD_HASH_CONCURRENCY=${ctx.settings.passwordHashConcurrency}`,
-      `/verify idle p50/p99: ${idle.map(r => `${r.p50.toFixed(2)}/${r.p99.toFixed(2)} ms`).join(' · ')}`,
-      `/verify under log-in load p50/p99: ${loadedVerify.map(r => `${r.p50.toFixed(2)}/${r.p99.toFixed(2)} ms`).join(' · ')}`,
-      `log-in solo: ${solo.map(r => r.rps.toFixed(1)).join(' · ')} req/s; beside /verify: ${loadedLogin.map(r => r.rps.toFixed(1)).join(' · ')} req/s`
-    ]
+    details
   }
 }

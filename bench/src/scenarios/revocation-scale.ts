@@ -9,7 +9,7 @@ import type { ServerProcess } from '../lib/processes.js'
 import type { ReloadTiming } from '../lib/ipc.js'
 import { call, expectStatus, wallNow } from '../lib/http.js'
 import { load } from '../lib/load.js'
-import { assertClean, describeRounds, pairedLoad } from '../lib/paired.js'
+import { assertClean, describeCpu, describeRounds, pairedLoad } from '../lib/paired.js'
 import { mintAccessToken } from '../lib/tokens.js'
 import { median } from '../lib/stats.js'
 import { count, mb, ms, pct, ratio, rps } from '../lib/format.js'
@@ -65,7 +65,8 @@ export async function revocationViewAtScale (ctx: BenchContext): Promise<Scenari
   await load({ url: `${empty.url}/verify`, connections, headers, durationS: warmupS })
   await load({ url: `${full.url}/verify`, connections, headers, durationS: warmupS })
   const rssEmptyBefore = await empty.rss()
-  const rssBefore = await full.rss()
+  const before = await full.request({ type: 'stats', gc: true }, 'stats')
+  const rssBefore = before.rss
 
   ctx.log(`  writing ${count(total)} revoked sessions to Redis`)
   const sampleSid = await fillRevocations(ctx, fullPrefix, total)
@@ -81,13 +82,14 @@ export async function revocationViewAtScale (ctx: BenchContext): Promise<Scenari
   await expectStatus(call(`${full.url}/verify`, { token: revokedToken }), 401, 'token of a revoked session')
 
   await load({ url: `${full.url}/verify`, connections, headers, durationS: warmupS })
-  const rssAfter = await full.rss()
+  const after = await full.request({ type: 'stats', gc: true }, 'stats')
+  const rssAfter = after.rss
   const rssEmptyAfter = await empty.rss()
   const added = rssAfter - rssBefore
 
   const result = await pairedLoad(ctx.settings,
-    { url: `${empty.url}/verify`, connections, headers },
-    { url: `${full.url}/verify`, connections, headers })
+    { server: empty, load: { url: `${empty.url}/verify`, connections, headers } },
+    { server: full, load: { url: `${full.url}/verify`, connections, headers } })
   assertClean('/verify, empty view', result.baseline)
   assertClean(`/verify, ${total} revocations`, result.subject)
   await full.stop()
@@ -104,6 +106,7 @@ export async function revocationViewAtScale (ctx: BenchContext): Promise<Scenari
       measured: rps(result.subjectRps),
       baseline: `empty view ${rps(result.baselineRps)}`,
       value: ratio(result.ratio),
+      cpu: ratio(result.cpuRatio),
       target: '≥ 0.95×',
       met: judge(result.ratio >= 0.95)
     }, {
@@ -124,7 +127,9 @@ export async function revocationViewAtScale (ctx: BenchContext): Promise<Scenari
     details: [
       describeRounds('/verify, empty view', result.baseline),
       describeRounds(`/verify, ${label} revocations`, result.subject),
-      `RSS after GC of the filled process: ${mb(rssBefore)} → ${mb(rssAfter)} (${pct(added / rssBefore)}); the empty process meanwhile: ${mb(rssEmptyBefore)} → ${mb(rssEmptyAfter)}`,
+      describeCpu(result),
+      `RSS after GC of the filled process: ${mb(rssBefore)} → ${mb(rssAfter)} (${pct(added / rssBefore)}); V8 heap used after GC: ${mb(before.heapUsed)} → ${mb(after.heapUsed)} ` +
+        `(+${mb(after.heapUsed - before.heapUsed)}, what the view itself holds); the empty process's RSS meanwhile: ${mb(rssEmptyBefore)} → ${mb(rssEmptyAfter)}`,
       `resyncs (Redis connections cut → every entry applied): ${resyncs.map(ms).join(' · ')}`,
       ...loadDetails.map((line, i) => `resync ${i + 1}: ${line}`)
     ]

@@ -1,6 +1,6 @@
 /** Scenarios 1–3: the guarded routes against bare routes doing only the unavoidable work. */
 import type { BenchContext, ScenarioResult } from '../lib/context.js'
-import { assertClean, describeRounds, pairedLoad } from '../lib/paired.js'
+import { assertClean, describeCpu, describeRounds, pairedLoad } from '../lib/paired.js'
 import { mintAccessToken } from '../lib/tokens.js'
 import { ratio, rps } from '../lib/format.js'
 
@@ -11,8 +11,8 @@ export async function hotTokenVerify (ctx: BenchContext): Promise<ScenarioResult
   const { connections } = ctx.settings
   const auth = { authorization: `Bearer ${ctx.account.token}` }
   const result = await pairedLoad(ctx.settings,
-    { url: `${ctx.baseAuth.url}/bare`, connections, headers: auth },
-    { url: `${ctx.auth.url}/verify`, connections, headers: auth })
+    { server: ctx.baseAuth, load: { url: `${ctx.baseAuth.url}/bare`, connections, headers: auth } },
+    { server: ctx.auth, load: { url: `${ctx.auth.url}/verify`, connections, headers: auth } })
   assertClean('bare route', result.baseline)
   assertClean('GET /verify', result.subject)
   return {
@@ -23,10 +23,11 @@ export async function hotTokenVerify (ctx: BenchContext): Promise<ScenarioResult
       measured: rps(result.subjectRps),
       baseline: `bare route ${rps(result.baselineRps)}`,
       value: ratio(result.ratio),
+      cpu: ratio(result.cpuRatio),
       target: '≥ 0.80×',
       met: judge(ctx, result.ratio >= 0.8)
     }],
-    details: [describeRounds('bare route', result.baseline), describeRounds('GET /verify', result.subject)]
+    details: [describeRounds('bare route', result.baseline), describeRounds('GET /verify', result.subject), describeCpu(result)]
   }
 }
 
@@ -36,8 +37,8 @@ export async function distinctTokensVerify (ctx: BenchContext): Promise<Scenario
   ctx.log(`  minting ${distinctTokens.toLocaleString('en-US')} access tokens`)
   const tokens = Array.from({ length: distinctTokens }, () => mintAccessToken(ctx.key, { issuer: ctx.issuer, audience: ctx.audience, ttlSeconds: 3600 }))
   const result = await pairedLoad(ctx.settings,
-    { url: `${ctx.baseAuth.url}/bare/verify`, connections, tokens },
-    { url: `${ctx.auth.url}/verify`, connections, tokens })
+    { server: ctx.baseAuth, load: { url: `${ctx.baseAuth.url}/bare/verify`, connections, tokens } },
+    { server: ctx.auth, load: { url: `${ctx.auth.url}/verify`, connections, tokens } })
   assertClean('bare Ed25519 verify', result.baseline)
   assertClean('GET /verify (distinct tokens)', result.subject)
   return {
@@ -48,12 +49,14 @@ export async function distinctTokensVerify (ctx: BenchContext): Promise<Scenario
       measured: rps(result.subjectRps),
       baseline: `bare Ed25519 verify ${rps(result.baselineRps)}`,
       value: ratio(result.ratio),
+      cpu: ratio(result.cpuRatio),
       target: '≥ 0.85×',
       met: judge(ctx, result.ratio >= 0.85)
     }],
     details: [
       describeRounds('bare Ed25519 verify', result.baseline),
       describeRounds('GET /verify', result.subject),
+      describeCpu(result),
       'The verifier caches 10,000 tokens (FIFO); round-robin over more than that misses on every request.'
     ]
   }
@@ -64,8 +67,8 @@ export async function profileRead (ctx: BenchContext): Promise<ScenarioResult> {
   const { connections } = ctx.settings
   const auth = { authorization: `Bearer ${ctx.account.token}` }
   const result = await pairedLoad(ctx.settings,
-    { url: `${ctx.baseUsers.url}/bare/profiles/${ctx.account.id}`, connections },
-    { url: `${ctx.users.url}/users/me`, connections, headers: auth })
+    { server: ctx.baseUsers, load: { url: `${ctx.baseUsers.url}/bare/profiles/${ctx.account.id}`, connections } },
+    { server: ctx.users, load: { url: `${ctx.users.url}/users/me`, connections, headers: auth } })
   assertClean('bare PK SELECT', result.baseline)
   assertClean('GET /users/me', result.subject)
   return {
@@ -76,9 +79,10 @@ export async function profileRead (ctx: BenchContext): Promise<ScenarioResult> {
       measured: rps(result.subjectRps),
       baseline: `bare PK SELECT ${rps(result.baselineRps)}`,
       value: ratio(result.ratio),
+      cpu: ratio(result.cpuRatio),
       target: '≥ 0.85×',
       met: judge(ctx, result.ratio >= 0.85)
     }],
-    details: [describeRounds('bare PK SELECT', result.baseline), describeRounds('GET /users/me', result.subject)]
+    details: [describeRounds('bare PK SELECT', result.baseline), describeRounds('GET /users/me', result.subject), describeCpu(result)]
   }
 }
