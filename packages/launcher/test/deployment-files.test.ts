@@ -178,3 +178,25 @@ t.test('README configuration table', async t => {
     }
   })
 })
+
+t.test('deploy/k8s/latchkey.yaml', async t => {
+  const { parseAllDocuments } = await import('yaml')
+  interface Container { env?: Array<{ name: string }>, readinessProbe?: { httpGet?: { path: string } } }
+  interface Manifest { kind: string, metadata: { name: string }, data?: Record<string, string>, spec?: { template?: { spec?: { containers: Container[] } } } }
+  const manifests = parseAllDocuments(await read('deploy/k8s/latchkey.yaml')).map(document => document.toJS() as Manifest)
+
+  t.test('parses into the ConfigMap, two Deployments and two Services', async t => {
+    t.same(manifests.map(manifest => `${manifest.kind}/${manifest.metadata.name}`),
+      ['ConfigMap/latchkey', 'Deployment/latchkey-auth', 'Service/auth', 'Deployment/latchkey-users', 'Service/users'])
+  })
+
+  t.test('sets only configuration variables the services read, and probes readiness', async t => {
+    const configMap = Object.keys(manifests[0]?.data ?? {})
+    t.same(configMap.filter(name => !allNames.has(name)), [], 'ConfigMap')
+    for (const [deployment, names] of [['latchkey-auth', authNames], ['latchkey-users', usersNames]] as const) {
+      const container = manifests.find(manifest => manifest.metadata.name === deployment)?.spec?.template?.spec?.containers[0]
+      t.same((container?.env ?? []).map(env => env.name).filter(name => !names.has(name)), [], deployment)
+      t.equal(container?.readinessProbe?.httpGet?.path, '/health/ready')
+    }
+  })
+})
