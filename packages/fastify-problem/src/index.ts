@@ -1,3 +1,3 @@
 export { HttpProblem, isHttpProblem, validationProblem } from './http-problem.js'
-export { fastifyProblem, buildProblem, PROBLEM_CONTENT_TYPE } from './problem-handler.js'
+export { fastifyProblem, frameworkErrors, buildProblem, PROBLEM_CONTENT_TYPE } from './problem-handler.js'
 export { createStrictValidatorCompiler } from './strict-validation.js'

@@ -7,6 +7,7 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { errorTitles, problemType, type ErrorCode, type FieldError, type Problem } from '@latchkey/contracts'
 import { isHttpProblem } from './http-problem.js'
+import { refuseMalformedText } from './text-hygiene.js'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8'
 
@@ -100,9 +101,22 @@ function notFoundHandler (request: FastifyRequest, reply: FastifyReply): Fastify
   return sendProblem(reply, buildProblem(404, 'not_found', `No route matches ${request.method} on this path`))
 }
 
+/**
+ * For Fastify's `frameworkErrors` server option: the router's own refusals (a path parameter over
+ * maxParamLength, a malformed URL) answer as problems too, instead of Fastify's raw JSON that
+ * echoes the path.
+ */
+export function frameworkErrors (error: FastifyError, _request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return sendProblem(reply, buildProblem(400, 'validation_failed', 'The request is not valid', [{ path: '', message: 'a path parameter is too long' }]))
+  }
+  return sendProblem(reply, buildProblem(400, 'validation_failed', 'The request is not valid', [{ path: '', message: 'the URL is malformed' }]))
+}
+
 export const fastifyProblem = fp(async function fastifyProblem (app: FastifyInstance) {
   // JSON in only: without Fastify's text/plain parser, any other body type is a 415.
   app.removeContentTypeParser('text/plain')
   app.setErrorHandler(problemHandler)
   app.setNotFoundHandler(notFoundHandler)
+  app.addHook('preValidation', refuseMalformedText)
 }, { name: 'fastify-problem', fastify: '5.x' })

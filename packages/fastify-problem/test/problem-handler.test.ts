@@ -1,7 +1,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { createStrictValidatorCompiler, fastifyProblem, HttpProblem } from '../src/index.js'
+import { createStrictValidatorCompiler, fastifyProblem, frameworkErrors, HttpProblem } from '../src/index.js'
 
 async function app () {
   const app = Fastify({ bodyLimit: 64 })
@@ -54,4 +54,34 @@ t.test('strict validation › coerces the query string but never the body', asyn
   t.same(response.json(), { body: { name: 'a', size: 2 }, query: { limit: 5 } })
   const coerced = await server.inject({ method: 'POST', url: '/things', payload: { name: 'a', size: '2' } })
   t.equal(coerced.statusCode, 400)
+})
+
+t.test('text hygiene › refuses NUL and lone surrogates anywhere in body, query or params with a 400 naming where', async t => {
+  const server = await app()
+  server.get('/items/:id', async request => request.params)
+  for (const [request, path] of [
+    [{ method: 'POST' as const, url: '/things', payload: { name: 'a\u0000b' } }, '/name'],
+    [{ method: 'POST' as const, url: '/things', payload: { name: 'a\ud800b' } }, '/name'],
+    [{ method: 'POST' as const, url: '/things', payload: { name: 'ok', ['k\u0000']: 1 } }, '/k\u0000'],
+    [{ method: 'POST' as const, url: '/things?limit=a%00b', payload: { name: 'ok' } }, '/limit'],
+    [{ method: 'GET' as const, url: '/items/a%00b' }, '/id']
+  ] as const) {
+    const response = await server.inject(request)
+    t.equal(response.statusCode, 400, request.url)
+    t.equal(response.json().code, 'validation_failed')
+    t.equal(response.json().errors[0].path, path)
+  }
+  const fine = await server.inject({ method: 'POST', url: '/things', payload: { name: 'emoji 🔐 and ünïcødé' } })
+  t.equal(fine.statusCode, 200, 'well-formed text including astral characters passes')
+})
+
+t.test('framework errors › an over-long path parameter is a 400 problem that does not echo the path', async t => {
+  const server = Fastify({ frameworkErrors })
+  await server.register(fastifyProblem)
+  server.get('/items/:id', async request => request.params)
+  const response = await server.inject({ method: 'GET', url: `/items/${'x'.repeat(150)}` })
+  t.equal(response.statusCode, 400)
+  t.match(response.headers['content-type'], /application\/problem\+json/)
+  t.equal(response.json().code, 'validation_failed')
+  t.notMatch(response.body, /xxxxxxxxxx/)
 })

@@ -53,3 +53,4 @@ export async function skipWithoutRedis (): Promise<string | false> {
   return await testRedisUrl() === undefined ? 'SKIPPED: needs a real Redis (set REDIS_URL)' : false
 }
 export { startOwnRedis, startTcpProxy, type OwnRedis, type TcpProxy } from './disposable.js'
+export * from './jwt-forgeries.js'

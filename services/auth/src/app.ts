@@ -12,7 +12,7 @@ import {
   AccountPageSchema, AccountSchema, FieldErrorSchema, HealthSchema, JwkSchema, JwksSchema, ProblemSchema,
   SessionListSchema, SessionSchema, TokenPairSchema, VerifyResponseSchema
 } from '@latchkey/contracts'
-import { createStrictValidatorCompiler, fastifyProblem } from '@latchkey/fastify-problem'
+import { createStrictValidatorCompiler, fastifyProblem, frameworkErrors } from '@latchkey/fastify-problem'
 import {
   createAccessTokenVerifier, createStaticKeySource, fastifyJwtGuard, RevocationView, type RevocationFeed
 } from '@latchkey/fastify-jwt-guard'
@@ -69,6 +69,7 @@ export function serverOptions (config: { LOG_LEVEL: string, TRUST_PROXY?: string
     requestTimeout: 30_000,
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
+    frameworkErrors,
     // Only the named proxies may say who the client is (ASVS 4.1.3, 15.3.4; RFC 9700 4.13).
     trustProxy: trustedProxies.length > 0 ? trustedProxies : false
   }

@@ -9,7 +9,7 @@ import type { Sql } from 'postgres'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { AccountEventConsumer } from '@latchkey/account-events'
 import type { KeySource, RevocationFeed } from '@latchkey/fastify-jwt-guard'
-import { createStrictValidatorCompiler, fastifyProblem } from '@latchkey/fastify-problem'
+import { createStrictValidatorCompiler, fastifyProblem, frameworkErrors } from '@latchkey/fastify-problem'
 import type { UsersConfig } from './config.js'
 import securityHeaders from './plugins/external/security-headers.js'
 import swagger from './plugins/external/swagger.js'
@@ -86,7 +86,8 @@ export async function buildUsersApp (config: Readonly<UsersConfig>, deps: UsersD
     connectionTimeout: 30_000,
     requestTimeout: 15_000,
     keepAliveTimeout: 5_000,
-    pluginTimeout: 30_000
+    pluginTimeout: 30_000,
+    frameworkErrors
   }).withTypeProvider<TypeBoxTypeProvider>()
   // Bodies are validated exactly as sent: no coercion, no silent dropping of unknown fields.
   app.setValidatorCompiler(createStrictValidatorCompiler())

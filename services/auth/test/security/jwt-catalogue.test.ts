@@ -6,8 +6,8 @@
 import t, { type Test } from 'tap'
 import { createPublicKey } from 'node:crypto'
 import { bearer, build, problemOf, registeredUser } from '../helper.js'
-import { decodePart } from '../tokens.js'
-import { attackEnv, assertRefused, forgedTokens, listener, serviceSigningKey, snapshot, trustedSigner, type Forgery } from './helper.js'
+import { decodePart, forgedTokens, listener, trustedSigner, type Forgery } from '@latchkey/test-support'
+import { attackEnv, assertRefused, serviceSigningKey, snapshot } from './helper.js'
 
 t.test('forged access tokens', async t => {
   const { app, sql } = await build(t, { env: attackEnv })
@@ -18,7 +18,7 @@ t.test('forged access tokens', async t => {
   const published = jwks.keys.find(key => key.kid === kid)
   if (published === undefined) throw new Error('signing key not in the JWKS')
   const publicKey = createPublicKey({ key: published, format: 'jwk' })
-  const probe = await listener(t)
+  const probe = await listener(close => { t.teardown(close) })
   const forgeries = forgedTokens({ genuine, publicKey, signTrusted: trustedSigner(kid, privateKey), listenerUrl: probe.url })
   const before = await snapshot(sql)
 

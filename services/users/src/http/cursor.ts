@@ -2,6 +2,7 @@
  * The opaque page cursor of GET /users: the sort key of the last item seen, base64url-encoded
  * JSON. Clients must not build one; anything this service did not issue is a 400.
  */
+import { isWellFormedText } from '@latchkey/contracts'
 import { invalidCursor } from '../errors.js'
 
 export interface PagePosition {
@@ -24,6 +25,6 @@ export function decodeCursor (cursor: string): PagePosition {
   }
   if (!Array.isArray(value) || value.length !== 2) throw invalidCursor()
   const [sortKey, id] = value as unknown[]
-  if (typeof sortKey !== 'string' || typeof id !== 'string' || !UUID.test(id)) throw invalidCursor()
+  if (typeof sortKey !== 'string' || !isWellFormedText(sortKey) || typeof id !== 'string' || !UUID.test(id)) throw invalidCursor()
   return { sortKey, id }
 }

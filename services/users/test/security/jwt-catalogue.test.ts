@@ -5,7 +5,8 @@
  */
 import t, { type Test } from 'tap'
 import { bearer, build } from '../helper.js'
-import { assertRefused, decodePart, forgedTokens, listener, snapshot, trustedKeys, trustedSigner, type Forgery } from './helper.js'
+import { decodePart, forgedTokens, listener, trustedSigner, type Forgery } from '@latchkey/test-support'
+import { assertRefused, snapshot, trustedKeys } from './helper.js'
 
 t.test('forged access tokens', async t => {
   const world = await build(t)
@@ -14,7 +15,7 @@ t.test('forged access tokens', async t => {
   const genuine = victim.token
   const { publicKey, testKid, testKey } = await trustedKeys(world)
   const signTrusted = trustedSigner(testKid, testKey)
-  const probe = await listener(t)
+  const probe = await listener(close => { t.teardown(close) })
   const forgeries = forgedTokens({ genuine, publicKey, signTrusted, listenerUrl: probe.url })
   const before = await snapshot(sql)
 

@@ -18,6 +18,10 @@ import {
 } from './accounts-repository.js'
 import type { FastifyInstance } from 'fastify'
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+/** created_at as PostgreSQL prints it (see listAccounts): nothing else reaches the query. */
+const POSITION = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/
+
 export function createAccounts (app: FastifyInstance, options: { sql: Sql, passwordMinLength: number }) {
   const { sql } = options
   const { passwordHasher, revocations, outbox, abuseLimits } = app
@@ -126,7 +130,7 @@ export function createAccounts (app: FastifyInstance, options: { sql: Sql, passw
       if (query.cursor !== undefined) {
         const key = decodeCursor(query.cursor)
         const [createdAt, id] = key ?? []
-        if (typeof createdAt !== 'string' || typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(Date.parse(createdAt))) throw errors.badCursor()
+        if (typeof createdAt !== 'string' || typeof id !== 'string' || !UUID.test(id) || !POSITION.test(createdAt)) throw errors.badCursor()
         after = { createdAt, id }
       }
       const rows = await listAccounts(sql, { limit: limit + 1, after, email: query.email })
