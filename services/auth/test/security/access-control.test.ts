@@ -5,9 +5,10 @@
  * __proto__ / constructor.prototype body is refused without touching Object.prototype.
  */
 import t, { type Test } from 'tap'
+import { assertRefused } from '@latchkey/test-support'
 import type { InjectOptions } from 'fastify'
 import { bearer, build, logIn, problemOf, registeredUser, strongPassword, uniqueEmail } from '../helper.js'
-import { assertRefused, attackEnv, snapshot } from './helper.js'
+import { attackEnv, snapshot } from './helper.js'
 
 const adminPassword = 'bootstrap admin passphrase'
 

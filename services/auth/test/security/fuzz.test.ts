@@ -4,11 +4,11 @@
  * changes no row, and no body pollutes Object.prototype (ASVS 2.2.1, 15.3.5, 15.3.6, 16.5.1).
  */
 import t, { type Test } from 'tap'
+import { edgyString, hostileBody, hostileCursor, hostileQuery, hostileString, percentEncode } from '@latchkey/test-support'
 import fc from 'fast-check'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import { bearer, build, logIn, register, registeredUser, strongPassword, uniqueEmail } from '../helper.js'
 import { attackEnv, snapshot } from './helper.js'
-import { edgyString, hostileBody, hostileCursor, hostileQuery, hostileString, percentEncode } from './arbitraries.js'
 
 const NUM_RUNS = 120
 const adminPassword = 'bootstrap admin passphrase'

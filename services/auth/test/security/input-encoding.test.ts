@@ -5,10 +5,11 @@
  * (ASVS 2.2.1, 16.5.1, RFC 9457).
  */
 import t, { type Test } from 'tap'
+import { assertRefused } from '@latchkey/test-support'
 import { randomUUID } from 'node:crypto'
 import type { InjectOptions } from 'fastify'
 import { bearer, build, logIn, problemOf, registeredUser, strongPassword, uniqueEmail } from '../helper.js'
-import { assertRefused, attackEnv, snapshot } from './helper.js'
+import { attackEnv, snapshot } from './helper.js'
 
 const adminPassword = 'bootstrap admin passphrase'
 

@@ -6,8 +6,8 @@
 import t, { type Test } from 'tap'
 import { createPublicKey } from 'node:crypto'
 import { bearer, build, problemOf, registeredUser } from '../helper.js'
-import { decodePart, forgedTokens, listener, trustedSigner, type Forgery } from '@latchkey/test-support'
-import { attackEnv, assertRefused, serviceSigningKey, snapshot } from './helper.js'
+import { assertRefused, decodePart, forgedTokens, listener, trustedSigner, type Forgery } from '@latchkey/test-support'
+import { attackEnv, serviceSigningKey, snapshot } from './helper.js'
 
 t.test('forged access tokens', async t => {
   const { app, sql } = await build(t, { env: attackEnv })

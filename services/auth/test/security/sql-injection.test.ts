@@ -5,10 +5,11 @@
  * (ASVS 1.2.4, 2.2.1, 6.2.8).
  */
 import t, { type Test } from 'tap'
+import { assertRefused, sqlInjectionPayloads } from '@latchkey/test-support'
 import { randomUUID } from 'node:crypto'
 import type { InjectOptions } from 'fastify'
 import { bearer, build, logIn, problemOf, registeredUser, uniqueEmail } from '../helper.js'
-import { assertRefused, attackEnv, snapshot, sqlInjectionPayloads } from './helper.js'
+import { attackEnv, snapshot } from './helper.js'
 
 const adminPassword = 'bootstrap admin passphrase'
 

@@ -5,9 +5,10 @@
  * both media types without touching Object.prototype.
  */
 import t, { type Test } from 'tap'
+import { assertRefused } from '@latchkey/test-support'
 import type { InjectOptions } from 'fastify'
 import { bearer, build } from '../helper.js'
-import { assertRefused, profileRow, snapshot } from './helper.js'
+import { profileRow, snapshot } from './helper.js'
 
 t.test('access control in the users service', async t => {
   const world = await build(t)

@@ -4,9 +4,10 @@
  * nothing, never a 500 or a framework-shaped error (ASVS 2.2.1, 16.5.1, RFC 9457).
  */
 import t, { type Test } from 'tap'
+import { assertRefused } from '@latchkey/test-support'
 import type { InjectOptions } from 'fastify'
 import { bearer, build } from '../helper.js'
-import { assertRefused, snapshot } from './helper.js'
+import { snapshot } from './helper.js'
 
 t.test('input encodings in the users service', async t => {
   const world = await build(t)

@@ -5,8 +5,8 @@
  */
 import t, { type Test } from 'tap'
 import { bearer, build } from '../helper.js'
-import { decodePart, forgedTokens, listener, trustedSigner, type Forgery } from '@latchkey/test-support'
-import { assertRefused, snapshot, trustedKeys } from './helper.js'
+import { assertRefused, decodePart, forgedTokens, listener, trustedSigner, type Forgery } from '@latchkey/test-support'
+import { snapshot, trustedKeys } from './helper.js'
 
 t.test('forged access tokens', async t => {
   const world = await build(t)

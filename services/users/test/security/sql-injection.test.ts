@@ -5,10 +5,11 @@
  * (ASVS 1.2.4, 2.2.1).
  */
 import t, { type Test } from 'tap'
+import { assertRefused, sqlInjectionPayloads } from '@latchkey/test-support'
 import { randomUUID } from 'node:crypto'
 import type { InjectOptions } from 'fastify'
 import { bearer, build } from '../helper.js'
-import { assertRefused, profileRow, snapshot, sqlInjectionPayloads } from './helper.js'
+import { profileRow, snapshot } from './helper.js'
 
 t.test('SQL injection in the users service', async t => {
   const world = await build(t)

@@ -1,11 +1,58 @@
 /**
- * fast-check arbitraries for hostile request bodies and query strings: any JSON value, objects
- * that are nearly right (the expected fields with wrong types, hostile strings, extra keys such as
- * __proto__, constructor, roles or id), NUL bytes, lone surrogates and bodies over the size limit.
- * Bodies are JSON text written here, so a __proto__ key really is on the wire.
+ * What both services' attack tests share: the assertions every refused request must pass, the
+ * classic SQL-injection strings, and fast-check arbitraries for hostile bodies and query strings.
  */
+import type { Test } from 'tap'
+import type { LightMyRequestResponse } from 'fastify'
 import fc from 'fast-check'
-import { sqlInjectionPayloads } from './helper.js'
+
+/** A refused request: a 4xx, RFC 9457 problem+json with a stable code, no stack or SQL in the body. */
+export function assertRefused (t: Test, response: LightMyRequestResponse, label: string, status?: number): void {
+  const diagnostic = { body: response.body.slice(0, 500) }
+  if (status === undefined) t.ok(response.statusCode >= 400 && response.statusCode < 500, `${label}: 4xx`, { statusCode: response.statusCode, ...diagnostic })
+  else t.equal(response.statusCode, status, `${label}: ${status}`, diagnostic)
+  t.match(response.headers['content-type'], /^application\/problem\+json/, `${label}: problem+json`)
+  const body = response.json<{ code?: unknown, status?: unknown }>()
+  t.type(body.code, 'string', `${label}: a code`)
+  t.equal(body.status, response.statusCode, `${label}: status in the body`)
+  t.notMatch(response.body, /(at \w+ \(|node_modules|SELECT |INSERT |UPDATE |syntax error|postgres)/i, `${label}: no internals`)
+}
+
+/** Never a 5xx; a 4xx is problem+json. */
+export function assertNoServerError (t: Test, response: LightMyRequestResponse, label: string): boolean {
+  if (response.statusCode >= 500) {
+    t.fail(`${label}: ${response.statusCode} ${response.body.slice(0, 300)}`)
+    return false
+  }
+  if (response.statusCode >= 400 && !/^application\/problem\+json/.test(String(response.headers['content-type']))) {
+    t.fail(`${label}: ${response.statusCode} without problem+json`)
+    return false
+  }
+  return true
+}
+
+/** The classic SQL-injection strings (sqlmap, OWASP testing guide, jwt_tool kid payloads). */
+export const sqlInjectionPayloads: readonly string[] = [
+  "' OR '1'='1",
+  "' OR 1=1 --",
+  "' OR ''='",
+  "admin'--",
+  "'; DROP TABLE accounts; --",
+  "'; DROP TABLE profiles; --",
+  "1; SELECT pg_sleep(5)--",
+  "' UNION SELECT NULL, NULL, NULL --",
+  "' UNION SELECT password_hash FROM accounts --",
+  '" OR "1"="1',
+  "') OR ('1'='1",
+  "1' AND (SELECT 1 FROM pg_sleep(5)) --",
+  "%' OR '1'='1",
+  '\\\'; SELECT 1; --',
+  "$$; DROP SCHEMA public CASCADE; $$",
+  "'||(SELECT version())||'",
+  "1)) OR 1=1 --",
+  "x' AND extractvalue(1,concat(0x7e,version())) --"
+]
+
 
 /** A lone UTF-16 surrogate: valid in a JSON string escape, not in UTF-8 or PostgreSQL text. */
 const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map(code => String.fromCharCode(code))
