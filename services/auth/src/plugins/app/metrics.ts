@@ -1,31 +1,16 @@
 /**
- * Prometheus metrics of the auth service at `GET /metrics` (prom-client text format). Each app
- * has its own registry, so many apps in one process (tests, the one-process launcher) never
- * collide; process-wide metrics (CPU, memory, event loop, GC) live in one registry per process.
+ * The auth service's metrics at `GET /metrics`: the shared ones (per-route latency, revocation
+ * view; see @latchkey/fastify-metrics) plus log-ins, refreshes, reuse detections, revocations,
+ * outbox lag and the password-hashing queue.
  *
  * Domain counters are derived from answers (route + status + problem code), so the domain code
  * stays free of instrumentation; gauges are read at scrape time from the decorators that own them.
  */
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { Counter, Gauge } from 'prom-client'
+import { fastifyServiceMetrics } from '@latchkey/fastify-metrics'
 import type { RevocationEntry, RevocationView } from '@latchkey/fastify-jwt-guard'
-
-declare module 'fastify' {
-  interface FastifyInstance { metrics: { registry: Registry } }
-}
-
-let processRegistry: Registry | undefined
-/** CPU, memory, event-loop lag and GC belong to the process, not to one app: collected once. */
-function processMetrics (): Registry {
-  if (processRegistry === undefined) {
-    processRegistry = new Registry()
-    collectDefaultMetrics({ register: processRegistry })
-  }
-  return processRegistry
-}
-
-const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
 /** Which problem code an error answer carried; read in onSend, where the payload is still at hand. */
 const problemCodes = new WeakMap<FastifyRequest, string>()
@@ -54,17 +39,9 @@ export interface AuthMetricsOptions {
 }
 
 export default fp(async function metrics (app, options: AuthMetricsOptions) {
-  const registry = new Registry()
-  registry.setDefaultLabels({ service: 'auth' })
-  const registers = [registry]
+  await app.register(fastifyServiceMetrics, { service: 'auth', view: options.view })
+  const registers = app.metrics.registers
 
-  const latency = new Histogram({
-    name: 'latchkey_http_request_duration_seconds',
-    help: 'Time from request received to response sent, by route template',
-    labelNames: ['method', 'route', 'status_code'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers
-  })
   const logins = new Counter({
     name: 'latchkey_auth_logins_total',
     help: 'Log-in attempts (POST /sessions) by outcome: success, failure (bad credentials or disabled), rate_limited, invalid_request, error',
@@ -94,24 +71,6 @@ export default fp(async function metrics (app, options: AuthMetricsOptions) {
   }
   for (const kind of ['session', 'account']) revocations.inc({ kind }, 0)
 
-  const view = options.view
-  new Gauge({
-    name: 'latchkey_revocation_view_entries',
-    help: 'Live revocations held in this process\'s in-memory view, by kind',
-    labelNames: ['kind'] as const,
-    registers,
-    collect () {
-      const size = view.size
-      this.set({ kind: 'session' }, size.sessions)
-      this.set({ kind: 'account' }, size.accounts)
-    }
-  })
-  new Gauge({
-    name: 'latchkey_revocation_view_age_seconds',
-    help: 'Seconds since the revocation view was last confirmed current (+Inf before its first load)',
-    registers,
-    collect () { this.set(view.ageMs / 1000) }
-  })
   new Gauge({
     name: 'latchkey_auth_outbox_lag_seconds',
     help: 'Age of the oldest account event not yet relayed to the stream (0 when none is pending)',
@@ -139,8 +98,6 @@ export default fp(async function metrics (app, options: AuthMetricsOptions) {
     await publish(entries)
   }
 
-  app.decorate('metrics', { registry })
-
   app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     if (reply.statusCode >= 400) {
       const code = problemCode(payload)
@@ -152,7 +109,6 @@ export default fp(async function metrics (app, options: AuthMetricsOptions) {
   app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     const route = request.routeOptions.url ?? 'unmatched'
     const status = reply.statusCode
-    latency.observe({ method: request.method, route, status_code: status }, reply.elapsedTime / 1000)
     if (request.method !== 'POST') return
     if (route === '/sessions') {
       logins.inc({ outcome: outcomeOf(status) })
@@ -161,10 +117,5 @@ export default fp(async function metrics (app, options: AuthMetricsOptions) {
       if (reused) reuseDetections.inc()
       refreshes.inc({ outcome: reused ? 'reused' : outcomeOf(status) })
     }
-  })
-
-  app.get('/metrics', { logLevel: 'warn', schema: { hide: true } }, async (_request, reply) => {
-    const text = await registry.metrics() + await processMetrics().metrics()
-    return await reply.type(registry.contentType).header('cache-control', 'no-store').send(text)
   })
 }, { name: 'metrics', dependencies: ['password-hasher', 'revocations', 'outbox'] })
