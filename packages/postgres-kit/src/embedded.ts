@@ -12,7 +12,8 @@ export interface EmbeddedDatabase {
   stop (): Promise<void>
 }
 
-async function freePort (): Promise<number> {
+/** A TCP port free on loopback right now (the embedded server's, or a test's). */
+export async function freePort (): Promise<number> {
   return await new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)

@@ -1,3 +1,3 @@
 export { runMigrations, migrationsDirectoryOf } from './migrate.js'
 export { connectPostgres, closePostgres, type ConnectOptions } from './connect.js'
-export { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded.js'
+export { startEmbeddedPostgres, freePort, type EmbeddedDatabase } from './embedded.js'

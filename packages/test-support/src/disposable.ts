@@ -5,17 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { connect, createServer, type Server, type Socket } from 'node:net'
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
-    })
-  })
-}
+import { freePort } from '@latchkey/postgres-kit'
 
 async function waitForPort (port: number, up: boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs

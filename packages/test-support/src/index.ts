@@ -55,3 +55,4 @@ export async function skipWithoutRedis (): Promise<string | false> {
 export { startOwnRedis, startTcpProxy, type OwnRedis, type TcpProxy } from './disposable.js'
 export * from './jwt-forgeries.js'
 export * from './attack-kit.js'
+export { freePort } from '@latchkey/postgres-kit'
