@@ -33,27 +33,45 @@ function loginLoad (ctx: BenchContext, auth: ServerProcess): Omit<LoadOptions, '
 }
 
 /** Raw verifications per second in the baseline process (same UV_THREADPOOL_SIZE), `concurrency` in flight. */
-async function rawHashes (ctx: BenchContext, concurrency: number, durationS: number): Promise<number> {
+async function rawHashes (ctx: BenchContext, concurrency: number, durationS: number): Promise<{ rate: number, cpuPerHash: number }> {
+  const before = await ctx.baseAuth.cpuMicros()
   const reply = await ctx.baseAuth.request({ type: 'hashbench', concurrency, durationMs: durationS * 1000 }, 'hashbench')
-  return reply.count / (reply.elapsedMs / 1000)
+  const after = await ctx.baseAuth.cpuMicros()
+  return { rate: reply.count / (reply.elapsedMs / 1000), cpuPerHash: (after - before) / Math.max(1, reply.count) }
 }
 
-interface LoginFigures { raw: number[], logins: LoadResult[], ratio: number, rawRate: number, loginRate: number }
+interface LoginFigures {
+  raw: number[]
+  logins: LoadResult[]
+  ratio: number
+  rawRate: number
+  loginRate: number
+  /** Process CPU (all threads) per raw verification and per log-in, µs (medians). */
+  cpuPerHash: number
+  cpuPerLogin: number
+}
 
 async function measureLogin (ctx: BenchContext, lever: Lever): Promise<LoginFigures> {
   const { durationS, warmupS, rounds } = ctx.settings
   await rawHashes(ctx, lever.concurrency, warmupS)
   await load({ ...loginLoad(ctx, lever.auth), durationS: warmupS })
   const raw: number[] = []
+  const hashCpu: number[] = []
   const logins: LoadResult[] = []
+  const loginCpu: number[] = []
   for (let round = 0; round < rounds; round++) {
-    raw.push(await rawHashes(ctx, lever.concurrency, durationS))
-    logins.push(await load({ ...loginLoad(ctx, lever.auth), durationS }))
+    const hashes = await rawHashes(ctx, lever.concurrency, durationS)
+    raw.push(hashes.rate)
+    hashCpu.push(hashes.cpuPerHash)
+    const before = await lever.auth.cpuMicros()
+    const run = await load({ ...loginLoad(ctx, lever.auth), durationS })
+    loginCpu.push((await lever.auth.cpuMicros() - before) / Math.max(1, run.ok))
+    logins.push(run)
   }
   assertClean('POST /sessions', logins)
   const rawRate = median(raw)
   const loginRate = median(logins.map(r => r.rps))
-  return { raw, logins, rawRate, loginRate, ratio: loginRate / rawRate }
+  return { raw, logins, rawRate, loginRate, ratio: loginRate / rawRate, cpuPerHash: median(hashCpu), cpuPerLogin: median(loginCpu) }
 }
 
 interface MixFigures {
@@ -105,12 +123,15 @@ export async function login (ctx: BenchContext): Promise<ScenarioResult> {
       measured: rps(figures.loginRate),
       baseline: `raw @node-rs/argon2 verify ${Math.round(figures.rawRate)}/s`,
       value: ratio(figures.ratio),
+      cpu: ratio(figures.cpuPerLogin / figures.cpuPerHash),
       target: '≥ 0.90×',
       met: judge(ctx, figures.ratio >= 0.9)
     }],
     details: [
       `raw verifications/s (concurrency ${passwordHashConcurrency}, UV_THREADPOOL_SIZE=${uvThreadpoolSize}): ${figures.raw.map(r => r.toFixed(1)).join(' · ')}`,
-      `log-ins/s (${LOGIN_CONNECTIONS} connections, PASSWORD_HASH_CONCURRENCY=${passwordHashConcurrency}): ${figures.logins.map(r => `${r.rps.toFixed(1)} (p99 ${r.p99.toFixed(1)} ms)`).join(' · ')}`
+      `log-ins/s (${LOGIN_CONNECTIONS} connections, PASSWORD_HASH_CONCURRENCY=${passwordHashConcurrency}): ${figures.logins.map(r => `${r.rps.toFixed(1)} (p99 ${r.p99.toFixed(1)} ms)`).join(' · ')}`,
+      `process CPU, all threads (PostgreSQL's own CPU not included): ${(figures.cpuPerHash / 1000).toFixed(2)} ms per raw verification, ${(figures.cpuPerLogin / 1000).toFixed(2)} ms per log-in ` +
+        `(${((figures.cpuPerLogin - figures.cpuPerHash) / 1000).toFixed(2)} ms of log-in work beside the hash)`
     ]
   }
 }
