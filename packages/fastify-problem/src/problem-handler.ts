@@ -118,5 +118,11 @@ export const fastifyProblem = fp(async function fastifyProblem (app: FastifyInst
   app.removeContentTypeParser('text/plain')
   app.setErrorHandler(problemHandler)
   app.setNotFoundHandler(notFoundHandler)
-  app.addHook('preValidation', refuseMalformedText)
+  // Only routes that take input pay for the check (GET /verify, the hot path, takes none).
+  app.addHook('onRoute', route => {
+    const schema = route.schema
+    if (schema?.body === undefined && schema?.querystring === undefined && schema?.params === undefined) return
+    const existing = route.preValidation
+    route.preValidation = existing === undefined ? [refuseMalformedText] : [refuseMalformedText, ...(Array.isArray(existing) ? existing : [existing])]
+  })
 }, { name: 'fastify-problem', fastify: '5.x' })
