@@ -4,7 +4,7 @@
  * so the same app runs standalone, in the one-process embedded default and in tests.
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import helmet from '@fastify/helmet'
+import { fastifySecurityHeaders } from '@latchkey/fastify-security-headers'
 import cors from '@fastify/cors'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Sql } from 'postgres'
@@ -80,17 +80,8 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
   app.setValidatorCompiler(createStrictValidatorCompiler())
 
   // External plugins.
-  await app.register(helmet, {
-    contentSecurityPolicy: false,
-    hsts: config.HSTS_MAX_AGE > 0 ? { maxAge: config.HSTS_MAX_AGE, includeSubDomains: true } : false,
-    referrerPolicy: { policy: 'no-referrer' },
-    frameguard: { action: 'deny' }
-  })
-  app.addHook('onSend', async (request, reply) => {
-    if (request.url.startsWith('/docs')) return
-    void reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'")
-    if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store')
-  })
+  // Every auth answer is no-store but the JWKS (which sets its own) and the docs.
+  await app.register(fastifySecurityHeaders, { noStore: true, hstsMaxAgeSeconds: config.HSTS_MAX_AGE })
   const corsOrigins = commaList(config.CORS_ORIGINS)
   if (corsOrigins.length > 0) {
     await app.register(cors, { origin: corsOrigins, methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], allowedHeaders: ['authorization', 'content-type', 'if-match'], maxAge: 600 })

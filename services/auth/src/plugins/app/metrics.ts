@@ -7,7 +7,7 @@
  * stays free of instrumentation; gauges are read at scrape time from the decorators that own them.
  */
 import fp from 'fastify-plugin'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { Counter, Gauge } from 'prom-client'
 import { fastifyServiceMetrics } from '@latchkey/fastify-metrics'
 import type { RevocationEntry, RevocationView } from '@latchkey/fastify-jwt-guard'
@@ -98,24 +98,31 @@ export default fp(async function metrics (app, options: AuthMetricsOptions) {
     await publish(entries)
   }
 
-  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+  // Only the two routes these counters describe get hooks; every other route, /verify above all,
+  // pays nothing for them.
+  const onSend = (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void): void => {
     if (reply.statusCode >= 400) {
       const code = problemCode(payload)
       if (code !== undefined) problemCodes.set(request, code)
     }
-    return payload
-  })
-
-  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
-    const route = request.routeOptions.url ?? 'unmatched'
-    const status = reply.statusCode
-    if (request.method !== 'POST') return
-    if (route === '/sessions') {
-      logins.inc({ outcome: outcomeOf(status) })
-    } else if (route === '/sessions/refresh') {
-      const reused = problemCodes.get(request) === 'refresh_token_reused'
-      if (reused) reuseDetections.inc()
-      refreshes.inc({ outcome: reused ? 'reused' : outcomeOf(status) })
-    }
+    done(null, payload)
+  }
+  const countLogin = (_request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    logins.inc({ outcome: outcomeOf(reply.statusCode) })
+    done()
+  }
+  const countRefresh = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    const reused = problemCodes.get(request) === 'refresh_token_reused'
+    if (reused) reuseDetections.inc()
+    refreshes.inc({ outcome: reused ? 'reused' : outcomeOf(reply.statusCode) })
+    done()
+  }
+  app.addHook('onRoute', route => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method]
+    if (!methods.includes('POST')) return
+    const counter = route.url === '/sessions' ? countLogin : route.url === '/sessions/refresh' ? countRefresh : undefined
+    if (counter === undefined) return
+    route.onSend = [...[route.onSend ?? []].flat(), onSend]
+    route.onResponse = [...[route.onResponse ?? []].flat(), counter]
   })
 }, { name: 'metrics', dependencies: ['password-hasher', 'revocations', 'outbox'] })

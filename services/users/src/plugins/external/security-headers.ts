@@ -1,9 +1,10 @@
 /**
- * Security headers on every answer (helmet): nosniff, no referrer, no framing, and a CSP that
- * allows nothing, since this API serves JSON only (the docs page sets its own CSP).
+ * Security headers on every answer (the shared @latchkey/fastify-security-headers): nosniff, no
+ * referrer, no framing, and a CSP that allows nothing, since this API serves JSON only (the docs
+ * page sets its own CSP); plus CORS for the allowed origins.
  */
 import fp from 'fastify-plugin'
-import helmet from '@fastify/helmet'
+import { fastifySecurityHeaders } from '@latchkey/fastify-security-headers'
 import cors from '@fastify/cors'
 
 export interface SecurityHeadersOptions {
@@ -16,11 +17,6 @@ export default fp<SecurityHeadersOptions>(async function securityHeaders (app, o
   if (options.corsOrigins.length > 0) {
     await app.register(cors, { origin: options.corsOrigins, methods: ['GET', 'PUT', 'PATCH'], allowedHeaders: ['authorization', 'content-type', 'if-match'], exposedHeaders: ['etag'], maxAge: 600 })
   }
-  await app.register(helmet, {
-    hsts: options.hstsMaxAgeSeconds > 0 ? { maxAge: options.hstsMaxAgeSeconds, includeSubDomains: true } : false,
-    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-    referrerPolicy: { policy: 'no-referrer' },
-    frameguard: { action: 'deny' },
-    xContentTypeOptions: true
-  })
+  // The docs page (Swagger UI, staticCSP) keeps its own CSP; /users/me answers add no-store themselves.
+  await app.register(fastifySecurityHeaders, { hstsMaxAgeSeconds: options.hstsMaxAgeSeconds })
 }, { name: 'security-headers', fastify: '5.x' })
