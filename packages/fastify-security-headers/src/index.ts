@@ -1,6 +1,8 @@
 /**
  * The security headers of a JSON API on every answer (ASVS 3.4.1, 3.4.4-3.4.6, 14.2.2): nosniff,
  * no referrer, no framing, a CSP that allows nothing, optional HSTS and `Cache-Control: no-store`.
+ * Headers meant for HTML documents (COOP, CORP, X-DNS-Prefetch-Control …) are left out: each one
+ * is bytes and header validation on every answer of the token-verification hot path.
  *
  * Written here instead of @fastify/helmet, measured: helmet rebuilds its middleware chain and runs
  * eleven header functions per request (41 µs of CPU per request against 26.5 µs for a bare route
@@ -23,9 +25,7 @@ export function securityHeaders (options: SecurityHeadersOptions = {}): { api: R
   const common: Record<string, string> = {
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
-    'x-frame-options': 'DENY',
-    'cross-origin-resource-policy': 'same-origin',
-    'cross-origin-opener-policy': 'same-origin'
+    'x-frame-options': 'DENY'
   }
   if ((options.hstsMaxAgeSeconds ?? 0) > 0) common['strict-transport-security'] = `max-age=${options.hstsMaxAgeSeconds ?? 0}; includeSubDomains`
   const api: Record<string, string> = { ...common, 'content-security-policy': "default-src 'none'; frame-ancestors 'none'" }
