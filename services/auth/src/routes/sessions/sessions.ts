@@ -2,7 +2,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { IdParamsSchema, problemResponses } from '@latchkey/contracts'
 import { Type } from '@sinclair/typebox'
-import { bearerSecurity, caller } from '../schemas.js'
+import { caller } from '@latchkey/fastify-jwt-guard'
+import { bearerSecurity } from '../schemas.js'
 
 const sessions: FastifyPluginAsyncTypebox = async app => {
   app.get('/sessions', {

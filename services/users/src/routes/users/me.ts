@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { ProfilePatchBodySchema, ProfilePutBodySchema } from '@latchkey/contracts'
 import { mergePatchNotForPut, profileNotCreated } from '../../errors.js'
-import { callerId } from '../../http/caller.js'
+import { caller } from '@latchkey/fastify-jwt-guard'
 import { profileEtag } from '../../http/etag.js'
 import { answerWrite, expectedVersions, noStore } from '../../http/profile-answers.js'
 import { patchChanges, replacementChanges } from '../../profiles/profile-input.js'
@@ -31,7 +31,7 @@ const meRoutes: FastifyPluginAsyncTypebox = async app => {
       }
     }
   }, async (request, reply) => {
-    const found = await app.profiles.find(callerId(request))
+    const found = await app.profiles.find(caller(request).sub)
     if (found === undefined) throw profileNotCreated()
     reply.header('etag', profileEtag(found.version))
     return found.profile
@@ -55,7 +55,7 @@ const meRoutes: FastifyPluginAsyncTypebox = async app => {
       }
     }
   }, async (request, reply) => {
-    const outcome = await app.profiles.write(callerId(request), patchChanges(request.body), expectedVersions(request.headers['if-match']))
+    const outcome = await app.profiles.write(caller(request).sub, patchChanges(request.body), expectedVersions(request.headers['if-match']))
     return answerWrite(reply, outcome, profileNotCreated)
   })
 
@@ -78,7 +78,7 @@ const meRoutes: FastifyPluginAsyncTypebox = async app => {
       }
     }
   }, async (request, reply) => {
-    const outcome = await app.profiles.write(callerId(request), replacementChanges(request.body), expectedVersions(request.headers['if-match']))
+    const outcome = await app.profiles.write(caller(request).sub, replacementChanges(request.body), expectedVersions(request.headers['if-match']))
     return answerWrite(reply, outcome, profileNotCreated)
   })
 }
