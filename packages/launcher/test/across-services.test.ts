@@ -1,12 +1,13 @@
 import t from 'tap'
+import type { Profile, TokenPair } from '@latchkey/contracts'
 import { adminEmail, password, signUp, startTestStack, until } from './helper.js'
 
 t.test('across services (auth + users in one process, real HTTP, Redis feed and stream)', async t => {
   const client = await startTestStack(t)
   const { auth, users } = client
-  const profileOf = async (token: string) => await client.call(users, 'GET', '/users/me', { token })
+  const profileOf = async (token: string) => await client.call<Profile>(users, 'GET', '/users/me', { token })
   const revokedAtUsers = async (token: string) => {
-    const response = await profileOf(token)
+    const response = await client.call(users, 'GET', '/users/me', { token })
     return response.status === 401 && response.body.code === 'token_revoked'
   }
 
@@ -28,7 +29,7 @@ t.test('across services (auth + users in one process, real HTTP, Redis feed and 
 
   t.test('a password change kills other sessions at users within 1 s; the current one lives', async t => {
     const user = await signUp(client)
-    const other = await client.call(auth, 'POST', '/sessions', { body: { email: user.email, password } })
+    const other = await client.call<TokenPair>(auth, 'POST', '/sessions', { body: { email: user.email, password } })
     await until(async () => (await profileOf(user.accessToken)).status === 200, 2000)
     const changed = await client.call(auth, 'PUT', '/accounts/me/password', { token: user.accessToken, body: { currentPassword: password, newPassword: 'a brand new passphrase' } })
     t.equal(changed.status, 204)
@@ -37,7 +38,7 @@ t.test('across services (auth + users in one process, real HTTP, Redis feed and 
   })
 
   t.test('disabling at auth is refused at users within 1 s', async t => {
-    const adminSession = await client.call(auth, 'POST', '/sessions', { body: { email: adminEmail, password } })
+    const adminSession = await client.call<TokenPair>(auth, 'POST', '/sessions', { body: { email: adminEmail, password } })
     const user = await signUp(client)
     await until(async () => (await profileOf(user.accessToken)).status === 200, 2000)
     const disabled = await client.call(auth, 'PATCH', `/accounts/${user.id}`, { token: adminSession.body.accessToken, body: { status: 'disabled' } })

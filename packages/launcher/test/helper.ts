@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
 import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
 import { freePort, testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
+import type { Account, Problem, TokenPair } from '@latchkey/contracts'
 import { startStack, type Stack } from '../src/index.js'
 
 const quiet = { info: () => {}, warn: () => {} }
@@ -17,7 +18,8 @@ export interface Client {
   stack: Stack
   auth: string
   users: string
-  call (base: string, method: string, path: string, options?: { token?: string, body?: unknown, headers?: Record<string, string> }): Promise<{ status: number, body: any, headers: Headers }>
+  /** `T` is the answer's shape as the contract says (a TokenPair, an Account, a Problem …). */
+  call<T = Problem> (base: string, method: string, path: string, options?: { token?: string, body?: unknown, headers?: Record<string, string> }): Promise<{ status: number, body: T, headers: Headers }>
 }
 
 export async function startTestStack (t: Test, env: Record<string, string> = {}): Promise<Client> {
@@ -64,9 +66,9 @@ export async function startTestStack (t: Test, env: Record<string, string> = {})
 
 export async function signUp (client: Client, name = 'Grace Hopper'): Promise<{ id: string, email: string, accessToken: string, refreshToken: string }> {
   const email = `u-${randomUUID()}@example.test`
-  const created = await client.call(client.auth, 'POST', '/accounts', { body: { email, password, name } })
+  const created = await client.call<Account>(client.auth, 'POST', '/accounts', { body: { email, password, name } })
   if (created.status !== 201) throw new Error(`register: ${created.status}`)
-  const session = await client.call(client.auth, 'POST', '/sessions', { body: { email, password } })
+  const session = await client.call<TokenPair>(client.auth, 'POST', '/sessions', { body: { email, password } })
   if (session.status !== 201) throw new Error(`login: ${session.status}`)
   return { id: created.body.id, email, accessToken: session.body.accessToken, refreshToken: session.body.refreshToken }
 }
