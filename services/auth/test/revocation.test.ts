@@ -40,3 +40,13 @@ t.test('a revocation survives Redis losing its data and a restart of the auth se
   const again = await first.buildReplica()
   t.ok(await refused(again, user.tokens.accessToken), 'refused after Redis lost its data while the service restarted')
 })
+
+t.test('expired revocation rows are deleted; live ones stay (they re-seed Redis)', async t => {
+  const { app, sql } = await build(t)
+  await sql`INSERT INTO revocations (kind, subject_id, expires_at) VALUES
+    ('session', gen_random_uuid(), now() - interval '2 minutes'),
+    ('session', gen_random_uuid(), now() + interval '10 minutes')`
+  await app.revocations.deleteExpired()
+  const rows = await sql<Array<{ live: boolean }>>`SELECT expires_at > now() AS live FROM revocations`
+  t.same(rows.map(row => row.live), [true])
+})

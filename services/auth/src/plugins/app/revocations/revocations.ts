@@ -109,12 +109,23 @@ export default fp(async function revocations (app, options: Omit<RevocationsOpti
   const tick = (): void => {
     revocations.reconcile().catch(error => { app.log.warn({ err: error }, 'revocation reconcile failed') })
   }
+  // Rows whose tokens can no longer be live are dropped once a minute, so the table (and a
+  // re-seed) stays the size of one access-token lifetime of revocations.
+  const sweep = (): void => {
+    revocations.deleteExpired().catch(error => { app.log.warn({ err: error }, 'expired revocations not deleted') })
+  }
   let timer: NodeJS.Timeout | undefined
+  let sweeper: NodeJS.Timeout | undefined
   app.addHook('onReady', async () => {
     await revocations.reconcile().catch(error => { app.log.warn({ err: error }, 'revocation seeding deferred') })
     await revocations.deleteExpired()
     timer = setInterval(tick, options.reconcileEveryMs ?? 2000)
     timer.unref()
+    sweeper = setInterval(sweep, 60_000)
+    sweeper.unref()
   })
-  app.addHook('onClose', async () => { clearInterval(timer) })
+  app.addHook('onClose', async () => {
+    clearInterval(timer)
+    clearInterval(sweeper)
+  })
 }, { name: 'revocations' })
