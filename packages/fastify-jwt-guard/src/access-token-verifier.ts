@@ -13,7 +13,10 @@ import type { RevocationView } from './revocation-view.js'
 
 export type TokenCheck =
   | { ok: true, claims: AccessTokenClaims }
-  /** claims are present for 'expired' and 'revoked': the signature was valid. detail never contains the token. */
+  /**
+   * claims are present for 'expired', 'revoked' and 'unavailable': the signature was valid, so
+   * whoever holds the token may still end its session. detail never contains the token.
+   */
   | { ok: false, reason: 'invalid' | 'expired' | 'revoked' | 'unavailable', claims?: AccessTokenClaims, detail: string }
 
 export interface AccessTokenVerifier {
@@ -35,8 +38,6 @@ export interface AccessTokenVerifierOptions {
 }
 
 type Verified = { ok: true, claims: AccessTokenClaims }
-
-const UNAVAILABLE: TokenCheck = Object.freeze({ ok: false, reason: 'unavailable', detail: 'the revocation list is not current' })
 
 function invalid (detail: string): TokenCheck {
   return { ok: false, reason: 'invalid', detail }
@@ -70,7 +71,7 @@ export function createAccessTokenVerifier (options: AccessTokenVerifierOptions):
       cache.delete(token)
       return { ok: false, reason: 'expired', claims, detail: 'the token has expired' }
     }
-    if (revocations.isStale()) return UNAVAILABLE
+    if (revocations.isStale()) return { ok: false, reason: 'unavailable', claims, detail: 'the revocation list is not current' }
     if (revocations.isRevoked(claims.sid, claims.sub, claims.iat)) return { ok: false, reason: 'revoked', claims, detail: 'the token has been revoked' }
     return verified
   }

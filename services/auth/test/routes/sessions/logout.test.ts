@@ -1,6 +1,7 @@
 import t from 'tap'
 import { createPrivateKey } from 'node:crypto'
-import { bearer, build, problemOf, registeredUser } from '../../helper.js'
+import { skipWithoutRedis, startOwnRedis, startTcpProxy, testDatabaseUrl } from '@latchkey/test-support'
+import { bearer, build, eventually, problemOf, registeredUser } from '../../helper.js'
 import { attackerKey, decodePart, signEd25519 } from '../../tokens.js'
 
 t.test('DELETE /sessions/current', async t => {
@@ -62,4 +63,40 @@ t.test('DELETE /sessions/current', async t => {
     t.equal(problemOf(response).code, 'unauthorized')
     t.match(response.headers['www-authenticate'], /^Bearer/)
   })
+})
+
+t.test('DELETE /sessions/current while the revocation view is stale', { skip: await skipWithoutRedis() }, async t => {
+  const redis = await startOwnRedis()
+  t.teardown(async () => { await redis.stop() })
+  const { app, sql } = await build(t, { redisUrl: redis.url, env: { REVOCATION_MAX_STALENESS: '1' } })
+  const user = await registeredUser(app)
+  await redis.stop()
+  t.ok(await eventually(async () => (await app.inject({ method: 'GET', url: '/verify', headers: bearer(user.tokens.accessToken) })).statusCode === 503, 10_000, 100),
+    'the view is stale: /verify answers 503')
+
+  const response = await app.inject({ method: 'DELETE', url: '/sessions/current', headers: bearer(user.tokens.accessToken) })
+  t.equal(response.statusCode, 204, 'log out still ends the session (ASVS 7.4.1)')
+  const [session] = await sql<Array<{ revokedAt: Date | null }>>`SELECT revoked_at FROM sessions WHERE id = ${user.tokens.sessionId}`
+  t.not(session?.revokedAt ?? null, null, 'the session is revoked in PostgreSQL')
+
+  await redis.start()
+  t.ok(await eventually(async () => problemOf(await app.inject({ method: 'GET', url: '/verify', headers: bearer(user.tokens.accessToken) })).code === 'token_revoked', 10_000, 100),
+    'once the view is fresh again the access token is refused as revoked')
+  const refresh = await app.inject({ method: 'POST', url: '/sessions/refresh', payload: { refreshToken: user.tokens.refreshToken } })
+  t.equal(refresh.statusCode, 401, 'its refresh token is dead')
+})
+
+t.test('DELETE /sessions/current answers 503 while PostgreSQL is away, and the session lives on until a retry succeeds', async t => {
+  const proxy = await startTcpProxy(await testDatabaseUrl())
+  t.teardown(async () => { await proxy.close() })
+  const { app } = await build(t, { databaseUrl: proxy.url })
+  const user = await registeredUser(app)
+  await proxy.cut()
+  const response = await app.inject({ method: 'DELETE', url: '/sessions/current', headers: bearer(user.tokens.accessToken) })
+  t.equal(response.statusCode, 503)
+  t.equal(problemOf(response).code, 'service_unavailable')
+  t.equal((await app.inject({ method: 'GET', url: '/verify', headers: bearer(user.tokens.accessToken) })).statusCode, 200, 'nothing was revoked')
+  await proxy.restore()
+  t.ok(await eventually(async () => (await app.inject({ method: 'DELETE', url: '/sessions/current', headers: bearer(user.tokens.accessToken) })).statusCode === 204, 10_000, 200))
+  t.equal(problemOf(await app.inject({ method: 'GET', url: '/verify', headers: bearer(user.tokens.accessToken) })).code, 'token_revoked')
 })
