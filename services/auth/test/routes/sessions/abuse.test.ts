@@ -128,3 +128,18 @@ t.test('log in answers the same for an unknown email and a wrong password, in ab
   t.equal(bodies.size, 1, 'one status and body for both')
   t.ok(Math.abs(mu - mw) / Math.max(mu, mw) <= 0.10, `medians within 10%: unknown ${mu.toFixed(1)} ms, wrong password ${mw.toFixed(1)} ms`)
 })
+
+t.test('counter keys cannot collide through separators in an email (ASVS 6.1.1, 6.3.1)', { skip: await skipWithoutRedis() }, async t => {
+  const { app } = await build(t, { env: { LOGIN_FAILURES_MAX: '3', RATE_LIMIT_IP_MAX: '10000' } })
+  const victim = await register(app)
+  const home = '203.0.113.7'
+  t.equal((await app.inject(login(victim.email, strongPassword, home))).statusCode, 201, 'the victim logs in from home')
+  // The attacker's own email, failed from ten networks: its per-email counter must stay its own,
+  // not become the victim's (email, home) pair.
+  const forged = `${victim.email}:${home}`
+  for (let n = 0; n < 10; n++) {
+    for (let i = 0; i < 3; i++) await app.inject(login(forged, 'a wrong password!', `198.51.100.${10 + n}`))
+  }
+  t.equal((await app.inject(login(forged, 'a wrong password!', '198.51.100.99'))).statusCode, 429, 'the forged email itself is blocked')
+  t.equal((await app.inject(login(victim.email, strongPassword, home))).statusCode, 201, 'the victim still logs in from home')
+})

@@ -12,6 +12,7 @@
  *
  * A limit that cannot be checked (Redis away) answers 503: log in never runs unlimited.
  */
+import { createHash } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { HttpProblem } from '@latchkey/fastify-problem'
@@ -36,6 +37,15 @@ function rateLimited (retryAfterMs: number, policy: string, detail: string): Htt
   return new HttpProblem(429, 'rate_limited', detail, {
     headers: { 'retry-after': String(seconds), 'ratelimit-policy': policy, ratelimit: `"${policyName(policy)}";r=0;t=${seconds}` }
   })
+}
+
+/**
+ * A counter's name: its kind, then each part hashed. Emails and IPv6 networks contain `:`, so
+ * joined as text `victim@x.io:203.0.113.7` (an email) would spell the victim's (email, network)
+ * key; hashes cannot, and keep addresses out of Redis key names.
+ */
+function counterKey (kind: string, ...parts: string[]): string {
+  return [kind, ...parts.map(part => createHash('sha256').update(part).digest('base64url'))].join(':')
 }
 
 function policyName (policy: string): string {
@@ -73,7 +83,7 @@ export function createAbuseLimits (options: AbuseLimitOptions) {
     perNetwork (route: string): onRequestAsyncHookHandler {
       return async (request: FastifyRequest, reply: FastifyReply) => {
         const network = clientNetwork(request.ip)
-        const { count, resetInMs } = await guarded(async () => await store.hit(`ip:${route}:${network}`, options.ipWindowSeconds * 1000))
+        const { count, resetInMs } = await guarded(async () => await store.hit(counterKey('ip', route, network), options.ipWindowSeconds * 1000))
         const reset = Math.max(1, Math.ceil(resetInMs / 1000))
         void reply.header('ratelimit-policy', ipPolicy)
         void reply.header('ratelimit', `"ip";r=${Math.max(0, options.ipMax - count)};t=${reset}`)
@@ -86,10 +96,10 @@ export function createAbuseLimits (options: AbuseLimitOptions) {
       const account = normalizeEmail(email)
       const network = clientNetwork(ip)
       await guarded(async () => {
-        const pairBlock = await store.blockedFor(`login-block:${account}:${network}`)
+        const pairBlock = await store.blockedFor(counterKey('login-block', account, network))
         if (pairBlock > 0) throw rateLimited(pairBlock, loginPolicy, 'Too many failed log-ins; retry later')
-        const accountBlock = await store.blockedFor(`login-block:${account}`)
-        if (accountBlock > 0 && !await store.hasMember(`login-known:${account}`, network)) {
+        const accountBlock = await store.blockedFor(counterKey('login-block', account))
+        if (accountBlock > 0 && !await store.hasMember(counterKey('login-known', account), network)) {
           throw rateLimited(accountBlock, loginPolicy, 'Too many failed log-ins; retry later')
         }
       })
@@ -99,8 +109,8 @@ export function createAbuseLimits (options: AbuseLimitOptions) {
       const account = normalizeEmail(email)
       const network = clientNetwork(ip)
       await guarded(async () => {
-        await failure(`login-fail:${account}:${network}`, `login-block:${account}:${network}`, options.loginFailuresMax)
-        await failure(`login-fail:${account}`, `login-block:${account}`, globalMax)
+        await failure(counterKey('login-fail', account, network), counterKey('login-block', account, network), options.loginFailuresMax)
+        await failure(counterKey('login-fail', account), counterKey('login-block', account), globalMax)
       })
     },
 
@@ -108,15 +118,15 @@ export function createAbuseLimits (options: AbuseLimitOptions) {
       const account = normalizeEmail(email)
       const network = clientNetwork(ip)
       await guarded(async () => {
-        await store.delete(`login-fail:${account}:${network}`, `login-block:${account}:${network}`)
-        await store.addMember(`login-known:${account}`, network, KNOWN_NETWORK_MS)
+        await store.delete(counterKey('login-fail', account, network), counterKey('login-block', account, network))
+        await store.addMember(counterKey('login-known', account), network, KNOWN_NETWORK_MS)
       })
     },
 
     async assertRegistrationAllowed (ip: string): Promise<void> {
       const network = clientNetwork(ip)
       await guarded(async () => {
-        const blocked = await store.blockedFor(`register-block:${network}`)
+        const blocked = await store.blockedFor(counterKey('register-block', network))
         if (blocked > 0) throw rateLimited(blocked, loginPolicy, 'Too many registration attempts; retry later')
       })
     },
@@ -124,7 +134,7 @@ export function createAbuseLimits (options: AbuseLimitOptions) {
     /** A registration that hit an existing email: probing for accounts counts like a failed log-in. */
     async recordRegistrationConflict (ip: string): Promise<void> {
       const network = clientNetwork(ip)
-      await guarded(async () => { await failure(`register-fail:${network}`, `register-block:${network}`, options.loginFailuresMax) })
+      await guarded(async () => { await failure(counterKey('register-fail', network), counterKey('register-block', network), options.loginFailuresMax) })
     }
   }
 }
