@@ -4,6 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox'
 import { TimestampSchema, UuidSchema } from './common.js'
+import { DisplayNameSchema } from './accounts.js'
 
 const Envelope = {
   id: UuidSchema,
@@ -13,7 +14,7 @@ const Envelope = {
 export const AccountCreatedEventSchema = Type.Object({
   ...Envelope,
   type: Type.Literal('account.created'),
-  data: Type.Object({ id: UuidSchema, name: Type.String({ minLength: 1, maxLength: 100 }) })
+  data: Type.Object({ id: UuidSchema, name: DisplayNameSchema })
 })
 
 export const AccountDeletedEventSchema = Type.Object({

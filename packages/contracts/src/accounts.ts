@@ -1,6 +1,7 @@
 /** Accounts: credentials, roles and availability (auth service). */
 import { Type, type Static } from '@sinclair/typebox'
 import { PageQueryProperties, PageSchema, TimestampSchema, UuidSchema } from './common.js'
+import { TextSchema } from './text.js'
 
 /** Surrounding whitespace is allowed here because emails are trimmed before use. */
 export const EmailSchema = Type.String({
@@ -13,7 +14,8 @@ export const EmailSchema = Type.String({
 /** The length floor is PASSWORD_MIN_LENGTH, checked at run time; 256 is the hard ceiling. */
 export const PasswordSchema = Type.String({ minLength: 1, maxLength: 256 })
 
-export const DisplayNameSchema = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' })
+/** 1 to 100 characters (code points, see text.ts), not only whitespace. */
+export const DisplayNameSchema = TextSchema({ minLength: 1, maxLength: 100, pattern: '\\S' })
 
 export const AccountStatusSchema = Type.Union([Type.Literal('active'), Type.Literal('disabled')])
 export const RoleSchema = Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z][a-z0-9_-]*$' })

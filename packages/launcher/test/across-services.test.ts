@@ -1,4 +1,5 @@
 import t from 'tap'
+import { randomUUID } from 'node:crypto'
 import type { Profile, TokenPair } from '@latchkey/contracts'
 import { adminEmail, password, signUp, startTestStack, until } from './helper.js'
 
@@ -18,6 +19,17 @@ t.test('across services (auth + users in one process, real HTTP, Redis feed and 
     t.equal(profile.id, user.id)
     t.equal(profile.name, 'Katherine Johnson')
     t.notOk(JSON.stringify(profile).includes(user.email), 'no email in the users service')
+  })
+
+  t.test('a name of 100 astral characters (200 UTF-16 units) makes its profile; 101 is a 400 at registration (one length rule, counted in code points)', async t => {
+    const name = '\u{1D4D0}'.repeat(99) + '\u{1F600}'
+    t.equal(name.length, 200, 'twice as many UTF-16 units as characters')
+    const user = await signUp(client, name)
+    t.ok(await until(async () => (await profileOf(user.accessToken)).status === 200, 3000) < 3000, 'the profile appears (the event was not dead-lettered)')
+    t.equal((await profileOf(user.accessToken)).body.name, name)
+    const tooLong = await client.call(auth, 'POST', '/accounts', { body: { email: `u-${randomUUID()}@example.test`, password, name: name + '\u{1F600}' } })
+    t.equal(tooLong.status, 400)
+    t.equal(tooLong.body.code, 'validation_failed')
   })
 
   t.test('log out at auth is refused at users within 1 s with token_revoked', async t => {

@@ -4,7 +4,7 @@
  * Each failure is a 400 naming the field.
  */
 import { validationProblem } from '@latchkey/fastify-problem'
-import type { ProfilePatchBody, ProfilePutBody } from '@latchkey/contracts'
+import { textLength, type ProfilePatchBody, type ProfilePutBody } from '@latchkey/contracts'
 
 /** The fields a write sets; a key that is absent is left unchanged, null clears it. */
 export interface ProfileChanges {
@@ -19,7 +19,8 @@ const zonesByLowerName = new Map(Intl.supportedValuesOf('timeZone').map(zone => 
 
 function normalName (name: string): string {
   const trimmed = name.trim()
-  if (trimmed.length < 1 || trimmed.length > 100) throw validationProblem('/name', 'must be 1 to 100 characters after trimming')
+  const length = textLength(trimmed)
+  if (length < 1 || length > 100) throw validationProblem('/name', 'must be 1 to 100 characters after trimming')
   return trimmed
 }
 

@@ -115,6 +115,17 @@ t.test('PATCH /users/me › trims the name before storing it', async t => {
   t.equal((await storedRow(id))?.name, 'Grace Hopper')
 })
 
+t.test('PATCH /users/me › counts the name in characters (code points), as registration does: 100 astral characters fit, 101 do not', async t => {
+  const { id, token } = await world.account()
+  const name = '\u{1F600}'.repeat(100)
+  const res = await app.inject({ method: 'PATCH', url: '/users/me', headers: bearer(token), payload: { name } })
+  t.equal(res.statusCode, 200)
+  t.equal((await storedRow(id))?.name, name)
+  const tooLong = await app.inject({ method: 'PATCH', url: '/users/me', headers: bearer(token), payload: { name: name + '\u{1F600}' } })
+  t.equal(tooLong.statusCode, 400)
+  t.equal(tooLong.json().code, 'validation_failed')
+})
+
 t.test('PATCH /users/me › accepts application/merge-patch+json where null clears an optional field', async t => {
   const { token } = await world.account()
   await app.inject({ method: 'PATCH', url: '/users/me', headers: bearer(token), payload: { bio: 'x', avatarUrl: 'https://img.example/a.png' } })
