@@ -61,12 +61,14 @@ export function createLatchkeyClient (options: LatchkeyClientOptions): LatchkeyC
   let signedIn = false
   let refreshing: Promise<StoredTokens | null> | undefined
 
+  /** Notes what the storage holds; the step from signed in to signed out is told once. */
   function observe (tokens: StoredTokens | null, reason?: LatchkeyError): StoredTokens | null {
-    if (tokens === null && signedIn) {
+    const wasSignedIn = signedIn
+    signedIn = tokens !== null
+    if (wasSignedIn && !signedIn) {
       etags.clear()
       options.onSignedOut?.(reason)
     }
-    signedIn = tokens !== null
     return tokens
   }
   const read = async (): Promise<StoredTokens | null> => observe(await storage.get())

@@ -39,6 +39,7 @@ export function memoryStorage (): TokenStorage {
  */
 export function localStorageStorage (key = 'latchkey.tokens', store: Storage = localStorage): TokenStorage {
   const locks = globalThis.navigator?.locks
+  let writes = 0
   return {
     get () {
       try {
@@ -48,9 +49,21 @@ export function localStorageStorage (key = 'latchkey.tokens', store: Storage = l
       }
     },
     set (tokens) {
+      writes++
       if (tokens === null) store.removeItem(key)
       else store.setItem(key, JSON.stringify(tokens))
     },
-    lock: locks === undefined ? realmLock() : async task => await locks.request(key, task)
+    lock: locks === undefined
+      ? realmLock()
+      : task => new Promise((resolve, reject) => {
+        void locks.request(key, async () => {
+          const before = writes
+          await task().then(resolve, reject)
+          // Each tab reads localStorage from its own copy, which a write of another tab reaches a
+          // moment later, in no fixed order with the lock's release: a holder that wrote keeps the
+          // lock a little longer so the next holder reads the new tokens instead of refreshing again.
+          if (writes !== before) await new Promise(settled => setTimeout(settled, 100))
+        })
+      })
   }
 }
