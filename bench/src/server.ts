@@ -93,7 +93,7 @@ async function startUsers (): Promise<FastifyInstance> {
   const config = loadUsersConfig(env)
   const redisUrl = required('REDIS_URL')
   const sql = connectPostgres({ url: required('DATABASE_URL'), schema: config.databaseSchema })
-  const revocationFeed = createRedisRevocationFeed({ url: redisUrl, prefix: config.redisPrefix })
+  const revocationFeed = createRedisRevocationFeed({ url: redisUrl, prefix: config.redisPrefix, commandTimeoutMs: config.redisCommandTimeoutMs })
   const keySource = createRemoteKeySource({ url: config.authJwksUrl })
   await keySource.ready()
   const users = await buildUsersApp(config, {
@@ -103,6 +103,7 @@ async function startUsers (): Promise<FastifyInstance> {
     accountEvents: createRedisAccountEventConsumer({
       url: redisUrl,
       prefix: config.redisPrefix,
+      commandTimeoutMs: config.redisCommandTimeoutMs,
       group: 'users',
       consumer: `users-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
       log: { info () {}, warn () {}, error () {} }

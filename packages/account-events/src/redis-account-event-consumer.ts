@@ -5,12 +5,13 @@
  * retry with backoff while Redis is away. It never throws out of its loop.
  */
 import type { Redis } from 'ioredis'
+import type { RedisTimeouts } from '@latchkey/contracts'
 import { connectRedis, quitWithTimeout } from './redis-connection.js'
 import { decodeEntry, deadLetterKey, streamKey } from './stream-entry.js'
 import { autoClaimReply, entryTimestamp, readGroupEntries, type StreamEntry } from './stream-replies.js'
 import { consoleLogger, type AccountEventConsumer, type AccountEventHandler, type EventLogger } from './transport.js'
 
-export interface RedisAccountEventConsumerOptions {
+export interface RedisAccountEventConsumerOptions extends RedisTimeouts {
   url: string
   prefix: string
   /** Consumer group, e.g. 'users': every group gets every event once. */
@@ -145,9 +146,9 @@ export function createRedisAccountEventConsumer (options: RedisAccountEventConsu
     async start (handle: AccountEventHandler): Promise<void> {
       if (handler !== undefined || closing) throw new Error('account event consumer already started or closed')
       handler = handle
-      const redis = connectRedis(options.url, `${consumerName}:commands`, log)
+      const redis = connectRedis(options.url, `${consumerName}:commands`, log, options)
       // A dedicated connection for the blocking read, so acks and claims never queue behind it.
-      const blocking = connectRedis(options.url, `${consumerName}:reader`, log)
+      const blocking = connectRedis(options.url, `${consumerName}:reader`, log, options, { slackMs: blockMs })
       commands = redis
       reader = blocking
       const first = ensureGroup(redis).then(() => { healthy = true }, () => {})

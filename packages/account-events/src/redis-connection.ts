@@ -1,17 +1,18 @@
 /**
- * ioredis connections for the transport, and their bounded shutdown. RESP2 keeps stream replies in
- * their classic nested-array shape; the error listener keeps a Redis outage from surfacing as an
- * unhandled 'error' event (the callers retry with backoff instead).
+ * ioredis connections for the transport, and their bounded shutdown. The shared client options
+ * bound every command (REDIS_COMMAND_TIMEOUT); RESP2 keeps stream replies in their classic
+ * nested-array shape; the error listener keeps a Redis outage from surfacing as an unhandled
+ * 'error' event (the callers retry with backoff instead).
  */
 import { Redis } from 'ioredis'
+import { redisClientOptions, type RedisTimeouts } from '@latchkey/contracts'
 import type { EventLogger } from './transport.js'
 
-export function connectRedis (url: string, name: string, log: EventLogger): Redis {
+export function connectRedis (url: string, name: string, log: EventLogger, timeouts: RedisTimeouts, options: { slackMs?: number } = {}): Redis {
   const redis = new Redis(url, {
+    ...redisClientOptions(timeouts, options),
     protocol: 2,
-    connectionName: name,
-    maxRetriesPerRequest: 1,
-    retryStrategy: attempt => Math.min(100 * 2 ** attempt, 2000)
+    connectionName: name
   })
   let reported = false
   redis.on('error', (err: Error) => {

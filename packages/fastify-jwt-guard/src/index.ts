@@ -2,7 +2,7 @@
 export type { RevocationEntry } from './revocation-entry.js'
 export { parseRevocationEntry } from './revocation-entry.js'
 export type { RevocationFeed } from './revocation-feed.js'
-export { createRedisRevocationFeed } from './redis-revocation-feed.js'
+export { createRedisRevocationFeed, type RedisRevocationFeedOptions } from './redis-revocation-feed.js'
 export { createInProcessRevocationFeed } from './in-process-revocation-feed.js'
 export { RevocationView, type RevocationViewOptions } from './revocation-view.js'
 export { type KeySource, importJwks } from './key-source.js'

@@ -1,9 +1,10 @@
 /**
  * The revocation feed over Redis, shared by every replica of both services: sorted sets as the
  * durable store (scored by expiry so they prune themselves), pub/sub as the broadcast. It owns
- * its two connections: one for commands, one subscribed.
+ * its three connections: one for commands, one for full loads, one subscribed.
  */
 import { Redis } from 'ioredis'
+import { redisClientOptions, type RedisTimeouts } from '@latchkey/contracts'
 import { parseRevocationEntry, parseRevocationMessage, type RevocationEntry } from './revocation-entry.js'
 import type { RevocationFeed } from './revocation-feed.js'
 import { accountMember, parseAccountMember, revocationKeys } from './redis-revocation-keys.js'
@@ -14,18 +15,22 @@ import { quitWithTimeout } from './redis-quit.js'
 const CLOSE_TIMEOUT_MS = 1_000
 /** How long loadAll waits for the subscription, which must be live before the load starts. */
 const SUBSCRIPTION_WAIT_MS = 2_000
+/** Extra time a full load's chunked reads may take (start-up and resyncs, never a request). */
+const LOAD_SLACK_MS = 10_000
 
-export function createRedisRevocationFeed (options: { url: string, prefix: string }): RevocationFeed {
+export interface RedisRevocationFeedOptions extends RedisTimeouts {
+  url: string
+  prefix: string
+}
+
+export function createRedisRevocationFeed (options: RedisRevocationFeedOptions): RevocationFeed {
   const keys = revocationKeys(options.prefix)
-  const commands = new Redis(options.url, {
-    protocol: 2,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2_000,
-    commandTimeout: 5_000,
-    retryStrategy: times => Math.min(100 * times, 1_000)
-  })
+  const commands = new Redis(options.url, { ...redisClientOptions(options), protocol: 2 })
   commands.on('error', () => { /* surfaced through the failing command instead */ })
-  const subscription = createRedisSubscription(options.url, keys.channel)
+  // Full loads on their own connection: publishes never queue behind their chunks.
+  const loader = new Redis(options.url, { ...redisClientOptions(options, { slackMs: LOAD_SLACK_MS }), protocol: 2 })
+  loader.on('error', () => { /* surfaced through the failing command instead */ })
+  const subscription = createRedisSubscription(options.url, keys.channel, options)
   const listeners = new Set<{ onEntry: (entry: RevocationEntry) => void, onResync: () => void }>()
 
   subscription.onMessage(message => {
@@ -63,8 +68,8 @@ export function createRedisRevocationFeed (options: { url: string, prefix: strin
     await subscription.whenLive(SUBSCRIPTION_WAIT_MS)
     const now = Date.now()
     const [sessionPages, accountPages] = await Promise.all([
-      loadSortedSetFrom(commands, keys.sessions, now),
-      loadSortedSetFrom(commands, keys.accounts, now)
+      loadSortedSetFrom(loader, keys.sessions, now),
+      loadSortedSetFrom(loader, keys.accounts, now)
     ])
     const entries: RevocationEntry[] = []
     for (const page of sessionPages) {
@@ -94,7 +99,7 @@ export function createRedisRevocationFeed (options: { url: string, prefix: strin
     isConnected () { return subscription.isLive() },
     async close () {
       listeners.clear()
-      await Promise.all([subscription.close(CLOSE_TIMEOUT_MS), quitWithTimeout(commands, CLOSE_TIMEOUT_MS)])
+      await Promise.all([subscription.close(CLOSE_TIMEOUT_MS), quitWithTimeout(commands, CLOSE_TIMEOUT_MS), quitWithTimeout(loader, CLOSE_TIMEOUT_MS)])
     }
   }
 }

@@ -4,6 +4,7 @@
  * the last LIVENESS_MS) and tells its listeners to resync each time it becomes live again.
  */
 import { Redis } from 'ioredis'
+import { redisClientOptions, type RedisTimeouts } from '@latchkey/contracts'
 import { quitWithTimeout } from './redis-quit.js'
 
 const PING_INTERVAL_MS = 500
@@ -19,16 +20,16 @@ export interface RedisSubscription {
   close (timeoutMs: number): Promise<void>
 }
 
-export function createRedisSubscription (url: string, channel: string): RedisSubscription {
+export function createRedisSubscription (url: string, channel: string, timeouts: RedisTimeouts = {}): RedisSubscription {
   // No offline queue and no automatic resubscribe: every (re)connect goes through confirm(),
-  // which is what makes "live" and the resync signal trustworthy.
+  // which is what makes "live" and the resync signal trustworthy. The command timeout ends a
+  // PING that a black-holed Redis never answers, so pinging goes on and notices its return.
   const redis = new Redis(url, {
+    ...redisClientOptions(timeouts),
     protocol: 2,
     autoResubscribe: false,
     enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 2_000,
-    retryStrategy: times => Math.min(100 * times, 500)
+    maxRetriesPerRequest: 0
   })
   const messageHandlers: Array<(message: string) => void> = []
   const liveHandlers: Array<() => void> = []

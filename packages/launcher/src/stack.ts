@@ -39,10 +39,11 @@ export async function startStack (env: Record<string, string | undefined>, log: 
   const redisUrl = authConfig.REDIS_URL
   const revocationFeed: RevocationFeed = redisUrl === undefined
     ? runtime.deps.revocationFeed
-    : createRedisRevocationFeed({ url: redisUrl, prefix: authConfig.REDIS_PREFIX })
+    : createRedisRevocationFeed({ url: redisUrl, prefix: authConfig.REDIS_PREFIX, commandTimeoutMs: usersConfig.redisCommandTimeoutMs })
   const accountEvents: AccountEventConsumer = runtime.inProcessEvents ?? createRedisAccountEventConsumer({
     url: redisUrl ?? '',
     prefix: authConfig.REDIS_PREFIX,
+    commandTimeoutMs: usersConfig.redisCommandTimeoutMs,
     group: 'users',
     consumer: `users-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
   })

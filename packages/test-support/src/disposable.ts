@@ -1,6 +1,6 @@
 /**
  * Dependencies a fault test may break on purpose: a redis-server of its own (stopped and started
- * again at will), and a TCP proxy in front of the shared PostgreSQL that can cut every connection
+ * again, or paused so that it black-holes every command, at will), and a TCP proxy in front of the shared PostgreSQL that can cut every connection
  * without touching the server other tests use.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -25,6 +25,10 @@ export interface OwnRedis {
   url: string
   stop (): Promise<void>
   start (): Promise<void>
+  /** SIGSTOP: connections are still accepted (by the kernel) but nothing is ever answered. */
+  pause (): void
+  /** SIGCONT: answers again, including everything sent while paused. */
+  resume (): void
 }
 
 /** A redis-server on a free port, owned by the caller; `stop()` it in teardown. */
@@ -42,8 +46,18 @@ export async function startOwnRedis (): Promise<OwnRedis> {
     await exited
     await waitForPort(port, false)
   }
+  const signal = (name: 'SIGSTOP' | 'SIGCONT'): void => {
+    if (child === undefined || child.exitCode !== null) throw new Error('the redis-server is not running')
+    child.kill(name)
+  }
   await start()
-  return { url: `redis://127.0.0.1:${port}`, start, stop }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    start,
+    stop,
+    pause () { signal('SIGSTOP') },
+    resume () { signal('SIGCONT') }
+  }
 }
 
 export interface TcpProxy {

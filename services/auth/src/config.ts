@@ -3,7 +3,7 @@
  * validated at start; a bad value stops the process with a message naming the variable.
  */
 import { Type, type Static } from '@sinclair/typebox'
-import { parseEnv } from '@latchkey/contracts'
+import { parseEnv, RedisCommandTimeoutSchema } from '@latchkey/contracts'
 
 const Seconds = (value: number, description: string) => Type.Integer({ minimum: 0, default: value, description })
 
@@ -16,6 +16,7 @@ export const AuthConfigSchema = Type.Object({
   DATA_DIR: Type.String({ default: '.data', description: 'Where the embedded default keeps its data' }),
   REDIS_URL: Type.Optional(Type.String({ description: 'Redis URL; unset = revocations and events in process' })),
   REDIS_PREFIX: Type.String({ default: 'latchkey:', description: 'Prefix of every Redis key and channel' }),
+  REDIS_COMMAND_TIMEOUT: RedisCommandTimeoutSchema,
   AUTH_ISSUER: Type.Optional(Type.String({ description: 'iss of access tokens; default the auth base URL' })),
   TOKEN_AUDIENCE: Type.String({ default: 'latchkey', description: 'aud of access tokens' }),
   ACCESS_TOKEN_TTL: Type.Integer({ minimum: 30, maximum: 86400, default: 900, description: 'Access-token lifetime, seconds' }),

@@ -48,15 +48,16 @@ export async function openAuthRuntime (config: AuthConfig, log: BootLog): Promis
   if (config.REDIS_URL === undefined) {
     log.warn({ mode: 'in-process' }, 'revocations and account events travel in process (valid only while every service runs in this process; set REDIS_URL)')
   }
+  const redis = { prefix: config.REDIS_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT }
   const revocationFeed = config.REDIS_URL === undefined
     ? createInProcessRevocationFeed()
-    : createRedisRevocationFeed({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX })
+    : createRedisRevocationFeed({ url: config.REDIS_URL, ...redis })
   const inProcessEvents = config.REDIS_URL === undefined ? createInProcessAccountEvents() : undefined
-  const accountEvents = inProcessEvents ?? createRedisAccountEventPublisher({ url: config.REDIS_URL ?? '', prefix: config.REDIS_PREFIX })
+  const accountEvents = inProcessEvents ?? createRedisAccountEventPublisher({ url: config.REDIS_URL ?? '', ...redis })
 
   const counterStore = config.REDIS_URL === undefined
     ? createMemoryCounterStore()
-    : createRedisCounterStore({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX })
+    : createRedisCounterStore({ url: config.REDIS_URL, ...redis })
 
   return {
     deps: { sql, revocationFeed, accountEvents, counterStore },

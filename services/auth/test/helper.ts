@@ -55,12 +55,13 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
   await migrateAuthDatabase(sql, schema)
 
   const closers: Array<() => Promise<void>> = []
+  const redis = { prefix, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT }
   // Without Redis, replicas share one in-process feed: they live in this one process.
   const sharedFeed = url === undefined ? createInProcessRevocationFeed() : undefined
   async function buildReplica (): Promise<FastifyInstance> {
-    const feed = sharedFeed ?? createRedisRevocationFeed({ url: url ?? '', prefix })
-    const accountEvents = url === undefined ? createInProcessAccountEvents() : createRedisAccountEventPublisher({ url, prefix })
-    const counterStore = url === undefined ? undefined : createRedisCounterStore({ url, prefix })
+    const feed = sharedFeed ?? createRedisRevocationFeed({ url: url ?? '', ...redis })
+    const accountEvents = url === undefined ? createInProcessAccountEvents() : createRedisAccountEventPublisher({ url, ...redis })
+    const counterStore = url === undefined ? undefined : createRedisCounterStore({ url, ...redis })
     const app = await buildAuthApp(config, { sql, revocationFeed: feed, accountEvents, counterStore }, { logger: false })
     await app.ready()
     closers.push(async () => {
@@ -72,7 +73,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
     return app
   }
 
-  const feed = sharedFeed ?? createRedisRevocationFeed({ url: url ?? '', prefix })
+  const feed = sharedFeed ?? createRedisRevocationFeed({ url: url ?? '', ...redis })
   const app = await buildReplica()
   t.teardown(async () => {
     for (const close of closers.reverse()) await close()

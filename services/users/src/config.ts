@@ -4,7 +4,7 @@
  * exist so tests (and co-hosted deployments) can isolate their data.
  */
 import { Type } from '@sinclair/typebox'
-import { parseEnv } from '@latchkey/contracts'
+import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS, parseEnv, RedisCommandTimeoutSchema } from '@latchkey/contracts'
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 })
 const Seconds = Type.Integer({ minimum: 0 })
@@ -16,6 +16,7 @@ export const UsersEnvSchema = Type.Object({
   USERS_DATABASE_SCHEMA: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$' })),
   REDIS_URL: Type.Optional(Type.String({ minLength: 1 })),
   REDIS_PREFIX: Type.Optional(Type.String()),
+  REDIS_COMMAND_TIMEOUT: Type.Optional(RedisCommandTimeoutSchema),
   AUTH_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
   AUTH_JWKS_URL: Type.Optional(Type.String({ minLength: 1 })),
   TOKEN_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
@@ -35,6 +36,8 @@ export interface UsersConfig {
   /** Absent in the embedded default, where revocations and events travel in process. */
   redisUrl: string | undefined
   redisPrefix: string
+  /** Longest wait for one Redis command, ms (REDIS_COMMAND_TIMEOUT). */
+  redisCommandTimeoutMs: number
   authIssuer: string
   authJwksUrl: string
   tokenAudience: string
@@ -55,6 +58,7 @@ export function loadUsersConfig (env: NodeJS.ProcessEnv = process.env): Readonly
     databaseSchema: e.USERS_DATABASE_SCHEMA ?? 'users',
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX ?? 'latchkey:',
+    redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
     authIssuer,
     authJwksUrl: e.AUTH_JWKS_URL ?? `${authIssuer.replace(/\/+$/, '')}/.well-known/jwks.json`,
     tokenAudience: e.TOKEN_AUDIENCE ?? 'latchkey',

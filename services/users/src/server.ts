@@ -19,7 +19,7 @@ if (config.databaseUrl === undefined || config.redisUrl === undefined) {
 }
 
 const sql = connectPostgres({ url: config.databaseUrl, schema: config.databaseSchema })
-const revocationFeed = createRedisRevocationFeed({ url: config.redisUrl, prefix: config.redisPrefix })
+const revocationFeed = createRedisRevocationFeed({ url: config.redisUrl, prefix: config.redisPrefix, commandTimeoutMs: config.redisCommandTimeoutMs })
 const keySource = createRemoteKeySource({ url: config.authJwksUrl })
 const app = await buildUsersApp(config, {
   sql,
@@ -28,6 +28,7 @@ const app = await buildUsersApp(config, {
   accountEvents: createRedisAccountEventConsumer({
     url: config.redisUrl,
     prefix: config.redisPrefix,
+    commandTimeoutMs: config.redisCommandTimeoutMs,
     group: 'users',
     consumer: `users-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
   })

@@ -9,6 +9,7 @@ t.test('loadUsersConfig › gives the API.md defaults for an empty environment',
     databaseSchema: 'users',
     redisUrl: undefined,
     redisPrefix: 'latchkey:',
+    redisCommandTimeoutMs: 1000,
     authIssuer: 'http://127.0.0.1:3001',
     authJwksUrl: 'http://127.0.0.1:3001/.well-known/jwks.json',
     tokenAudience: 'latchkey',
@@ -29,6 +30,7 @@ t.test('loadUsersConfig › reads and converts every variable, deriving the JWKS
     USERS_DATABASE_SCHEMA: 'profiles_eu',
     REDIS_URL: 'redis://cache:6379',
     REDIS_PREFIX: 'lk:',
+    REDIS_COMMAND_TIMEOUT: '250',
     AUTH_ISSUER: 'https://auth.example/',
     TOKEN_AUDIENCE: 'aud',
     TOKEN_LEEWAY: '5',
@@ -43,6 +45,7 @@ t.test('loadUsersConfig › reads and converts every variable, deriving the JWKS
     databaseSchema: 'profiles_eu',
     redisUrl: 'redis://cache:6379',
     redisPrefix: 'lk:',
+    redisCommandTimeoutMs: 250,
     authIssuer: 'https://auth.example/',
     authJwksUrl: 'https://auth.example/.well-known/jwks.json',
     tokenAudience: 'aud',
@@ -59,4 +62,5 @@ t.test('loadUsersConfig › refuses invalid values, naming them', async t => {
   t.throws(() => loadUsersConfig({ TOKEN_LEEWAY: '-1' }), /TOKEN_LEEWAY/)
   t.throws(() => loadUsersConfig({ USERS_DATABASE_SCHEMA: 'users; drop table x' }), /USERS_DATABASE_SCHEMA/)
   t.throws(() => loadUsersConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/)
+  t.throws(() => loadUsersConfig({ REDIS_COMMAND_TIMEOUT: '0' }), /REDIS_COMMAND_TIMEOUT/)
 })

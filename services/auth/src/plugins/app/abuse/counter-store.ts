@@ -4,6 +4,7 @@
  * Redis, so every replica shares them; in memory for the embedded default.
  */
 import { Redis } from 'ioredis'
+import { redisClientOptions, type RedisTimeouts } from '@latchkey/contracts'
 
 export interface WindowCount {
   count: number
@@ -29,10 +30,10 @@ local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
 return { count, ttl }`
 
-export function createRedisCounterStore (options: { url: string, prefix: string }): CounterStore {
-  // No offline queue: while Redis is away a limit check fails at once (and log in answers 503)
-  // instead of waiting, and nothing runs unlimited.
-  const redis = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 })
+export function createRedisCounterStore (options: { url: string, prefix: string } & RedisTimeouts): CounterStore {
+  // No offline queue: while Redis is away a limit check fails at once, and while it does not
+  // answer it fails after the command timeout (log in answers 503); nothing runs unlimited.
+  const redis = new Redis(options.url, { ...redisClientOptions(options), enableOfflineQueue: false })
   redis.on('error', () => {})
   const key = (name: string): string => `${options.prefix}abuse:${name}`
   return {

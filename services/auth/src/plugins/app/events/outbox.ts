@@ -1,8 +1,9 @@
 /**
  * Transactional outbox for account events: `recordEvent` writes the event in the caller's
  * transaction; the relay publishes unpublished rows right after commit (`flush`) and sweeps on a
- * timer for anything a crash or an absent consumer left behind. Delivery is at least once; the
- * users service applies each event id once.
+ * timer for anything a crash or an absent consumer left behind. Delivery is at least once (a
+ * publish that timed out may still land, and is sent again); the users service applies each
+ * event id once.
  */
 import fp from 'fastify-plugin'
 import { randomUUID } from 'node:crypto'
@@ -10,6 +11,9 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Sql, TransactionSql } from 'postgres'
 import type { AccountEvent } from '@latchkey/contracts'
 import type { AccountEventPublisher } from '@latchkey/account-events'
+
+/** Longer than a batch takes to publish; a relay that died holding rows frees them after it. */
+const CLAIM_SECONDS = 60
 
 type EventInput = { [T in AccountEvent['type']]: { type: T, data: Extract<AccountEvent, { type: T }>['data'] } }[AccountEvent['type']]
 
@@ -24,24 +28,33 @@ export function createOutboxRelay (options: { sql: Sql, publisher: AccountEventP
   let again = false
 
   async function relayOnce (): Promise<number> {
-    return await sql.begin(async tx => {
-      // SKIP LOCKED: replicas relaying at once take different rows instead of waiting.
-      const rows = await tx<Array<{ id: string, payload: AccountEvent }>>`
-        SELECT id, payload FROM outbox WHERE published_at IS NULL
-        ORDER BY created_at LIMIT ${options.batchSize ?? 100} FOR UPDATE SKIP LOCKED`
-      const published: string[] = []
-      for (const row of rows) {
-        try {
-          await publisher.publish(row.payload)
-          published.push(row.id)
-        } catch (error) {
-          log.warn({ err: error, eventId: row.id }, 'account event not delivered yet; will retry')
-          break
-        }
+    // Claimed in one statement and published outside any transaction: a Redis that does not
+    // answer holds no PostgreSQL transaction (nor row locks) open. SKIP LOCKED and the claim let
+    // replicas relaying at once take different rows.
+    const claimed = await sql<Array<{ id: string, payload: AccountEvent, createdAt: Date }>>`
+      UPDATE outbox SET claimed_until = now() + ${CLAIM_SECONDS} * interval '1 second'
+      WHERE id IN (
+        SELECT id FROM outbox WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+        ORDER BY created_at LIMIT ${options.batchSize ?? 100} FOR UPDATE SKIP LOCKED)
+      RETURNING id, payload, created_at`
+    const rows = claimed.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+    const published: string[] = []
+    for (const row of rows) {
+      try {
+        await publisher.publish(row.payload)
+        published.push(row.id)
+      } catch (error) {
+        log.warn({ err: error, eventId: row.id }, 'account event not delivered yet; will retry')
+        break
       }
-      if (published.length > 0) await tx`UPDATE outbox SET published_at = now() WHERE id = ANY(${published}::uuid[])`
-      return published.length === rows.length ? rows.length : 0
-    })
+    }
+    // What was not published is released at once: the next pass retries it without waiting.
+    if (rows.length > 0) {
+      await sql`
+        UPDATE outbox SET published_at = CASE WHEN id = ANY(${published}::uuid[]) THEN now() END, claimed_until = NULL
+        WHERE id = ANY(${rows.map(row => row.id)}::uuid[])`
+    }
+    return published.length === rows.length ? rows.length : 0
   }
 
   async function drain (): Promise<void> {
