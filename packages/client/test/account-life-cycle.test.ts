@@ -14,7 +14,8 @@ async function problemOf (promise: Promise<unknown>): Promise<LatchkeyError> {
 }
 
 t.test('an account from registration to deletion, through the client', async t => {
-  const stack = await startClientStack(t)
+  // Email changes apply at once here (no confirmation mail to follow).
+  const stack = await startClientStack(t, { EMAIL_VERIFICATION: 'off' })
   const signedOut: unknown[] = []
   const client = stack.client({ onSignedOut: reason => { signedOut.push(reason) } })
   const email = uniqueEmail()

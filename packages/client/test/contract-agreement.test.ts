@@ -66,15 +66,16 @@ t.test('the client agrees with both OpenAPI documents', async t => {
       t.equal(route.open === true, operation.security?.length === 0, 'open exactly when the document requires no token')
 
       const successes = Object.entries(operation.responses).filter(([status]) => status.startsWith('2'))
-      t.equal(successes.length, 1, 'one success status')
-      const [status, success] = successes[0] ?? ['', { content: undefined }]
-      if (route.response === undefined) {
-        t.equal(status, '204')
-        t.equal(success.content, undefined, 'no body')
-      } else {
-        t.strictSame(success.content?.['application/json']?.schema, { $ref: `#/components/schemas/${route.response}` }, `answers ${route.response}`)
-        t.ok(documents[service].components.schemas[route.response], `${route.response} is a component of the ${service} document`)
+      t.ok(successes.length > 0, 'a success status')
+      for (const [status, success] of successes) {
+        if (route.response === undefined) {
+          t.equal(status, '204')
+          t.equal(success.content, undefined, 'no body')
+        } else {
+          t.strictSame(success.content?.['application/json']?.schema, { $ref: `#/components/schemas/${route.response}` }, `${status} answers ${route.response}`)
+        }
       }
+      if (route.response !== undefined) t.ok(documents[service].components.schemas[route.response], `${route.response} is a component of the ${service} document`)
 
       const query = (operation.parameters ?? []).filter(parameter => parameter.in === 'query')
       if (route.input !== undefined && method === 'GET') {
