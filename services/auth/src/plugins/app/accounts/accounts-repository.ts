@@ -50,11 +50,23 @@ export async function findAccountByEmail (db: Db, email: string): Promise<Accoun
   return row
 }
 
-export async function findAccountById (db: Db, id: string, options: { forUpdate?: boolean } = {}): Promise<AccountRecord | undefined> {
+/**
+ * `forUpdate` locks the row for a change of the account; `forShare` for an issue of tokens, which
+ * must see the roles, status and cut-off current at issue. Lock order everywhere: the account
+ * row, then its sessions.
+ */
+export async function findAccountById (db: Db, id: string, options: { forUpdate?: boolean, forShare?: boolean } = {}): Promise<AccountRecord | undefined> {
   const [row] = options.forUpdate === true
     ? await db<AccountRecord[]>`SELECT ${db.unsafe(columns)} FROM accounts WHERE id = ${id} FOR UPDATE`
-    : await db<AccountRecord[]>`SELECT ${db.unsafe(columns)} FROM accounts WHERE id = ${id}`
+    : options.forShare === true
+      ? await db<AccountRecord[]>`SELECT ${db.unsafe(columns)} FROM accounts WHERE id = ${id} FOR SHARE`
+      : await db<AccountRecord[]>`SELECT ${db.unsafe(columns)} FROM accounts WHERE id = ${id}`
   return row
+}
+
+/** Re-hash at log in: replaces the hash only if it is still the one verified (a change wins). */
+export async function replacePasswordHash (db: Db, id: string, verified: string, next: string): Promise<void> {
+  await db`UPDATE accounts SET password_hash = ${next}, updated_at = now() WHERE id = ${id} AND password_hash = ${verified}`
 }
 
 export async function updateAccount (db: Db, id: string, changes: { email?: string, passwordHash?: string, status?: AccountStatus, roles?: string[], tokensNotBefore?: number }): Promise<AccountRecord | undefined> {

@@ -49,6 +49,9 @@ export function createAccounts (app: FastifyInstance, options: { sql: Sql, passw
   /** The account-wide cut-off kills its access tokens; its sessions go with the row (cascade). */
   async function removeAccount (id: string): Promise<boolean> {
     const entries = await sql.begin(async tx => {
+      // Locked first: a refresh or log-in holding the row (FOR SHARE) finishes and signs before the
+      // cut-off below is taken, so the cut-off kills what it issued; later ones find no account.
+      if (await findAccountById(tx, id, { forUpdate: true }) === undefined) return undefined
       const entries = await revocations.revokeAccountTokens(tx, id)
       if (!await deleteAccount(tx, id)) return undefined
       await recordEvent(tx, { type: 'account.deleted', data: { id } })

@@ -21,15 +21,34 @@ export interface SessionRecord {
   revokedAt: Date | null
 }
 
-/** `expires_at` is the idle deadline, never past the absolute one (created_at + maxSeconds). */
-export async function insertSession (db: Db, input: { id: string, accountId: string, refreshHash: Buffer, idleSeconds: number, maxSeconds: number, userAgent: string | null, ip: string | null }): Promise<SessionRecord> {
-  const [row] = await db<SessionRecord[]>`
-    INSERT INTO sessions (id, account_id, refresh_hash, expires_at, user_agent, ip)
-    VALUES (${input.id}, ${input.accountId}, ${input.refreshHash},
-      now() + make_interval(secs => ${Math.min(input.idleSeconds, input.maxSeconds)}), ${input.userAgent}, ${input.ip})
-    RETURNING *`
-  if (row === undefined) throw new Error('session insert returned nothing')
+/**
+ * Creates a session only while the account still has the password hash that was verified and is
+ * active, and returns the account's roles and cut-off as they are now. The account row is read
+ * FOR SHARE: a password change, disable, role change or deletion in flight is waited for and then
+ * seen, so a log-in that checked an old password (or a since-disabled account) creates nothing.
+ */
+export async function insertSessionIfCredentialsHold (db: Db, input: { id: string, accountId: string, verifiedPasswordHash: string, refreshHash: Buffer, idleSeconds: number, maxSeconds: number, userAgent: string | null, ip: string | null }): Promise<{ roles: string[], tokensNotBefore: number } | undefined> {
+  const [row] = await db<Array<{ roles: string[], tokensNotBefore: number }>>`
+    WITH account AS (
+      SELECT id, roles, tokens_not_before FROM accounts
+      WHERE id = ${input.accountId} AND password_hash = ${input.verifiedPasswordHash} AND status = 'active'
+      FOR SHARE
+    ), created AS (
+      -- expires_at is the idle deadline, never past the absolute one (created_at + maxSeconds).
+      INSERT INTO sessions (id, account_id, refresh_hash, expires_at, user_agent, ip)
+      SELECT ${input.id}, account.id, ${input.refreshHash},
+        now() + make_interval(secs => ${Math.min(input.idleSeconds, input.maxSeconds)}), ${input.userAgent}, ${input.ip}
+      FROM account
+      RETURNING id
+    )
+    SELECT account.roles, account.tokens_not_before::float8 AS tokens_not_before FROM account, created`
   return row
+}
+
+/** The account a session belongs to, read without a lock (refresh locks the account first). */
+export async function findSessionAccountId (db: Db, id: string): Promise<string | undefined> {
+  const [row] = await db<Array<{ accountId: string }>>`SELECT account_id FROM sessions WHERE id = ${id}`
+  return row?.accountId
 }
 
 /** Locks the session row: concurrent refreshes of one session run one after another. */

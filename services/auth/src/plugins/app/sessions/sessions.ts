@@ -10,10 +10,12 @@ import type { Sql } from 'postgres'
 import type { LoginBody, Session, TokenPair } from '@latchkey/contracts'
 import type { RevocationEntry } from '@latchkey/fastify-jwt-guard'
 import { errors } from '../../../errors.js'
-import { findAccountById, updateAccount, type AccountRecord } from '../accounts/accounts-repository.js'
+import { findAccountById, replacePasswordHash } from '../accounts/accounts-repository.js'
 import type { AccessTokenSigner } from '../tokens/access-tokens.js'
 import type { RefreshToken, RefreshTokens } from '../tokens/refresh-tokens.js'
-import { findSessionOfAccount, insertSession, listLiveSessions, lockSession, recordRotation } from './sessions-repository.js'
+import {
+  findSessionAccountId, findSessionOfAccount, insertSessionIfCredentialsHold, listLiveSessions, lockSession, recordRotation
+} from './sessions-repository.js'
 
 export interface SessionsOptions {
   sql: Sql
@@ -34,7 +36,12 @@ export function createSessions (app: FastifyInstance, options: SessionsOptions) 
   const { sql, signer, refreshTokens } = options
   const { passwordHasher, revocations, accounts, abuseLimits } = app
 
-  function tokenPair (account: AccountRecord, sessionId: string, refresh: RefreshToken): TokenPair {
+  /**
+   * Signed inside the transaction that holds the account row (FOR SHARE): the roles are those
+   * current at issue, and an account-wide cut-off that waited for this transaction is later than
+   * the token's iat, so it kills the token.
+   */
+  function tokenPair (account: { id: string, roles: string[], tokensNotBefore: number }, sessionId: string, refresh: RefreshToken): TokenPair {
     const { accessToken, expiresIn } = signer.issueAccessToken({
       sub: account.id, sid: sessionId, roles: account.roles, notBefore: account.tokensNotBefore
     })
@@ -53,42 +60,55 @@ export function createSessions (app: FastifyInstance, options: SessionsOptions) 
       }
       await abuseLimits.recordLoginSuccess(body.email, client.ip)
       if (account.status === 'disabled') throw errors.accountDisabled()
-      if (passwordHasher.needsRehash(account.passwordHash)) {
-        await updateAccount(sql, account.id, { passwordHash: await passwordHasher.hashPassword(body.password) })
-      }
+      const rehashed = passwordHasher.needsRehash(account.passwordHash) ? await passwordHasher.hashPassword(body.password) : undefined
       const sessionId = randomUUID()
       const refresh = refreshTokens.mint(sessionId)
-      await insertSession(sql, {
-        id: sessionId, accountId: account.id, refreshHash: refresh.hash, idleSeconds: options.refreshTokenTtl, maxSeconds: options.sessionMaxLifetime, ...client
+      // The account was read before the slow verify: the session is created only if the password
+      // hash that was verified is still the account's and the account is still active.
+      const pair = await sql.begin(async tx => {
+        const current = await insertSessionIfCredentialsHold(tx, {
+          id: sessionId, accountId: account.id, verifiedPasswordHash: account.passwordHash, refreshHash: refresh.hash,
+          idleSeconds: options.refreshTokenTtl, maxSeconds: options.sessionMaxLifetime, ...client
+        })
+        if (current === undefined) return undefined
+        if (rehashed !== undefined) await replacePasswordHash(tx, account.id, account.passwordHash, rehashed)
+        return tokenPair({ id: account.id, ...current }, sessionId, refresh)
       })
-      return tokenPair(account, sessionId, refresh)
+      if (pair === undefined) {
+        const now = await accounts.findByEmail(body.email)
+        throw now !== undefined && now.id === account.id && now.status === 'disabled' ? errors.accountDisabled() : errors.invalidCredentials()
+      }
+      return pair
     },
 
     async refresh (token: string): Promise<TokenPair> {
       const presented = refreshTokens.parse(token)
       if (presented === undefined) throw errors.invalidRefreshToken()
       const outcome = await sql.begin(async tx => {
+        // Account row first (FOR SHARE), then the session: the order every account change uses,
+        // so a refresh waits for a disable, role change or deletion in flight and then sees it.
+        const accountId = await findSessionAccountId(tx, presented.sessionId)
+        const account = accountId === undefined ? undefined : await findAccountById(tx, accountId, { forShare: true })
+        if (account === undefined || account.status !== 'active') return { kind: 'invalid' as const }
         const session = await lockSession(tx, presented.sessionId)
         const now = Date.now()
-        if (session === undefined || session.revokedAt !== null || session.expiresAt.getTime() <= now ||
+        if (session === undefined || session.accountId !== account.id || session.revokedAt !== null || session.expiresAt.getTime() <= now ||
           session.createdAt.getTime() + options.sessionMaxLifetime * 1000 <= now) {
           return { kind: 'invalid' as const }
         }
-        const account = await findAccountById(tx, session.accountId)
-        if (account === undefined || account.status !== 'active') return { kind: 'invalid' as const }
         const successor = refreshTokens.successorOf(presented)
         if (presented.generation === session.refreshGeneration && sameHash(session.refreshHash, presented.hash)) {
           await recordRotation(tx, session.id, {
             previousHash: presented.hash, nextHash: successor.hash, nextGeneration: successor.generation,
             idleSeconds: options.refreshTokenTtl, maxSeconds: options.sessionMaxLifetime
           })
-          return { kind: 'rotated' as const, account, successor }
+          return { kind: 'rotated' as const, pair: tokenPair(account, session.id, successor) }
         }
         const rotatedAgoMs = session.rotatedAt === null ? Infinity : now - session.rotatedAt.getTime()
         if (presented.generation === session.refreshGeneration - 1 && sameHash(session.previousRefreshHash, presented.hash) &&
           rotatedAgoMs <= options.reuseGraceSeconds * 1000) {
           // A retry or a racing tab: the successor already issued, derived again, not a new one.
-          return { kind: 'rotated' as const, account, successor }
+          return { kind: 'rotated' as const, pair: tokenPair(account, session.id, successor) }
         }
         // A genuine token of this session, but spent: someone holds a copy. Kill the session.
         const entries = await revocations.revokeSessions(tx, { ids: [session.id] }, 'refresh_token_reused')
@@ -100,7 +120,7 @@ export function createSessions (app: FastifyInstance, options: SessionsOptions) 
         await revocations.publish(outcome.entries)
         throw errors.refreshTokenReused()
       }
-      return tokenPair(outcome.account, presented.sessionId, outcome.successor)
+      return outcome.pair
     },
 
     async list (accountId: string, currentSessionId: string): Promise<Session[]> {
@@ -134,10 +154,11 @@ export function createSessions (app: FastifyInstance, options: SessionsOptions) 
 
     /** Log out everywhere: every session, and every access token issued until now. */
     async revokeAll (accountId: string): Promise<void> {
-      const entries: RevocationEntry[] = await sql.begin(async tx => [
-        ...await revocations.revokeSessions(tx, { accountId }, 'logged_out_everywhere'),
-        ...await revocations.revokeAccountTokens(tx, accountId)
-      ])
+      // The account row first (the cut-off updates it), then its sessions: the lock order of refresh.
+      const entries: RevocationEntry[] = await sql.begin(async tx => {
+        const cutOff = await revocations.revokeAccountTokens(tx, accountId)
+        return [...await revocations.revokeSessions(tx, { accountId }, 'logged_out_everywhere'), ...cutOff]
+      })
       await revocations.publish(entries)
     }
   }
