@@ -10,6 +10,7 @@ export const errors = {
   accountDisabled: () => new HttpProblem(403, 'account_disabled', 'This account is disabled'),
   invalidRefreshToken: () => new HttpProblem(401, 'invalid_refresh_token', 'The refresh token is not valid or has expired'),
   refreshTokenReused: () => new HttpProblem(401, 'refresh_token_reused', 'The refresh token was already used; the session has been revoked'),
+  lastAdmin: () => new HttpProblem(409, 'last_admin', 'This would leave no active administrator: promote another account first'),
   accountNotFound: () => new HttpProblem(404, 'not_found', 'No account with this id'),
   sessionNotFound: () => new HttpProblem(404, 'not_found', 'No session with this id among yours'),
   badCursor: () => validationProblem('/cursor', 'is not a cursor this service issued')

@@ -37,11 +37,11 @@ const admin: FastifyPluginAsyncTypebox = async app => {
       tags: ['admin'],
       operationId: 'updateAccount',
       summary: 'Disable, enable or change the roles of an account',
-      description: 'Disabling revokes every session. A change of roles kills the account\'s current access tokens; its sessions live on and the next refresh carries the new roles. `user` is always kept.',
+      description: 'Disabling revokes every session. A change of roles kills the account\'s current access tokens; its sessions live on and the next refresh carries the new roles. `user` is always kept. Disabling or demoting the last active administrator is refused with 409 `last_admin`.',
       security: bearerSecurity,
       params: IdParamsSchema,
       body: AdminUpdateAccountBodySchema,
-      response: { 200: Type.Ref('Account'), ...problemResponses(400, 401, 403, 404, 413, 415, 503) }
+      response: { 200: Type.Ref('Account'), ...problemResponses(400, 401, 403, 404, 409, 413, 415, 503) }
     }
   }, async request => await app.accounts.update(request.params.id, request.body))
 
@@ -51,10 +51,10 @@ const admin: FastifyPluginAsyncTypebox = async app => {
       tags: ['admin'],
       operationId: 'deleteAccount',
       summary: 'Delete an account',
-      description: 'As self-delete: all sessions revoked, the profile removed from the users service.',
+      description: 'As self-delete: all sessions revoked, the profile removed from the users service. Deleting the last active administrator is refused with 409 `last_admin`.',
       security: bearerSecurity,
       params: IdParamsSchema,
-      response: { 204: Type.Null({ description: 'Account deleted' }), ...problemResponses(400, 401, 403, 404, 503) }
+      response: { 204: Type.Null({ description: 'Account deleted' }), ...problemResponses(400, 401, 403, 404, 409, 503) }
     }
   }, async (request, reply) => {
     await app.accounts.deleteById(request.params.id)

@@ -52,10 +52,10 @@ const me: FastifyPluginAsyncTypebox = async app => {
       tags: ['accounts'],
       operationId: 'deleteMyAccount',
       summary: 'Delete the caller\'s account',
-      description: 'Requires the password. All sessions are revoked and the profile disappears from the users service.',
+      description: 'Requires the password. All sessions are revoked and the profile disappears from the users service. The last active administrator cannot delete itself (409 `last_admin`).',
       security: bearerSecurity,
       body: DeleteMyAccountBodySchema,
-      response: { 204: Type.Null({ description: 'Account deleted' }), ...problemResponses(400, 401, 403, 413, 415, 503) }
+      response: { 204: Type.Null({ description: 'Account deleted' }), ...problemResponses(400, 401, 403, 409, 413, 415, 503) }
     }
   }, async (request, reply) => {
     await app.accounts.deleteSelf(caller(request).sub, request.body.password)

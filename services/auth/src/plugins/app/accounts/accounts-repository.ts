@@ -84,6 +84,21 @@ export async function updateAccount (db: Db, id: string, changes: { email?: stri
   return row
 }
 
+/**
+ * Serializes every change that can remove an active administrator (per schema), so two of them
+ * cannot each count the other and both proceed. Taken before any row lock of the transaction.
+ */
+export async function lockAdministrators (db: Db): Promise<void> {
+  await db`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':latchkey-administrators'))`
+}
+
+/** Active administrators other than `exceptId`, as committed now (under lockAdministrators). */
+export async function countOtherActiveAdministrators (db: Db, exceptId: string): Promise<number> {
+  const [row] = await db<Array<{ count: number }>>`
+    SELECT count(*)::int AS count FROM accounts WHERE status = 'active' AND 'admin' = ANY(roles) AND id <> ${exceptId}`
+  return row?.count ?? 0
+}
+
 export async function deleteAccount (db: Db, id: string): Promise<boolean> {
   const rows = await db`DELETE FROM accounts WHERE id = ${id} RETURNING id`
   return rows.length > 0

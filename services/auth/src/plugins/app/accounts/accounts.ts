@@ -4,7 +4,7 @@
  * events; both are published after the commit.
  */
 import fp from 'fastify-plugin'
-import type { Sql } from 'postgres'
+import type { Sql, TransactionSql } from 'postgres'
 import type { Account, AdminUpdateAccountBody, ListAccountsQuery, RegisterBody } from '@latchkey/contracts'
 import type { RevocationEntry } from '@latchkey/fastify-jwt-guard'
 import { HttpProblem } from '@latchkey/fastify-problem'
@@ -13,8 +13,8 @@ import { decodeCursor, encodeCursor } from '../../../lib/cursor.js'
 import { recordEvent } from '../events/outbox.js'
 import { passwordProblems } from './password-policy.js'
 import {
-  deleteAccount, findAccountByEmail, findAccountById, insertAccount, listAccounts, toAccount, updateAccount,
-  type AccountRecord
+  countOtherActiveAdministrators, deleteAccount, findAccountByEmail, findAccountById, insertAccount, listAccounts,
+  lockAdministrators, toAccount, updateAccount, type AccountRecord
 } from './accounts-repository.js'
 import type { FastifyInstance } from 'fastify'
 
@@ -46,12 +46,25 @@ export function createAccounts (app: FastifyInstance, options: { sql: Sql, passw
     if (!await passwordHasher.verifyPassword(account.passwordHash, password)) throw errors.invalidPassword()
   }
 
+  function isActiveAdministrator (account: { status: string, roles: string[] }): boolean {
+    return account.status === 'active' && account.roles.includes('admin')
+  }
+
+  /** Refuses (409 last_admin) a change that takes away the last active administrator. */
+  async function assertNotLastAdministrator (tx: TransactionSql, before: AccountRecord, after: { status: string, roles: string[] } | undefined): Promise<void> {
+    if (!isActiveAdministrator(before) || (after !== undefined && isActiveAdministrator(after))) return
+    if (await countOtherActiveAdministrators(tx, before.id) === 0) throw errors.lastAdmin()
+  }
+
   /** The account-wide cut-off kills its access tokens; its sessions go with the row (cascade). */
   async function removeAccount (id: string): Promise<boolean> {
     const entries = await sql.begin(async tx => {
+      await lockAdministrators(tx)
       // Locked first: a refresh or log-in holding the row (FOR SHARE) finishes and signs before the
       // cut-off below is taken, so the cut-off kills what it issued; later ones find no account.
-      if (await findAccountById(tx, id, { forUpdate: true }) === undefined) return undefined
+      const before = await findAccountById(tx, id, { forUpdate: true })
+      if (before === undefined) return undefined
+      await assertNotLastAdministrator(tx, before, undefined)
       const entries = await revocations.revokeAccountTokens(tx, id)
       if (!await deleteAccount(tx, id)) return undefined
       await recordEvent(tx, { type: 'account.deleted', data: { id } })
@@ -149,8 +162,10 @@ export function createAccounts (app: FastifyInstance, options: { sql: Sql, passw
     async update (id: string, body: AdminUpdateAccountBody): Promise<Account> {
       const roles = body.roles === undefined ? undefined : [...new Set(['user', ...body.roles])]
       const result = await sql.begin(async tx => {
+        if (body.status === 'disabled' || (roles !== undefined && !roles.includes('admin'))) await lockAdministrators(tx)
         const before = await findAccountById(tx, id, { forUpdate: true })
         if (before === undefined) return undefined
+        await assertNotLastAdministrator(tx, before, { status: body.status ?? before.status, roles: roles ?? before.roles })
         const entries: RevocationEntry[] = []
         const statusChanged = body.status !== undefined && body.status !== before.status
         const rolesChanged = roles !== undefined && [...roles].sort().join() !== [...before.roles].sort().join()
