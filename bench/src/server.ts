@@ -94,7 +94,7 @@ async function startUsers (): Promise<FastifyInstance> {
   const redisUrl = required('REDIS_URL')
   const sql = connectPostgres({ url: required('DATABASE_URL'), schema: config.databaseSchema })
   const revocationFeed = createRedisRevocationFeed({ url: redisUrl, prefix: config.redisPrefix, commandTimeoutMs: config.redisCommandTimeoutMs })
-  const keySource = createRemoteKeySource({ url: config.authJwksUrl })
+  const keySource = createRemoteKeySource({ url: config.authJwksUrl, refetchIntervalMs: config.jwksRefetchIntervalMs })
   await keySource.ready()
   const users = await buildUsersApp(config, {
     sql,

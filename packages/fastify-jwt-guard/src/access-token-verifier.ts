@@ -16,8 +16,10 @@ export type TokenCheck =
   /**
    * claims are present for 'expired', 'revoked' and 'unavailable': the signature was valid, so
    * whoever holds the token may still end its session. detail never contains the token.
+   * 'unavailable': revocations cannot be checked; 'keys_unavailable': the signing keys cannot be
+   * fetched, so whether the token is valid is unknown (no claims).
    */
-  | { ok: false, reason: 'invalid' | 'expired' | 'revoked' | 'unavailable', claims?: AccessTokenClaims, detail: string }
+  | { ok: false, reason: 'invalid' | 'expired' | 'revoked' | 'unavailable' | 'keys_unavailable', claims?: AccessTokenClaims, detail: string }
 
 export interface AccessTokenVerifier {
   /** Synchronous unless a key has to be fetched. */
@@ -38,6 +40,8 @@ export interface AccessTokenVerifierOptions {
 }
 
 type Verified = { ok: true, claims: AccessTokenClaims }
+
+const KEYS_UNAVAILABLE: TokenCheck = Object.freeze({ ok: false, reason: 'keys_unavailable', detail: 'the signing keys cannot be fetched' })
 
 function invalid (detail: string): TokenCheck {
   return { ok: false, reason: 'invalid', detail }
@@ -100,7 +104,7 @@ export function createAccessTokenVerifier (options: AccessTokenVerifierOptions):
       const jws = parseCompactJws(token)
       if (typeof jws === 'string') return invalid(jws)
       const key = keys.getKey(jws.kid)
-      if (isPromise(key)) return key.then(resolved => finish(token, jws, resolved), () => invalid('unknown kid'))
+      if (isPromise(key)) return key.then(resolved => finish(token, jws, resolved), () => KEYS_UNAVAILABLE)
       return finish(token, jws, key)
     }
   }

@@ -62,6 +62,8 @@ function problemFor (check: TokenCheck & { ok: false }): HttpProblem {
       return new HttpProblem(401, 'token_revoked', 'The access token has been revoked', { headers: { 'www-authenticate': INVALID_TOKEN } })
     case 'unavailable':
       return new HttpProblem(503, 'service_unavailable', 'Token revocations cannot be checked right now', { headers: { 'retry-after': '1' } })
+    case 'keys_unavailable':
+      return new HttpProblem(503, 'service_unavailable', 'The signing keys cannot be fetched right now', { headers: { 'retry-after': '1' } })
     case 'invalid':
       return new HttpProblem(401, 'token_invalid', 'The access token is not valid', { headers: { 'www-authenticate': INVALID_TOKEN } })
   }

@@ -1,13 +1,24 @@
 /**
- * Where the verifier finds the public key for a `kid`, and the one JWK importer every source
- * uses: only Ed25519 public keys are accepted, anything else in a JWKS is ignored.
+ * Where the verifier finds the public key for a `kid`, the error for "cannot tell right now",
+ * and the one JWK importer every source uses: only Ed25519 public keys are accepted, anything else in a JWKS is ignored.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto'
 
 export interface KeySource {
-  /** Synchronous for a known kid (the hot path); may go async to refetch for an unknown one. */
+  /**
+   * Synchronous for a known kid (the hot path); may go async to refetch for an unknown one.
+   * undefined: no such key. Rejects with KeysUnavailableError when the key set cannot be fetched.
+   */
   getKey (kid: string): KeyObject | undefined | Promise<KeyObject | undefined>
   close? (): void
+}
+
+/** The key set cannot be fetched right now: whether the kid exists is unknown. */
+export class KeysUnavailableError extends Error {
+  constructor () {
+    super('the signing keys cannot be fetched')
+    this.name = 'KeysUnavailableError'
+  }
 }
 
 /** kid → public key, from a JWKS-shaped value of unknown trust. */

@@ -2,9 +2,13 @@
  * Keys fetched from the auth service's JWKS endpoint: cached, refreshed periodically, and
  * refetched for an unknown kid (a key rotation) at most once per refetchIntervalMs, so a flood
  * of tokens with made-up kids cannot turn into a flood of requests.
+ *
+ * An unknown kid is only "no such key" when the latest fetch succeeded. While the JWKS cannot be
+ * fetched, a token signed with a key we have not seen may be perfectly valid: getKey rejects with
+ * KeysUnavailableError, which the guard answers 503, never 401 (fail closed, but honestly).
  */
 import type { KeyObject } from 'node:crypto'
-import { importJwks, type KeySource } from './key-source.js'
+import { importJwks, KeysUnavailableError, type KeySource } from './key-source.js'
 
 const FETCH_TIMEOUT_MS = 5_000
 const MAX_JWKS_BYTES = 256 * 1024
@@ -29,6 +33,7 @@ export function createRemoteKeySource (options: RemoteKeySourceOptions): RemoteK
   const doFetch = options.fetch ?? globalThis.fetch
   let keys = new Map<string, KeyObject>()
   let lastFetchAt = Number.NEGATIVE_INFINITY
+  let lastFetchOk = false
   let inFlight: Promise<void> | undefined
 
   async function fetchKeys (): Promise<void> {
@@ -43,9 +48,14 @@ export function createRemoteKeySource (options: RemoteKeySourceOptions): RemoteK
   function refetch (): Promise<void> {
     if (inFlight !== undefined) return inFlight
     lastFetchAt = Date.now()
-    inFlight = fetchKeys().finally(() => { inFlight = undefined })
+    inFlight = fetchKeys().then(
+      () => { lastFetchOk = true },
+      (error: unknown) => { lastFetchOk = false; throw error }
+    ).finally(() => { inFlight = undefined })
     return inFlight
   }
+
+  const unavailable = (): Promise<never> => Promise.reject(new KeysUnavailableError())
 
   const first = refetch()
   first.catch(() => {})
@@ -56,8 +66,8 @@ export function createRemoteKeySource (options: RemoteKeySourceOptions): RemoteK
     getKey (kid) {
       const key = keys.get(kid)
       if (key !== undefined) return key
-      if (inFlight === undefined && Date.now() - lastFetchAt < refetchIntervalMs) return undefined
-      return refetch().then(() => keys.get(kid), () => keys.get(kid))
+      if (inFlight === undefined && Date.now() - lastFetchAt < refetchIntervalMs) return lastFetchOk ? undefined : unavailable()
+      return refetch().then(() => keys.get(kid), unavailable)
     },
     ready () { return first },
     close () { clearInterval(refresher) }

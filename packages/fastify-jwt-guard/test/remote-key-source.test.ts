@@ -114,3 +114,14 @@ t.test('ready() rejects when the first fetch fails; the source recovers on a lat
   server.serve({ keys: [key.jwk] })
   t.equal((await keys.getKey(key.kid))?.asymmetricKeyType, 'ed25519')
 })
+
+t.test('while the JWKS cannot be fetched an unknown kid is keys_unavailable (503), not invalid, and is not refetched per token', async t => {
+  const server = await jwksServer(t)
+  server.serve({ error: 'down' }, 500)
+  const keys = source(t, server.url, 60_000)
+  await t.rejects(keys.ready(), /500/)
+  const verifier = await verifierWith(t, keys)
+  const key = await createKey()
+  for (let i = 0; i < 10; i++) t.match(await verifier.check(await signToken(key)), { ok: false, reason: 'keys_unavailable' })
+  t.equal(server.requests(), 1, 'ten checks inside the interval fetched nothing more')
+})

@@ -47,7 +47,7 @@ export async function startStack (env: Record<string, string | undefined>, log: 
     group: 'users',
     consumer: `users-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
   })
-  const keySource = createRemoteKeySource({ url: usersConfig.authJwksUrl })
+  const keySource = createRemoteKeySource({ url: usersConfig.authJwksUrl, refetchIntervalMs: usersConfig.jwksRefetchIntervalMs })
   await keySource.ready()
   const users = await buildUsersApp(usersConfig, { sql: usersSql, revocationFeed, keySource, accountEvents }, loggerOption)
   await users.listen({ port: usersConfig.port, host: usersConfig.host })

@@ -19,6 +19,7 @@ export const UsersEnvSchema = Type.Object({
   REDIS_COMMAND_TIMEOUT: Type.Optional(RedisCommandTimeoutSchema),
   AUTH_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
   AUTH_JWKS_URL: Type.Optional(Type.String({ minLength: 1 })),
+  JWKS_REFETCH_INTERVAL: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, description: 'Seconds between JWKS refetches caused by an unknown kid' })),
   TOKEN_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
   TOKEN_LEEWAY: Type.Optional(Seconds),
   REVOCATION_MAX_STALENESS: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -40,6 +41,8 @@ export interface UsersConfig {
   redisCommandTimeoutMs: number
   authIssuer: string
   authJwksUrl: string
+  /** An unknown kid refetches the JWKS at most once per this many ms (JWKS_REFETCH_INTERVAL). */
+  jwksRefetchIntervalMs: number
   tokenAudience: string
   tokenLeewaySeconds: number
   revocationMaxStalenessSeconds: number
@@ -61,6 +64,7 @@ export function loadUsersConfig (env: NodeJS.ProcessEnv = process.env): Readonly
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
     authIssuer,
     authJwksUrl: e.AUTH_JWKS_URL ?? `${authIssuer.replace(/\/+$/, '')}/.well-known/jwks.json`,
+    jwksRefetchIntervalMs: (e.JWKS_REFETCH_INTERVAL ?? 10) * 1000,
     tokenAudience: e.TOKEN_AUDIENCE ?? 'latchkey',
     tokenLeewaySeconds: e.TOKEN_LEEWAY ?? 0,
     revocationMaxStalenessSeconds: e.REVOCATION_MAX_STALENESS ?? 10,

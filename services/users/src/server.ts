@@ -20,7 +20,7 @@ if (config.databaseUrl === undefined || config.redisUrl === undefined) {
 
 const sql = connectPostgres({ url: config.databaseUrl, schema: config.databaseSchema })
 const revocationFeed = createRedisRevocationFeed({ url: config.redisUrl, prefix: config.redisPrefix, commandTimeoutMs: config.redisCommandTimeoutMs })
-const keySource = createRemoteKeySource({ url: config.authJwksUrl })
+const keySource = createRemoteKeySource({ url: config.authJwksUrl, refetchIntervalMs: config.jwksRefetchIntervalMs })
 const app = await buildUsersApp(config, {
   sql,
   revocationFeed,

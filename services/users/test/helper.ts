@@ -16,7 +16,7 @@ import {
   type AccountEventConsumer,
   type AccountEventPublisher
 } from '@latchkey/account-events'
-import { createRedisRevocationFeed, createStaticKeySource, type KeySource, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
+import { createRedisRevocationFeed, createRemoteKeySource, createStaticKeySource, type KeySource, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
 import { connectPostgres } from '@latchkey/postgres-kit'
 import { testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
 import { buildUsersApp, loadUsersConfig } from '../src/index.js'
@@ -37,6 +37,21 @@ export interface TokenOptions {
   audience?: string
   expiresIn?: string | number
   key?: CryptoKey
+  /** The kid in the header; default the world's own key's. */
+  kid?: string
+}
+
+/** An Ed25519 key pair as the auth service publishes it: the private half signs, the JWK verifies. */
+export interface SigningKey {
+  privateKey: CryptoKey
+  kid: string
+  jwk: Jwk
+}
+
+export async function createSigningKey (): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' })
+  const kid = randomUUID()
+  return { privateKey, kid, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' } as Jwk }
 }
 
 export interface UsersWorld {
@@ -47,6 +62,8 @@ export interface UsersWorld {
   redis: Redis
   feed: RevocationFeed
   keySource: KeySource
+  /** The JWKS that lists the world's signing key, as the auth service would serve it. */
+  jwks: { keys: Jwk[] }
   config: ReturnType<typeof loadUsersConfig>
   /** Publishes an account event the way the auth service's relay does (Redis or in process). */
   publish (event: AccountEvent): Promise<void>
@@ -66,6 +83,10 @@ export interface BuildOptions {
   env?: Record<string, string>
   /** Another route to the test database (e.g. a proxy a fault test can cut). */
   databaseUrl?: string
+  /** Fetch the keys from this JWKS URL, as the running service does, instead of holding them. */
+  jwksUrl?: string
+  /** The key the world signs with; default a new one. */
+  signingKey?: SigningKey
 }
 
 export function randomName (base = 'user'): string {
@@ -96,10 +117,10 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<Users
   const redis = new Redis(REDIS_URL, { protocol: 2 })
   const feed = createRedisRevocationFeed({ url: REDIS_URL, prefix })
 
-  const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' })
-  const kid = randomUUID()
-  const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' } as Jwk
-  const keySource = createStaticKeySource({ keys: [jwk] })
+  const { privateKey, kid, jwk } = options.signingKey ?? await createSigningKey()
+  const jwks = { keys: [jwk] }
+  const remoteKeys = options.jwksUrl === undefined ? undefined : createRemoteKeySource({ url: options.jwksUrl, refetchIntervalMs: config.jwksRefetchIntervalMs })
+  const keySource = remoteKeys ?? createStaticKeySource(jwks)
 
   const inProcess = createInProcessAccountEvents()
   let publisher: (AccountEventPublisher & { close (): Promise<void> }) | undefined
@@ -126,6 +147,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<Users
     for (const instance of apps) await instance.close()
     for (const consumer of consumers) await consumer.close()
     await publisher?.close()
+    remoteKeys?.close()
     await feed.close()
     await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`
     await sql.end({ timeout: 5 })
@@ -136,7 +158,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<Users
 
   async function token (o: TokenOptions = {}): Promise<string> {
     return await new SignJWT({ sid: o.sid ?? randomUUID(), roles: o.roles ?? ['user'], jti: randomUUID() })
-      .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: o.kid ?? kid })
       .setIssuer(o.issuer ?? ISSUER)
       .setAudience(o.audience ?? AUDIENCE)
       .setSubject(o.sub ?? randomUUID())
@@ -160,7 +182,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<Users
     return { id, sid, token: await token({ sub: id, sid, roles }) }
   }
 
-  return { app, sql, schema, prefix, redis, feed, keySource, config, publish, token, account, rebuild, redisConsumer }
+  return { app, sql, schema, prefix, redis, feed, keySource, jwks, config, publish, token, account, rebuild, redisConsumer }
 }
 
 export function bearer (token: string): Record<string, string> {
