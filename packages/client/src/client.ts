@@ -131,11 +131,14 @@ export function createLatchkeyClient (options: LatchkeyClientOptions): LatchkeyC
     return refreshing
   }
 
-  /** The tokens to send: refreshed first when within the leeway of expiry (on a failed refresh, what is stored). */
+  /**
+   * The tokens to send: refreshed first when within the leeway of expiry. A refresh that failed
+   * for a while (outage) leaves the stored tokens to try; one that signed the client out fails the call.
+   */
   async function current (): Promise<StoredTokens | null> {
     const tokens = await read()
     const due = tokens !== null && Date.now() >= tokens.expiresAt - Math.min(leewayMs, tokens.expiresIn * 500)
-    return due ? await refresh(tokens).catch(read) : tokens
+    return due ? await refresh(tokens).catch(async (error: unknown) => await read() ?? await Promise.reject(error)) : tokens
   }
 
   async function send (route: Route, args: unknown[]): Promise<unknown> {

@@ -101,6 +101,24 @@ t.test('a reused refresh token: the service revokes the session and the client s
   t.pass('the thief\'s tokens die with the session')
 })
 
+t.test('a refresh due before a call and refused: the call fails with the refusal and is never sent', async t => {
+  const stack = await startClientStack(t, { REFRESH_REUSE_GRACE: '0' })
+  const storage = memoryStorage()
+  const reasons: Array<LatchkeyError | undefined> = []
+  const client = stack.client({ storage, onSignedOut: reason => { reasons.push(reason) } })
+  await signUp(client)
+  const tokens = await storage.get()
+  if (tokens === null) throw new Error('not signed in')
+  const thief = await fetch(`${stack.authUrl}/sessions/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: tokens.refreshToken }) })
+  t.equal(thief.status, 200)
+  await new Promise(resolve => setTimeout(resolve, 1_100))
+  await storage.set({ ...tokens, expiresAt: Date.now() })
+
+  t.equal((await failure(client.getMyAccount())).code, 'refresh_token_reused')
+  t.equal(stack.auth.count('GET', '/accounts/me'), 0, 'the call did not go out without a token')
+  t.same(reasons.map(reason => reason?.code), ['refresh_token_reused'])
+})
+
 t.test('a role change cuts off the access token but not the session: one refresh, one retry, new roles', async t => {
   const stack = await startClientStack(t)
   const reasons: Array<LatchkeyError | undefined> = []
