@@ -35,6 +35,8 @@ export interface BuildOptions {
   redisUrl?: string
   /** Another route to the test database (e.g. a proxy a fault test can cut). */
   databaseUrl?: string
+  /** Abuse-limit counters in process (the embedded default) even when Redis is there. */
+  memoryCounters?: boolean
 }
 
 export async function build (t: Test, options: BuildOptions = {}): Promise<TestAuth> {
@@ -61,7 +63,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
   async function buildReplica (): Promise<FastifyInstance> {
     const feed = sharedFeed ?? createRedisRevocationFeed({ url: url ?? '', ...redis })
     const accountEvents = url === undefined ? createInProcessAccountEvents() : createRedisAccountEventPublisher({ url, ...redis })
-    const counterStore = url === undefined ? undefined : createRedisCounterStore({ url, ...redis })
+    const counterStore = url === undefined || options.memoryCounters === true ? undefined : createRedisCounterStore({ url, ...redis })
     const app = await buildAuthApp(config, { sql, revocationFeed: feed, accountEvents, counterStore }, { logger: false })
     await app.ready()
     closers.push(async () => {

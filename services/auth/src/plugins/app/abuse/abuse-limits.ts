@@ -4,21 +4,25 @@
  * - Per client network on POST /accounts, /sessions and /sessions/refresh: RATE_LIMIT_IP_MAX
  *   requests per RATE_LIMIT_IP_WINDOW seconds.
  * - Failed log-ins per (email, network): after LOGIN_FAILURES_MAX failures within 15 minutes each
- *   further failure blocks that pair for 1, 2, 4 … seconds, capped at 15 minutes.
+ *   further failure blocks that pair for 1, 2, 4 … seconds, capped at 15 minutes. A password
+ *   check is counted before it runs (`checkPassword`), so concurrent guesses cannot overrun the
+ *   limit; a check that succeeds or cannot run hands its count back.
  * - Failed log-ins per email from all networks: the same, from 10 × LOGIN_FAILURES_MAX failures
  *   (under NIST's 100). Networks the account logged in from successfully in the last 30 days are
  *   exempt from this one, so an attacker elsewhere cannot keep the real user out.
  * - Registration attempts that hit an existing email count like failed log-ins per network.
+ * - The password checks of the account's own routes (email and password change, deletion) count
+ *   as log-ins of that account.
  *
  * A limit that cannot be checked (Redis away) answers 503: log in never runs unlimited.
  */
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { HttpProblem } from '@latchkey/fastify-problem'
 import { normalizeEmail } from '../accounts/accounts-repository.js'
 import { clientNetwork } from './client-network.js'
-import type { CounterStore } from './counter-store.js'
+import type { CounterStore, FailureLimit } from './counter-store.js'
 
 const FAILURE_WINDOW_MS = 15 * 60 * 1000
 const MAX_BLOCK_MS = 15 * 60 * 1000
@@ -52,11 +56,6 @@ function policyName (policy: string): string {
   return /^"([^"]+)"/.exec(policy)?.[1] ?? 'default'
 }
 
-/** Exponential, capped: the k-th failure past the threshold blocks for 2^k seconds. */
-function blockMs (failures: number, threshold: number): number {
-  return Math.min(MAX_BLOCK_MS, 1000 * 2 ** Math.min(30, failures - threshold))
-}
-
 export function createAbuseLimits (options: AbuseLimitOptions) {
   const { store } = options
   const globalMax = options.loginFailuresMax * GLOBAL_FACTOR
@@ -73,9 +72,18 @@ export function createAbuseLimits (options: AbuseLimitOptions) {
     }
   }
 
-  async function failure (key: string, blockKey: string, threshold: number): Promise<void> {
-    const { count } = await store.hit(key, FAILURE_WINDOW_MS)
-    if (count >= threshold) await store.block(blockKey, blockMs(count, threshold))
+  /** The (email, network) pair's limit and the email's, from which the account's known networks are exempt. */
+  function loginLimits (email: string, network: string): { pair: FailureLimit, limits: FailureLimit[], known: string } {
+    const account = normalizeEmail(email)
+    const known = counterKey('login-known', account)
+    const pair = { counter: counterKey('login-fail', account, network), block: counterKey('login-block', account, network), threshold: options.loginFailuresMax }
+    const perEmail = { counter: counterKey('login-fail', account), block: counterKey('login-block', account), threshold: globalMax, exempt: { set: known, member: network } }
+    return { pair, limits: [pair, perEmail], known }
+  }
+
+  async function reserve (limits: FailureLimit[], token: string, detail: string): Promise<void> {
+    const blocked = await guarded(async () => await store.reserve({ limits, token, windowMs: FAILURE_WINDOW_MS, maxBlockMs: MAX_BLOCK_MS }))
+    if (blocked > 0) throw rateLimited(blocked, loginPolicy, detail)
   }
 
   return {
@@ -91,36 +99,31 @@ export function createAbuseLimits (options: AbuseLimitOptions) {
       }
     },
 
-    /** Refuses a log-in attempt while its (email, network) pair or, for unknown networks, its email is blocked. */
-    async assertLoginAllowed (email: string, ip: string): Promise<void> {
-      const account = normalizeEmail(email)
+    /**
+     * Runs one check of an account's password (`check` answers whether it passed) under the
+     * failed-log-in limits: 429 while (email, network) or, for a network the account never logged
+     * in from, the email is blocked. The check is counted before it runs, in the same atomic step
+     * as the block test; a check that fails stays counted, one that passes clears its pair and
+     * makes the network known, one that throws (no verdict: overload, database away) is undone.
+     */
+    async checkPassword (email: string, ip: string, check: () => Promise<boolean>): Promise<boolean> {
       const network = clientNetwork(ip)
-      await guarded(async () => {
-        const pairBlock = await store.blockedFor(counterKey('login-block', account, network))
-        if (pairBlock > 0) throw rateLimited(pairBlock, loginPolicy, 'Too many failed log-ins; retry later')
-        const accountBlock = await store.blockedFor(counterKey('login-block', account))
-        if (accountBlock > 0 && !await store.hasMember(counterKey('login-known', account), network)) {
-          throw rateLimited(accountBlock, loginPolicy, 'Too many failed log-ins; retry later')
-        }
-      })
-    },
-
-    async recordLoginFailure (email: string, ip: string): Promise<void> {
-      const account = normalizeEmail(email)
-      const network = clientNetwork(ip)
-      await guarded(async () => {
-        await failure(counterKey('login-fail', account, network), counterKey('login-block', account, network), options.loginFailuresMax)
-        await failure(counterKey('login-fail', account), counterKey('login-block', account), globalMax)
-      })
-    },
-
-    async recordLoginSuccess (email: string, ip: string): Promise<void> {
-      const account = normalizeEmail(email)
-      const network = clientNetwork(ip)
-      await guarded(async () => {
-        await store.delete(counterKey('login-fail', account, network), counterKey('login-block', account, network))
-        await store.addMember(counterKey('login-known', account), network, KNOWN_NETWORK_MS)
-      })
+      const { pair, limits, known } = loginLimits(email, network)
+      const token = randomUUID()
+      await reserve(limits, token, 'Too many failed log-ins; retry later')
+      let passed: boolean
+      try {
+        passed = await check()
+      } catch (error) {
+        await store.release({ limits, token }).catch(() => {})
+        throw error
+      }
+      if (passed) {
+        await guarded(async () => {
+          await store.release({ limits, token, clear: [pair.counter, pair.block], remember: { set: known, member: network, ttlMs: KNOWN_NETWORK_MS } })
+        })
+      }
+      return passed
     },
 
     async assertRegistrationAllowed (ip: string): Promise<void> {
@@ -131,10 +134,14 @@ export function createAbuseLimits (options: AbuseLimitOptions) {
       })
     },
 
-    /** A registration that hit an existing email: probing for accounts counts like a failed log-in. */
+    /**
+     * A registration that hit an existing email: probing for accounts counts like a failed log-in
+     * of the network, counted and checked against its block in one step, so 429 once blocked.
+     */
     async recordRegistrationConflict (ip: string): Promise<void> {
       const network = clientNetwork(ip)
-      await guarded(async () => { await failure(counterKey('register-fail', network), counterKey('register-block', network), options.loginFailuresMax) })
+      const limits = [{ counter: counterKey('register-fail', network), block: counterKey('register-block', network), threshold: options.loginFailuresMax }]
+      await reserve(limits, randomUUID(), 'Too many registration attempts; retry later')
     }
   }
 }

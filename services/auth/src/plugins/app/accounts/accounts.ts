@@ -81,6 +81,11 @@ export function createAccounts (app: FastifyInstance, options: { sql: Sql, passw
       const roles = options.roles ?? ['user']
       if (options.ip !== undefined) await abuseLimits.assertRegistrationAllowed(options.ip)
       checkPasswordPolicy(body.password, '/password', body.email)
+      // A probe of an existing email is counted before any hashing (429 once blocked).
+      if (options.ip !== undefined && await findAccountByEmail(sql, body.email) !== undefined) {
+        await abuseLimits.recordRegistrationConflict(options.ip)
+        throw errors.emailTaken()
+      }
       const passwordHash = await passwordHasher.hashPassword(body.password)
       const account = await sql.begin(async tx => {
         const account = await insertAccount(tx, { email: body.email, passwordHash, roles })

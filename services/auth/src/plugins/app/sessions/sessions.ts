@@ -51,14 +51,9 @@ export function createSessions (app: FastifyInstance, options: SessionsOptions) 
   return {
     /** Same answer and about the same time for an unknown email and a wrong password. */
     async logIn (body: LoginBody, client: ClientInfo & { ip: string }): Promise<TokenPair> {
-      await abuseLimits.assertLoginAllowed(body.email, client.ip)
       const account = await accounts.findByEmail(body.email)
-      const valid = await passwordHasher.verifyPassword(account?.passwordHash, body.password)
-      if (account === undefined || !valid) {
-        await abuseLimits.recordLoginFailure(body.email, client.ip)
-        throw errors.invalidCredentials()
-      }
-      await abuseLimits.recordLoginSuccess(body.email, client.ip)
+      const valid = await abuseLimits.checkPassword(body.email, client.ip, async () => await passwordHasher.verifyPassword(account?.passwordHash, body.password))
+      if (account === undefined || !valid) throw errors.invalidCredentials()
       if (account.status === 'disabled') throw errors.accountDisabled()
       const rehashed = passwordHasher.needsRehash(account.passwordHash) ? await passwordHasher.hashPassword(body.password) : undefined
       const sessionId = randomUUID()
