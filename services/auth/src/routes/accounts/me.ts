@@ -23,12 +23,12 @@ const me: FastifyPluginAsyncTypebox = async app => {
       tags: ['accounts'],
       operationId: 'changeMyEmail',
       summary: 'Change the caller\'s email',
-      description: 'Requires the current password (re-authentication).',
+      description: 'Requires the current password (re-authentication); wrong passwords and taken emails count as failed log-ins of the account (429 once blocked).',
       security: bearerSecurity,
       body: UpdateMyAccountBodySchema,
-      response: { 200: Type.Ref('Account'), ...problemResponses(400, 401, 403, 409, 413, 415, 503) }
+      response: { 200: Type.Ref('Account'), ...problemResponses(400, 401, 403, 409, 413, 415, 429, 503) }
     }
-  }, async request => await app.accounts.changeEmail(caller(request).sub, request.body.email, request.body.currentPassword))
+  }, async request => await app.accounts.changeEmail(caller(request).sub, request.body.email, request.body.currentPassword, request.ip))
 
   app.put('/accounts/me/password', {
     onRequest: app.authenticate,
@@ -39,10 +39,10 @@ const me: FastifyPluginAsyncTypebox = async app => {
       description: 'Every other session of the account is revoked; the current one stays.',
       security: bearerSecurity,
       body: ChangePasswordBodySchema,
-      response: { 204: Type.Null({ description: 'Password changed' }), ...problemResponses(400, 401, 403, 413, 415, 503) }
+      response: { 204: Type.Null({ description: 'Password changed' }), ...problemResponses(400, 401, 403, 413, 415, 429, 503) }
     }
   }, async (request, reply) => {
-    await app.accounts.changePassword(caller(request).sub, caller(request).sid, request.body.currentPassword, request.body.newPassword)
+    await app.accounts.changePassword(caller(request).sub, caller(request).sid, request.body.currentPassword, request.body.newPassword, request.ip)
     return await reply.code(204).send(null)
   })
 
@@ -55,10 +55,10 @@ const me: FastifyPluginAsyncTypebox = async app => {
       description: 'Requires the password. All sessions are revoked and the profile disappears from the users service. The last active administrator cannot delete itself (409 `last_admin`).',
       security: bearerSecurity,
       body: DeleteMyAccountBodySchema,
-      response: { 204: Type.Null({ description: 'Account deleted' }), ...problemResponses(400, 401, 403, 409, 413, 415, 503) }
+      response: { 204: Type.Null({ description: 'Account deleted' }), ...problemResponses(400, 401, 403, 409, 413, 415, 429, 503) }
     }
   }, async (request, reply) => {
-    await app.accounts.deleteSelf(caller(request).sub, request.body.password)
+    await app.accounts.deleteSelf(caller(request).sub, request.body.password, request.ip)
     return await reply.code(204).send(null)
   })
 }

@@ -42,8 +42,10 @@ export function createAccounts (app: FastifyInstance, options: { sql: Sql, passw
     return account
   }
 
-  async function requirePassword (account: AccountRecord, password: string): Promise<void> {
-    if (!await passwordHasher.verifyPassword(account.passwordHash, password)) throw errors.invalidPassword()
+  /** Re-authentication counts as a log-in of the account from `ip` (its failed-log-in limits, 429 once blocked). */
+  async function requirePassword (account: AccountRecord, password: string, ip: string): Promise<void> {
+    const valid = await abuseLimits.checkPassword(account.email, ip, async () => await passwordHasher.verifyPassword(account.passwordHash, password))
+    if (!valid) throw errors.invalidPassword()
   }
 
   function isActiveAdministrator (account: { status: string, roles: string[] }): boolean {
@@ -109,10 +111,19 @@ export function createAccounts (app: FastifyInstance, options: { sql: Sql, passw
       return await findAccountByEmail(sql, email)
     },
 
-    async changeEmail (id: string, email: string, currentPassword: string): Promise<Account> {
-      await requirePassword(await requireAccount(id), currentPassword)
-      const existing = await findAccountByEmail(sql, email)
-      if (existing !== undefined && existing.id !== id) throw errors.emailTaken()
+    async changeEmail (id: string, email: string, currentPassword: string, ip: string): Promise<Account> {
+      const account = await requireAccount(id)
+      let taken = false
+      // Whether an email is taken is answered only after the password, and a taken one counts as
+      // a failed check: the answer is no oracle to query at volume.
+      const passed = await abuseLimits.checkPassword(account.email, ip, async () => {
+        if (!await passwordHasher.verifyPassword(account.passwordHash, currentPassword)) return false
+        const existing = await findAccountByEmail(sql, email)
+        taken = existing !== undefined && existing.id !== id
+        return !taken
+      })
+      if (taken) throw errors.emailTaken()
+      if (!passed) throw errors.invalidPassword()
       try {
         const updated = await updateAccount(sql, id, { email })
         if (updated === undefined) throw errors.accountNotFound()
@@ -124,9 +135,9 @@ export function createAccounts (app: FastifyInstance, options: { sql: Sql, passw
     },
 
     /** Changes the password and revokes every other session; the caller's stays. */
-    async changePassword (id: string, currentSessionId: string, currentPassword: string, newPassword: string): Promise<void> {
+    async changePassword (id: string, currentSessionId: string, currentPassword: string, newPassword: string, ip: string): Promise<void> {
       const account = await requireAccount(id)
-      await requirePassword(account, currentPassword)
+      await requirePassword(account, currentPassword, ip)
       checkPasswordPolicy(newPassword, '/newPassword', account.email)
       const passwordHash = await passwordHasher.hashPassword(newPassword)
       const entries = await sql.begin(async tx => {
@@ -136,8 +147,8 @@ export function createAccounts (app: FastifyInstance, options: { sql: Sql, passw
       await afterCommit(entries, false)
     },
 
-    async deleteSelf (id: string, password: string): Promise<void> {
-      await requirePassword(await requireAccount(id), password)
+    async deleteSelf (id: string, password: string, ip: string): Promise<void> {
+      await requirePassword(await requireAccount(id), password, ip)
       await removeAccount(id)
     },
 
