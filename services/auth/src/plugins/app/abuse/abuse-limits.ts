@@ -100,30 +100,31 @@ export function createAbuseLimits (options: AbuseLimitOptions) {
     },
 
     /**
-     * Runs one check of an account's password (`check` answers whether it passed) under the
-     * failed-log-in limits: 429 while (email, network) or, for a network the account never logged
-     * in from, the email is blocked. The check is counted before it runs, in the same atomic step
-     * as the block test; a check that fails stays counted, one that passes clears its pair and
-     * makes the network known, one that throws (no verdict: overload, database away) is undone.
+     * Runs one check of an account's password under the failed-log-in limits; `check` answers
+     * what the check yields, or undefined when it failed. 429 while (email, network) or, for a
+     * network the account never logged in from, the email is blocked. The check is counted before
+     * it runs, in the same atomic step as the block test; one that fails stays counted, one that
+     * passes clears its pair and makes the network known, one that throws (no verdict: overload,
+     * database away) is undone.
      */
-    async checkPassword (email: string, ip: string, check: () => Promise<boolean>): Promise<boolean> {
+    async checkPassword<T> (email: string, ip: string, check: () => Promise<T | undefined>): Promise<T | undefined> {
       const network = clientNetwork(ip)
       const { pair, limits, known } = loginLimits(email, network)
       const token = randomUUID()
       await reserve(limits, token, 'Too many failed log-ins; retry later')
-      let passed: boolean
+      let result: T | undefined
       try {
-        passed = await check()
+        result = await check()
       } catch (error) {
         await store.release({ limits, token }).catch(() => {})
         throw error
       }
-      if (passed) {
+      if (result !== undefined) {
         await guarded(async () => {
           await store.release({ limits, token, clear: [pair.counter, pair.block], remember: { set: known, member: network, ttlMs: KNOWN_NETWORK_MS } })
         })
       }
-      return passed
+      return result
     },
 
     async assertRegistrationAllowed (ip: string): Promise<void> {

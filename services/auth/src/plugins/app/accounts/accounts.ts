@@ -44,8 +44,8 @@ export function createAccounts (app: FastifyInstance, options: { sql: Sql, passw
 
   /** Re-authentication counts as a log-in of the account from `ip` (its failed-log-in limits, 429 once blocked). */
   async function requirePassword (account: AccountRecord, password: string, ip: string): Promise<void> {
-    const valid = await abuseLimits.checkPassword(account.email, ip, async () => await passwordHasher.verifyPassword(account.passwordHash, password))
-    if (!valid) throw errors.invalidPassword()
+    const passed = await abuseLimits.checkPassword(account.email, ip, async () => await passwordHasher.verifyPassword(account.passwordHash, password) || undefined)
+    if (passed === undefined) throw errors.invalidPassword()
   }
 
   function isActiveAdministrator (account: { status: string, roles: string[] }): boolean {
@@ -117,13 +117,13 @@ export function createAccounts (app: FastifyInstance, options: { sql: Sql, passw
       // Whether an email is taken is answered only after the password, and a taken one counts as
       // a failed check: the answer is no oracle to query at volume.
       const passed = await abuseLimits.checkPassword(account.email, ip, async () => {
-        if (!await passwordHasher.verifyPassword(account.passwordHash, currentPassword)) return false
+        if (!await passwordHasher.verifyPassword(account.passwordHash, currentPassword)) return undefined
         const existing = await findAccountByEmail(sql, email)
         taken = existing !== undefined && existing.id !== id
-        return !taken
+        return taken ? undefined : true
       })
       if (taken) throw errors.emailTaken()
-      if (!passed) throw errors.invalidPassword()
+      if (passed === undefined) throw errors.invalidPassword()
       try {
         const updated = await updateAccount(sql, id, { email })
         if (updated === undefined) throw errors.accountNotFound()

@@ -51,9 +51,11 @@ export function createSessions (app: FastifyInstance, options: SessionsOptions) 
   return {
     /** Same answer and about the same time for an unknown email and a wrong password. */
     async logIn (body: LoginBody, client: ClientInfo & { ip: string }): Promise<TokenPair> {
-      const account = await accounts.findByEmail(body.email)
-      const valid = await abuseLimits.checkPassword(body.email, client.ip, async () => await passwordHasher.verifyPassword(account?.passwordHash, body.password))
-      if (account === undefined || !valid) throw errors.invalidCredentials()
+      const account = await abuseLimits.checkPassword(body.email, client.ip, async () => {
+        const found = await accounts.findByEmail(body.email)
+        return await passwordHasher.verifyPassword(found?.passwordHash, body.password) ? found : undefined
+      })
+      if (account === undefined) throw errors.invalidCredentials()
       if (account.status === 'disabled') throw errors.accountDisabled()
       const rehashed = passwordHasher.needsRehash(account.passwordHash) ? await passwordHasher.hashPassword(body.password) : undefined
       const sessionId = randomUUID()
