@@ -3,12 +3,17 @@ import { Type, type Static } from '@sinclair/typebox'
 import { PageQueryProperties, PageSchema, TimestampSchema, UuidSchema } from './common.js'
 import { TextSchema } from './text.js'
 
-/** Surrounding whitespace is allowed here because emails are trimmed before use. */
+/**
+ * Surrounding whitespace is allowed here because emails are trimmed before use. Invisible
+ * characters (control characters and default-ignorable ones: zero-width spaces and joiners, soft
+ * hyphens, direction marks) are refused, since they would make a second account of an address
+ * that looks the same. The auth service compares addresses in NFKC form (see its README).
+ */
 export const EmailSchema = Type.String({
   minLength: 3,
   maxLength: 254,
-  pattern: '^\\s*[^\\s@]+@[^\\s@]+\\s*$',
-  description: 'Trimmed and compared case-insensitively'
+  pattern: '^\\s*[^\\s@\\p{Cc}\\p{Default_Ignorable_Code_Point}]+@[^\\s@\\p{Cc}\\p{Default_Ignorable_Code_Point}]+\\s*$',
+  description: 'No invisible characters. Compared in Unicode NFKC form, trimmed, without a trailing dot on the domain, case-insensitively'
 })
 
 /** The length floor is PASSWORD_MIN_LENGTH, checked at run time; 256 is the hard ceiling. */

@@ -29,9 +29,18 @@ export function toAccount (record: AccountRecord): Account {
   }
 }
 
-/** Trimmed and lower-cased: `A@x.io` and ` a@x.io ` are one account. */
+/**
+ * The form an address is stored and shown in: Unicode NFKC (fullwidth `ａ` is `a`, the ligature
+ * `ﬁ` is `fi`), trimmed, without the trailing dot of a fully qualified domain (`x.io.` is `x.io`).
+ * Invisible characters never get here: the schema refuses them.
+ */
+export function canonicalEmail (email: string): string {
+  return email.normalize('NFKC').trim().replace(/\.+$/, '')
+}
+
+/** The form addresses are compared in (unique per account): the canonical form, lower-cased. */
 export function normalizeEmail (email: string): string {
-  return email.trim().toLowerCase()
+  return canonicalEmail(email).toLowerCase()
 }
 
 const columns = 'id, email, roles, status, password_hash, tokens_not_before::float8 AS tokens_not_before, created_at, updated_at'
@@ -39,7 +48,7 @@ const columns = 'id, email, roles, status, password_hash, tokens_not_before::flo
 export async function insertAccount (db: Db, input: { email: string, passwordHash: string, roles: string[] }): Promise<AccountRecord | undefined> {
   const [row] = await db<AccountRecord[]>`
     INSERT INTO accounts (email, email_normalized, password_hash, roles)
-    VALUES (${input.email.trim()}, ${normalizeEmail(input.email)}, ${input.passwordHash}, ${input.roles})
+    VALUES (${canonicalEmail(input.email)}, ${normalizeEmail(input.email)}, ${input.passwordHash}, ${input.roles})
     ON CONFLICT (email_normalized) DO NOTHING
     RETURNING ${db.unsafe(columns)}`
   return row
@@ -72,7 +81,7 @@ export async function replacePasswordHash (db: Db, id: string, verified: string,
 export async function updateAccount (db: Db, id: string, changes: { email?: string, passwordHash?: string, status?: AccountStatus, roles?: string[], tokensNotBefore?: number }): Promise<AccountRecord | undefined> {
   const [row] = await db<AccountRecord[]>`
     UPDATE accounts SET
-      email = COALESCE(${changes.email?.trim() ?? null}, email),
+      email = COALESCE(${changes.email === undefined ? null : canonicalEmail(changes.email)}, email),
       email_normalized = COALESCE(${changes.email === undefined ? null : normalizeEmail(changes.email)}, email_normalized),
       password_hash = COALESCE(${changes.passwordHash ?? null}, password_hash),
       status = COALESCE(${changes.status ?? null}, status),
