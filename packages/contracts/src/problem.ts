@@ -23,6 +23,7 @@ const statusDescriptions: Record<number, string> = {
   401: 'Missing, invalid, expired or revoked credentials',
   403: 'Authenticated but not allowed',
   404: 'Not found',
+  405: 'The path exists but not with this method (see Allow)',
   409: 'Conflict',
   412: 'Precondition failed: the resource changed (If-Match)',
   413: 'Request body too large',

@@ -6,7 +6,7 @@
  */
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
-import { HttpProblem } from '@latchkey/fastify-problem'
+import { bearerChallenge, HttpProblem } from '@latchkey/fastify-problem'
 import type { AccessTokenVerifier, TokenCheck } from './access-token-verifier.js'
 
 /** Who is calling. Frozen at run time (it is shared with the verifier's cache): do not mutate. */
@@ -45,8 +45,12 @@ export interface FastifyJwtGuardOptions {
   verifier: AccessTokenVerifier
 }
 
-const REALM = 'Bearer realm="latchkey"'
-const INVALID_TOKEN = 'Bearer realm="latchkey", error="invalid_token"'
+const REALM = bearerChallenge()
+// RFC 6750 §3.1: a refused token is invalid_token whatever the reason; the description says which.
+const challenge = (description: string) => ({ headers: { 'www-authenticate': bearerChallenge({ error: 'invalid_token', description }) } })
+const EXPIRED = challenge('The access token has expired')
+const REVOKED = challenge('The access token has been revoked')
+const INVALID = challenge('The access token is not valid')
 const BEARER_PREFIX = /^bearer +/i
 
 function unauthorized (): HttpProblem {
@@ -57,15 +61,15 @@ function unauthorized (): HttpProblem {
 function problemFor (check: TokenCheck & { ok: false }): HttpProblem {
   switch (check.reason) {
     case 'expired':
-      return new HttpProblem(401, 'token_expired', 'The access token has expired', { headers: { 'www-authenticate': INVALID_TOKEN } })
+      return new HttpProblem(401, 'token_expired', 'The access token has expired', EXPIRED)
     case 'revoked':
-      return new HttpProblem(401, 'token_revoked', 'The access token has been revoked', { headers: { 'www-authenticate': INVALID_TOKEN } })
+      return new HttpProblem(401, 'token_revoked', 'The access token has been revoked', REVOKED)
     case 'unavailable':
       return new HttpProblem(503, 'service_unavailable', 'Token revocations cannot be checked right now', { headers: { 'retry-after': '1' } })
     case 'keys_unavailable':
       return new HttpProblem(503, 'service_unavailable', 'The signing keys cannot be fetched right now', { headers: { 'retry-after': '1' } })
     case 'invalid':
-      return new HttpProblem(401, 'token_invalid', 'The access token is not valid', { headers: { 'www-authenticate': INVALID_TOKEN } })
+      return new HttpProblem(401, 'token_invalid', 'The access token is not valid', INVALID)
   }
 }
 

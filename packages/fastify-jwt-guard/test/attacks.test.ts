@@ -12,7 +12,7 @@ async function expectInvalid (t: Test, app: FastifyInstance, token: string, name
   const response = await app.inject({ url: '/admin', headers: { authorization: `Bearer ${token}` } })
   t.equal(response.statusCode, 401, name)
   t.equal(response.json().code, 'token_invalid', name)
-  t.equal(response.headers['www-authenticate'], 'Bearer realm="latchkey", error="invalid_token"', name)
+  t.equal(response.headers['www-authenticate'], 'Bearer realm="latchkey", error="invalid_token", error_description="The access token is not valid"', name)
 }
 
 async function setup (t: Test): Promise<{ app: FastifyInstance, key: TestKey, attacker: TestKey }> {

@@ -3,7 +3,8 @@ import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { buildStaticApp, claims, createKey, signToken } from './helper.js'
 
-const INVALID_TOKEN = 'Bearer realm="latchkey", error="invalid_token"'
+const INVALID_TOKEN = 'Bearer realm="latchkey", error="invalid_token", error_description="The access token is not valid"'
+const EXPIRED_TOKEN = 'Bearer realm="latchkey", error="invalid_token", error_description="The access token has expired"'
 
 t.test('accepts a valid token and sets request.auth from its claims', async t => {
   const key = await createKey()
@@ -52,7 +53,7 @@ t.test('answers 401 token_expired once now >= exp, with no leeway by default (RF
   const response = await app.inject({ url: '/me', headers: { authorization: `Bearer ${await signToken(key, claims({ iat: now - 100, exp: now }))}` } })
   t.equal(response.statusCode, 401)
   t.equal(response.json().code, 'token_expired')
-  t.equal(response.headers['www-authenticate'], INVALID_TOKEN)
+  t.equal(response.headers['www-authenticate'], EXPIRED_TOKEN)
 })
 
 t.test('honours the configured leeway for exp and nbf, and not a second more (RFC 7519 §4.1.4, §4.1.5)', async t => {

@@ -1,3 +1,7 @@
 export { HttpProblem, isHttpProblem, validationProblem } from './http-problem.js'
 export { fastifyProblem, frameworkErrors, buildProblem, PROBLEM_CONTENT_TYPE } from './problem-handler.js'
 export { createStrictValidatorCompiler } from './strict-validation.js'
+export { BEARER_REALM, bearerChallenge, type BearerError } from './www-authenticate.js'
+export { REQUEST_ID_HEADER, requestIdOptions, type RequestIdServerOptions } from './request-id.js'
+export { createRouteMethods, type RouteMethods } from './method-not-allowed.js'
+export { namedLogger, processLog, serviceLoggerOptions, wantsPrettyLogs, type ProcessLog, type ServiceName } from './service-logger.js'

@@ -1,13 +1,19 @@
 /**
  * One RFC 9457 error handler and 404 handler, so both services answer errors byte-for-byte alike.
  * Fastify's own errors (validation, media type, body size, malformed JSON) are mapped to the
- * contract's codes; a 5xx never echoes its message, and is logged with the request id.
+ * contract's codes; a 5xx never echoes its message, and is logged with the request id. The same
+ * plugin holds the HTTP conventions both services keep: every 401 carries a `WWW-Authenticate`
+ * challenge, a known path asked with another method is a 405 with `Allow`, and every answer
+ * echoes its request id in `X-Request-Id`.
  */
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { errorTitles, problemType, type ErrorCode, type FieldError, type Problem } from '@latchkey/contracts'
 import { isHttpProblem } from './http-problem.js'
 import { refuseMalformedText } from './text-hygiene.js'
+import { createRouteMethods } from './method-not-allowed.js'
+import { REQUEST_ID_HEADER } from './request-id.js'
+import { bearerChallenge } from './www-authenticate.js'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8'
 
@@ -38,6 +44,8 @@ function fieldErrors (validation: AjvLikeError[], context: string | undefined): 
 }
 
 function sendProblem (reply: FastifyReply, problem: Problem, headers: Record<string, string> = {}): FastifyReply {
+  // A 401 without a challenge breaks RFC 9110; the bare Bearer one fits any route of ours.
+  if (problem.status === 401 && headers['www-authenticate'] === undefined) headers = { ...headers, 'www-authenticate': bearerChallenge() }
   return reply.code(problem.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(problem)
 }
 
@@ -96,10 +104,6 @@ function problemHandler (error: FastifyError, request: FastifyRequest, reply: Fa
   return sendProblem(reply, buildProblem(500, 'internal_error', 'An unexpected error occurred'))
 }
 
-function notFoundHandler (request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  // The path is not echoed: a client may have put something secret in it.
-  return sendProblem(reply, buildProblem(404, 'not_found', `No route matches ${request.method} on this path`))
-}
 
 /**
  * For Fastify's `frameworkErrors` server option: the router's own refusals (a path parameter over
@@ -117,9 +121,22 @@ export const fastifyProblem = fp(async function fastifyProblem (app: FastifyInst
   // JSON in only: without Fastify's text/plain parser, any other body type is a 415.
   app.removeContentTypeParser('text/plain')
   app.setErrorHandler(problemHandler)
-  app.setNotFoundHandler(notFoundHandler)
-  // Only routes that take input pay for the check (GET /verify, the hot path, takes none).
+  const routeMethods = createRouteMethods()
+  app.setNotFoundHandler((request, reply) => {
+    // The path is not echoed: a client may have put something secret in it.
+    const allowed = routeMethods.allowed(request.url)
+    if (allowed.length > 0) {
+      return sendProblem(reply, buildProblem(405, 'method_not_allowed', `${request.method} is not allowed on this path`), { allow: allowed.join(', ') })
+    }
+    return sendProblem(reply, buildProblem(404, 'not_found', `No route matches ${request.method} on this path`))
+  })
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header(REQUEST_ID_HEADER, request.id)
+    done()
+  })
   app.addHook('onRoute', route => {
+    routeMethods.add(route.method, route.url)
+    // Only routes that take input pay for the check (GET /verify, the hot path, takes none).
     const schema = route.schema
     if (schema?.body === undefined && schema?.querystring === undefined && schema?.params === undefined) return
     const existing = route.preValidation

@@ -5,12 +5,10 @@
  */
 import closeWithGrace from 'close-with-grace'
 import { ConfigError } from '@latchkey/contracts'
+import { processLog } from '@latchkey/fastify-problem'
 import { startStack } from './stack.js'
 
-const log = {
-  info: (obj: object, msg: string) => { console.log(JSON.stringify({ level: 'info', msg, ...obj })) },
-  warn: (obj: object, msg: string) => { console.warn(JSON.stringify({ level: 'warn', msg, ...obj })) }
-}
+const log = processLog('launcher')
 
 try {
   const stack = await startStack(process.env, log)

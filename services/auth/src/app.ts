@@ -12,7 +12,9 @@ import {
   AccountPageSchema, AccountSchema, FieldErrorSchema, HealthSchema, JwkSchema, JwksSchema, ProblemSchema,
   SessionListSchema, SessionSchema, TokenPairSchema, VerifyResponseSchema
 } from '@latchkey/contracts'
-import { createStrictValidatorCompiler, fastifyProblem, frameworkErrors } from '@latchkey/fastify-problem'
+import {
+  createStrictValidatorCompiler, fastifyProblem, frameworkErrors, namedLogger, requestIdOptions, serviceLoggerOptions, wantsPrettyLogs
+} from '@latchkey/fastify-problem'
 import {
   createAccessTokenVerifier, createStaticKeySource, fastifyJwtGuard, RevocationView, type RevocationFeed
 } from '@latchkey/fastify-jwt-guard'
@@ -60,10 +62,11 @@ export const logRedaction = [
   '*.refreshToken', '*.accessToken', 'refreshToken', 'accessToken'
 ]
 
-export function serverOptions (config: { LOG_LEVEL: string, TRUST_PROXY?: string | undefined }, logger?: FastifyServerOptions['logger']): FastifyServerOptions {
+export function serverOptions (config: { LOG_LEVEL: string, NODE_ENV?: string, TRUST_PROXY?: string | undefined }, logger?: FastifyServerOptions['logger']): FastifyServerOptions {
   const trustedProxies = commaList(config.TRUST_PROXY)
   return {
-    logger: logger ?? { level: config.LOG_LEVEL, redact: { paths: logRedaction, censor: '[redacted]' } },
+    logger: namedLogger('auth', logger ?? serviceLoggerOptions('auth', { level: config.LOG_LEVEL, redact: logRedaction, pretty: wantsPrettyLogs(config.NODE_ENV) })),
+    ...requestIdOptions(trustedProxies),
     bodyLimit: 16 * 1024,
     connectionTimeout: 30_000,
     requestTimeout: 30_000,
@@ -84,10 +87,11 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
   await app.register(fastifySecurityHeaders, { noStore: true, hstsMaxAgeSeconds: config.HSTS_MAX_AGE })
   const corsOrigins = commaList(config.CORS_ORIGINS)
   if (corsOrigins.length > 0) {
-    await app.register(cors, { origin: corsOrigins, methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], allowedHeaders: ['authorization', 'content-type', 'if-match'], maxAge: 600 })
+    await app.register(cors, { origin: corsOrigins, methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], allowedHeaders: ['authorization', 'content-type', 'if-match'], exposedHeaders: ['x-request-id'], maxAge: 600 })
   }
-  await app.register(openapi, { serverUrl: config.AUTH_ISSUER })
+  // Before any route, so that every route counts for the 405 answers and their Allow header.
   await app.register(fastifyProblem)
+  await app.register(openapi, { serverUrl: config.AUTH_ISSUER })
   for (const schema of [FieldErrorSchema, ProblemSchema, AccountSchema, AccountPageSchema, TokenPairSchema, SessionSchema,
     SessionListSchema, VerifyResponseSchema, JwkSchema, JwksSchema, HealthSchema]) {
     app.addSchema(schema)

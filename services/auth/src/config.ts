@@ -29,7 +29,7 @@ export const AuthConfigSchema = Type.Object({
   LOGIN_FAILURES_MAX: Type.Integer({ minimum: 1, default: 5, description: 'Failed log-ins per email and IP before 429' }),
   RATE_LIMIT_IP_MAX: Type.Integer({ minimum: 1, default: 300, description: 'Requests per IP per window on the open POST routes' }),
   RATE_LIMIT_IP_WINDOW: Type.Integer({ minimum: 1, default: 60, description: 'Rate-limit window, seconds' }),
-  TRUST_PROXY: Type.Optional(Type.String({ description: 'Comma-separated addresses/CIDRs of trusted proxies; X-Forwarded-For from anyone else is ignored' })),
+  TRUST_PROXY: Type.Optional(Type.String({ description: 'Comma-separated addresses/CIDRs of trusted proxies; X-Forwarded-For and X-Request-Id from anyone else are ignored' })),
   CORS_ORIGINS: Type.Optional(Type.String({ description: 'Comma-separated origins allowed by CORS; none by default' })),
   HSTS_MAX_AGE: Type.Integer({ minimum: 0, default: 0, description: 'Strict-Transport-Security max-age in seconds; 0 = no header (set it when served over HTTPS)' }),
   BOOTSTRAP_ADMIN_EMAIL: Type.Optional(Type.String({ minLength: 3 })),

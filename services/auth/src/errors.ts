@@ -1,15 +1,22 @@
 /**
  * The auth service's error catalogue: every expected failure, with its status and stable code.
  */
-import { HttpProblem, validationProblem } from '@latchkey/fastify-problem'
+import { bearerChallenge, HttpProblem, validationProblem } from '@latchkey/fastify-problem'
+
+// Log in and refresh take their credentials in the body, yet a 401 must still carry a challenge
+// (RFC 9110 §15.5.2): it names the Bearer scheme the API's protected routes use. A refused refresh
+// token was a presented token, so it gets RFC 6750's invalid_token; a failed log-in presented none.
+const refreshTokenRefused = (description: string) => ({ headers: { 'www-authenticate': bearerChallenge({ error: 'invalid_token', description }) } })
 
 export const errors = {
   emailTaken: () => new HttpProblem(409, 'email_taken', 'An account with this email already exists'),
-  invalidCredentials: () => new HttpProblem(401, 'invalid_credentials', 'The email or password is not correct'),
+  invalidCredentials: () => new HttpProblem(401, 'invalid_credentials', 'The email or password is not correct', { headers: { 'www-authenticate': bearerChallenge() } }),
   invalidPassword: () => new HttpProblem(403, 'invalid_password', 'The current password is not correct'),
   accountDisabled: () => new HttpProblem(403, 'account_disabled', 'This account is disabled'),
-  invalidRefreshToken: () => new HttpProblem(401, 'invalid_refresh_token', 'The refresh token is not valid or has expired'),
-  refreshTokenReused: () => new HttpProblem(401, 'refresh_token_reused', 'The refresh token was already used; the session has been revoked'),
+  invalidRefreshToken: () => new HttpProblem(401, 'invalid_refresh_token', 'The refresh token is not valid or has expired',
+    refreshTokenRefused('The refresh token is not valid or has expired')),
+  refreshTokenReused: () => new HttpProblem(401, 'refresh_token_reused', 'The refresh token was already used; the session has been revoked',
+    refreshTokenRefused('The refresh token was already used')),
   lastAdmin: () => new HttpProblem(409, 'last_admin', 'This would leave no active administrator: promote another account first'),
   accountNotFound: () => new HttpProblem(404, 'not_found', 'No account with this id'),
   sessionNotFound: () => new HttpProblem(404, 'not_found', 'No session with this id among yours'),

@@ -30,6 +30,8 @@ export interface AuthRuntime {
 export interface BootLog {
   info (obj: object, msg: string): void
   warn (obj: object, msg: string): void
+  /** For the Redis transports' connection errors; default: warn. */
+  error?: (obj: object, msg: string) => void
 }
 
 export async function openAuthRuntime (config: AuthConfig, log: BootLog): Promise<AuthRuntime> {
@@ -53,7 +55,11 @@ export async function openAuthRuntime (config: AuthConfig, log: BootLog): Promis
     ? createInProcessRevocationFeed()
     : createRedisRevocationFeed({ url: config.REDIS_URL, ...redis })
   const inProcessEvents = config.REDIS_URL === undefined ? createInProcessAccountEvents() : undefined
-  const accountEvents = inProcessEvents ?? createRedisAccountEventPublisher({ url: config.REDIS_URL ?? '', ...redis })
+  const accountEvents = inProcessEvents ?? createRedisAccountEventPublisher({
+    url: config.REDIS_URL ?? '',
+    ...redis,
+    log: { info: log.info, warn: log.warn, error: log.error ?? log.warn }
+  })
 
   const counterStore = config.REDIS_URL === undefined
     ? createMemoryCounterStore()

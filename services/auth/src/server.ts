@@ -4,6 +4,7 @@
  */
 import closeWithGrace from 'close-with-grace'
 import { ConfigError } from '@latchkey/contracts'
+import { processLog } from '@latchkey/fastify-problem'
 import { loadAuthConfig } from './config.js'
 import { buildAuthApp } from './app.js'
 import { openAuthRuntime } from './runtime.js'
@@ -17,10 +18,7 @@ try {
   process.exit(1)
 }
 
-const runtime = await openAuthRuntime(config, {
-  info: (obj, msg) => { console.log(JSON.stringify({ level: 'info', msg, ...obj })) },
-  warn: (obj, msg) => { console.warn(JSON.stringify({ level: 'warn', msg, ...obj })) }
-})
+const runtime = await openAuthRuntime(config, processLog('auth'))
 const app = await buildAuthApp(config, runtime.deps)
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {

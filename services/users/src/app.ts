@@ -9,7 +9,9 @@ import type { Sql } from 'postgres'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { AccountEventConsumer } from '@latchkey/account-events'
 import type { KeySource, RevocationFeed } from '@latchkey/fastify-jwt-guard'
-import { createStrictValidatorCompiler, fastifyProblem, frameworkErrors } from '@latchkey/fastify-problem'
+import {
+  createStrictValidatorCompiler, fastifyProblem, frameworkErrors, namedLogger, requestIdOptions, serviceLoggerOptions, wantsPrettyLogs
+} from '@latchkey/fastify-problem'
 import type { UsersConfig } from './config.js'
 import securityHeaders from './plugins/external/security-headers.js'
 import swagger from './plugins/external/swagger.js'
@@ -37,7 +39,7 @@ export interface UsersDeps {
 }
 
 export interface UsersAppOptions {
-  /** A logger configuration or instance; default: pino JSON at config.logLevel. */
+  /** A logger configuration or instance (its lines get `service: 'users'`); default: pino at config.logLevel, pretty on a terminal. */
   logger?: FastifyServerOptions['logger'] | FastifyBaseLogger
 }
 
@@ -52,9 +54,10 @@ const REDACTED = [
 ]
 
 export const usersService: FastifyPluginAsync<{ config: Readonly<UsersConfig>, deps: UsersDeps }> = async (app, { config, deps }) => {
+  // Before any route, so that every route counts for the 405 answers and their Allow header.
+  await app.register(fastifyProblem)
   await app.register(securityHeaders, { corsOrigins: config.corsOrigins, hstsMaxAgeSeconds: config.hstsMaxAgeSeconds })
   await app.register(swagger, { serverUrl: `http://${['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host}:${config.port}` })
-  await app.register(fastifyProblem)
   await app.register(postgres, { sql: deps.sql, schema: config.databaseSchema })
   await app.register(jwtGuard, {
     keySource: deps.keySource,
@@ -79,9 +82,12 @@ export const usersService: FastifyPluginAsync<{ config: Readonly<UsersConfig>, d
 
 /** A configured, fully registered users app: call listen() (or ready()) to start consuming events. */
 export async function buildUsersApp (config: Readonly<UsersConfig>, deps: UsersDeps, options: UsersAppOptions = {}): Promise<FastifyInstance> {
-  const logger = options.logger ?? { level: config.logLevel, redact: { paths: REDACTED, censor: '[redacted]' } }
+  const logger = options.logger ?? serviceLoggerOptions('users', { level: config.logLevel, redact: REDACTED, pretty: wantsPrettyLogs(process.env.NODE_ENV) })
   const app = Fastify({
-    ...(typeof logger === 'object' && 'child' in logger ? { loggerInstance: logger } : { logger }),
+    ...(typeof logger === 'object' && 'child' in logger ? { loggerInstance: namedLogger('users', logger) } : { logger: namedLogger('users', logger) }),
+    ...requestIdOptions(config.trustedProxies),
+    // Only the named proxies may say who the client is (ASVS 4.1.3).
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     bodyLimit: 16 * 1024,
     connectionTimeout: 30_000,
     requestTimeout: 15_000,

@@ -23,6 +23,7 @@ export const UsersEnvSchema = Type.Object({
   TOKEN_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
   TOKEN_LEEWAY: Type.Optional(Seconds),
   REVOCATION_MAX_STALENESS: Type.Optional(Type.Integer({ minimum: 1 })),
+  TRUST_PROXY: Type.Optional(Type.String({ description: 'Comma-separated addresses/CIDRs of trusted proxies; X-Forwarded-For and X-Request-Id from anyone else are ignored' })),
   CORS_ORIGINS: Type.Optional(Type.String({ description: 'Comma-separated origins allowed by CORS; none by default' })),
   HSTS_MAX_AGE: Type.Optional(Type.Integer({ minimum: 0, description: 'Strict-Transport-Security max-age, seconds; 0 = none' })),
   LOG_LEVEL: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(level => Type.Literal(level))))
@@ -47,8 +48,14 @@ export interface UsersConfig {
   tokenLeewaySeconds: number
   revocationMaxStalenessSeconds: number
   logLevel: string
+  /** Peers whose X-Forwarded-For and X-Request-Id are believed. */
+  trustedProxies: string[]
   corsOrigins: string[]
   hstsMaxAgeSeconds: number
+}
+
+function commaList (value: string | undefined): string[] {
+  return (value ?? '').split(',').map(item => item.trim()).filter(item => item !== '')
 }
 
 export function loadUsersConfig (env: NodeJS.ProcessEnv = process.env): Readonly<UsersConfig> {
@@ -69,7 +76,8 @@ export function loadUsersConfig (env: NodeJS.ProcessEnv = process.env): Readonly
     tokenLeewaySeconds: e.TOKEN_LEEWAY ?? 0,
     revocationMaxStalenessSeconds: e.REVOCATION_MAX_STALENESS ?? 10,
     logLevel: e.LOG_LEVEL ?? 'info',
-    corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map(origin => origin.trim()).filter(origin => origin !== ''),
+    trustedProxies: commaList(e.TRUST_PROXY),
+    corsOrigins: commaList(e.CORS_ORIGINS),
     hstsMaxAgeSeconds: e.HSTS_MAX_AGE ?? 0
   })
 }

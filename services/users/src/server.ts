@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto'
 import closeWithGrace from 'close-with-grace'
 import { createRedisAccountEventConsumer } from '@latchkey/account-events'
 import { createRedisRevocationFeed, createRemoteKeySource } from '@latchkey/fastify-jwt-guard'
+import { processLog } from '@latchkey/fastify-problem'
 import { loadUsersConfig } from './config.js'
 import { connectPostgres } from '@latchkey/postgres-kit'
 import { buildUsersApp } from './app.js'
@@ -30,7 +31,8 @@ const app = await buildUsersApp(config, {
     prefix: config.redisPrefix,
     commandTimeoutMs: config.redisCommandTimeoutMs,
     group: 'users',
-    consumer: `users-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
+    consumer: `users-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    log: processLog('users')
   })
 })
 // The key source is only a first fetch here: if the auth service is not up yet, it keeps trying.

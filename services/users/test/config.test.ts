@@ -1,7 +1,7 @@
 import t from 'tap'
 import { loadUsersConfig } from '../src/index.js'
 
-t.test('loadUsersConfig › gives the API.md defaults for an empty environment', async t => {
+t.test('loadUsersConfig › gives the documented defaults for an empty environment', async t => {
   t.same(loadUsersConfig({}), {
     port: 3002,
     host: '127.0.0.1',
@@ -17,6 +17,7 @@ t.test('loadUsersConfig › gives the API.md defaults for an empty environment',
     tokenLeewaySeconds: 0,
     revocationMaxStalenessSeconds: 10,
     logLevel: 'info',
+    trustedProxies: [],
     corsOrigins: [],
     hstsMaxAgeSeconds: 0
   })
@@ -38,6 +39,7 @@ t.test('loadUsersConfig › reads and converts every variable, deriving the JWKS
     TOKEN_LEEWAY: '5',
     REVOCATION_MAX_STALENESS: '3',
     LOG_LEVEL: 'warn',
+    TRUST_PROXY: '10.0.0.0/8, 192.0.2.1',
     UNRELATED: 'ignored'
   })
   t.match(config, {
@@ -54,7 +56,8 @@ t.test('loadUsersConfig › reads and converts every variable, deriving the JWKS
     tokenAudience: 'aud',
     tokenLeewaySeconds: 5,
     revocationMaxStalenessSeconds: 3,
-    logLevel: 'warn'
+    logLevel: 'warn',
+    trustedProxies: ['10.0.0.0/8', '192.0.2.1']
   })
   t.equal(loadUsersConfig({ AUTH_JWKS_URL: 'http://keys/jwks.json' }).authJwksUrl, 'http://keys/jwks.json')
   t.equal(loadUsersConfig({ DATABASE_URL: '' }).databaseUrl, undefined, 'empty counts as unset')

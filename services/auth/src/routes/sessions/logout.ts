@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { problemResponses } from '@latchkey/contracts'
-import { HttpProblem } from '@latchkey/fastify-problem'
+import { bearerChallenge, HttpProblem } from '@latchkey/fastify-problem'
 import { Type } from '@sinclair/typebox'
 import { bearerSecurity } from '../schemas.js'
 
@@ -23,14 +23,16 @@ const logout: FastifyPluginAsyncTypebox = async app => {
   }, async (request, reply) => {
     const token = bearer.exec(request.headers.authorization ?? '')?.[1]
     if (token === undefined) {
-      throw new HttpProblem(401, 'unauthorized', 'Send the access token of the session to end', { headers: { 'www-authenticate': 'Bearer realm="latchkey"' } })
+      throw new HttpProblem(401, 'unauthorized', 'Send the access token of the session to end', { headers: { 'www-authenticate': bearerChallenge() } })
     }
     const check = await app.accessTokens.check(token)
     // Expired, revoked or unconfirmable-because-stale: the signature was good, so the session is
     // ours to end. Only a token that never was valid carries no claims.
     const claims = check.claims
     if (claims === undefined) {
-      throw new HttpProblem(401, 'token_invalid', 'The access token is not valid', { headers: { 'www-authenticate': 'Bearer realm="latchkey", error="invalid_token"' } })
+      throw new HttpProblem(401, 'token_invalid', 'The access token is not valid', {
+        headers: { 'www-authenticate': bearerChallenge({ error: 'invalid_token', description: 'The access token is not valid' }) }
+      })
     }
     await app.sessions.logOut(claims.sub, claims.sid)
     return await reply.code(204).send(null)

@@ -15,7 +15,7 @@ export interface SecurityHeadersOptions {
 export default fp<SecurityHeadersOptions>(async function securityHeaders (app, options) {
   // CORS only for the origins named in CORS_ORIGINS; none by default (ASVS 3.4.2).
   if (options.corsOrigins.length > 0) {
-    await app.register(cors, { origin: options.corsOrigins, methods: ['GET', 'PUT', 'PATCH'], allowedHeaders: ['authorization', 'content-type', 'if-match'], exposedHeaders: ['etag'], maxAge: 600 })
+    await app.register(cors, { origin: options.corsOrigins, methods: ['GET', 'PUT', 'PATCH'], allowedHeaders: ['authorization', 'content-type', 'if-match'], exposedHeaders: ['etag', 'x-request-id'], maxAge: 600 })
   }
   // The docs page (Swagger UI, staticCSP) keeps its own CSP; /users/me answers add no-store themselves.
   await app.register(fastifySecurityHeaders, { hstsMaxAgeSeconds: options.hstsMaxAgeSeconds })
