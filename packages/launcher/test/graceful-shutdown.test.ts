@@ -49,8 +49,9 @@ t.test('SIGTERM on the built services', { skip: await skipWithoutRedis() }, asyn
     const answers = await Promise.all(inFlight)
     t.same(answers.map(answer => answer.status), Array(8).fill(201), 'every in-flight log-in completes with a token pair')
     const exit = await stopped
+    // close-with-grace exits 1 when closing outlasts its 10 s delay: code 0 means it finished within it.
     t.equal(exit.code, 0, `exit code 0 (output: ${auth.output().slice(-2000)})`)
-    t.ok(exit.ms < 10_000, `exited ${Math.round(exit.ms)} ms after SIGTERM`)
+    t.equal(exit.signal, null, 'exited by itself, not killed')
   })
 
   t.test('the users service exits 0 within 10 s of SIGTERM', async t => {
@@ -59,8 +60,9 @@ t.test('SIGTERM on the built services', { skip: await skipWithoutRedis() }, asyn
     const usersPort = await freePort()
     const users = await spawnService(t, entryOf('users'), usersEnv(isolation, usersPort, helperAuth.url), { port: usersPort })
     const exit = await users.stop('SIGTERM')
+    // close-with-grace exits 1 when closing outlasts its 10 s delay: code 0 means it finished within it.
     t.equal(exit.code, 0, `exit code 0 (output: ${users.output().slice(-2000)})`, { exit })
-    t.ok(exit.ms < 10_000, `exited ${Math.round(exit.ms)} ms after SIGTERM`)
+    t.equal(exit.signal, null, 'exited by itself, not killed')
     t.ok(await refused(usersPort))
     const authExit = await helperAuth.stop('SIGTERM')
     t.equal(authExit.code, 0)

