@@ -1,6 +1,6 @@
 /**
  * Keys fetched from the auth service's JWKS endpoint: cached, refreshed periodically, and
- * refetched for an unknown kid (a key rotation) at most once per refetchIntervalMs, so a flood
+ * refetched for an unknown kid (a key published since the last fetch) at most once per refetchIntervalMs, so a flood
  * of tokens with made-up kids cannot turn into a flood of requests.
  *
  * An unknown kid is only "no such key" when the latest fetch succeeded. While the JWKS cannot be

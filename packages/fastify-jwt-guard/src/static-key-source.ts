@@ -1,6 +1,6 @@
 /**
- * Keys given in process: the auth service verifies its own tokens with the keys it publishes,
- * and replaces them on rotation.
+ * Keys given in process: the auth service verifies its own tokens with the keys it publishes.
+ * setKeys replaces the whole set (tests use it to trust a key of their own).
  */
 import type { Jwks } from '@latchkey/contracts'
 import { importJwks, type KeySource } from './key-source.js'

@@ -1,6 +1,6 @@
 /**
  * The remote key source against a local JWKS server: one fetch serves many checks, an unknown kid
- * refetches at most once per interval (key rotation without a request flood), and only Ed25519
+ * refetches at most once per interval (a new key is found without a request flood), and only Ed25519
  * public keys are ever imported.
  */
 import t, { type Test } from 'tap'
@@ -55,25 +55,25 @@ t.test('fetches the JWKS once and verifies many tokens from the cached keys', as
   t.equal(server.requests(), 1)
 })
 
-t.test('refetches for an unknown kid at most once per refetchIntervalMs, then finds a rotated key', async t => {
+t.test('refetches for an unknown kid at most once per refetchIntervalMs, then finds a newly published key', async t => {
   const server = await jwksServer(t)
   const oldKey = await createKey()
   server.serve({ keys: [oldKey.jwk] })
   const keys = source(t, server.url, 300)
   await keys.ready()
   const verifier = await verifierWith(t, keys)
-  const rotated: TestKey = await createKey()
-  const token = await signToken(rotated)
+  const newKey: TestKey = await createKey()
+  const token = await signToken(newKey)
 
   await sleep(320)
   t.match(await verifier.check(token), { ok: false, reason: 'invalid' }, 'not published yet')
   t.equal(server.requests(), 2, 'the unknown kid caused one refetch')
-  server.serve({ keys: [oldKey.jwk, rotated.jwk] })
+  server.serve({ keys: [oldKey.jwk, newKey.jwk] })
   for (let i = 0; i < 10; i++) t.match(await verifier.check(token), { ok: false, reason: 'invalid' })
   t.equal(server.requests(), 2, 'ten more unknown-kid checks inside the interval fetched nothing')
 
   await sleep(320)
-  t.match(await verifier.check(token), { ok: true }, 'after the interval the rotated key is fetched')
+  t.match(await verifier.check(token), { ok: true }, 'after the interval the new key is fetched')
   t.equal(server.requests(), 3)
 })
 

@@ -39,7 +39,7 @@ t.test('reloads everything after the subscriber reconnects, catching entries who
   t.equal(view.isStale(), false)
 })
 
-t.test('answers 503 once Redis is down longer than maxStalenessMs, keeps refusing revoked tokens before that, and recovers (API.md fail-closed rule)', async t => {
+t.test('answers 503 once Redis is down longer than maxStalenessMs, keeps refusing revoked tokens before that, and recovers (fails closed, ASVS 16.5.3)', async t => {
   const redis = await ownRedis(t)
   const prefix = randomPrefix()
   const key = await createKey()

@@ -1,10 +1,11 @@
 import t from 'tap'
 import { execFile } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { startTestStack } from './helper.js'
+import { repositoryRoot } from './processes.js'
 
 const run = promisify(execFile)
 
@@ -20,5 +21,17 @@ t.test('both OpenAPI documents pass redocly lint with the recommended rules and 
       .then(({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }))
       .catch((error: { code?: number, stdout?: string, stderr?: string }) => ({ code: error.code ?? 1, output: `${error.stdout ?? ''}${error.stderr ?? ''}` }))
     t.equal(result.code, 0, `${name}: ${result.output.split('\n').filter(line => /error|warning/i.test(line)).slice(0, 20).join(' | ')}`)
+  }
+})
+
+t.test('both OpenAPI documents claim the license the repository\'s LICENSE file grants', async t => {
+  const client = await startTestStack(t)
+  const license = await readFile(join(repositoryRoot, 'LICENSE'), 'utf8')
+  t.match(license, /^MIT License\n/, 'LICENSE is the MIT license')
+  const manifest = JSON.parse(await readFile(join(repositoryRoot, 'package.json'), 'utf8')) as { license?: string }
+  t.equal(manifest.license, 'MIT', 'package.json says the same')
+  for (const [name, base] of [['auth', client.auth], ['users', client.users]] as const) {
+    const document = await (await fetch(`${base}/docs/json`)).json() as { info?: { license?: { name?: string, identifier?: string } } }
+    t.same(document.info?.license, { name: 'MIT', identifier: 'MIT' }, name)
   }
 })

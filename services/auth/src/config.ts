@@ -1,5 +1,5 @@
 /**
- * The auth service's configuration: one TypeBox schema of its environment (names as in API.md),
+ * The auth service's configuration: one TypeBox schema of its environment (names as in docs/configuration.md),
  * validated at start; a bad value stops the process with a message naming the variable.
  */
 import { Type, type Static } from '@sinclair/typebox'

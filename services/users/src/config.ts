@@ -1,7 +1,8 @@
 /**
  * The users service's configuration: one TypeBox schema over the environment, loaded once into a
- * frozen, typed object. Names and defaults are those of API.md; USERS_DATABASE_SCHEMA and REDIS_PREFIX
- * exist so tests (and co-hosted deployments) can isolate their data.
+ * frozen, typed object. Names and defaults are those of docs/configuration.md;
+ * USERS_DATABASE_SCHEMA and REDIS_PREFIX exist so tests (and co-hosted deployments) can isolate
+ * their data.
  */
 import { Type } from '@sinclair/typebox'
 import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS, parseEnv, RedisCommandTimeoutSchema } from '@latchkey/contracts'

@@ -16,7 +16,7 @@ t.test('GET /docs/json', async t => {
     }
   })
 
-  t.test('declares a summary, security and its statuses for every operation of API.md', async t => {
+  t.test('declares a summary, security and its statuses for every operation of the service', async t => {
     const expected: Record<string, string[]> = {
       'post /accounts': ['201', '400', '409', '429'],
       'get /accounts/me': ['200', '401'],

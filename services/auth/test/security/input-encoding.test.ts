@@ -64,7 +64,7 @@ t.test('input encodings in the auth service', async t => {
     }
   })
 
-  t.test('GET /accounts/{id}, DELETE /sessions/{id} › answer 400 validation_failed problem+json to an over-long id, without echoing it (RFC 9457, API.md conventions)', async t => {
+  t.test('GET /accounts/{id}, DELETE /sessions/{id} › answer 400 validation_failed problem+json to an over-long id, without echoing it (RFC 9457)', async t => {
     const long = 'x'.repeat(150)
     for (const request of [
       { method: 'GET' as const, url: `/accounts/${long}`, headers: bearer(admin.accessToken) },

@@ -46,7 +46,7 @@ t.test('input encodings in the users service', async t => {
     }
   })
 
-  t.test('GET /users/{id}, PATCH /users/{id} › answer 400 validation_failed problem+json to an over-long id, without echoing it (RFC 9457, API.md conventions)', async t => {
+  t.test('GET /users/{id}, PATCH /users/{id} › answer 400 validation_failed problem+json to an over-long id, without echoing it (RFC 9457)', async t => {
     const long = 'x'.repeat(150)
     for (const request of [
       { method: 'GET' as const, url: `/users/${long}`, headers: bearer(me.token) },

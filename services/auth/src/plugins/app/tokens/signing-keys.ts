@@ -24,8 +24,8 @@ async function toSigningKey (privateKey: KeyObject): Promise<SigningKey> {
 }
 
 /**
- * Loads the signing key and every key whose tokens may still be live (retired less than one
- * access-token lifetime ago), generating the first key if there is none.
+ * Loads the signing key, generating it if there is none. The query skips rows whose retired_at
+ * lies more than one access-token lifetime back; nothing in the service sets retired_at.
  */
 export async function loadSigningKeys (sql: Sql, options: { privateKeyPem?: string | undefined, accessTokenTtl: number }): Promise<{ current: SigningKey, jwks: Jwks }> {
   if (options.privateKeyPem !== undefined) {
