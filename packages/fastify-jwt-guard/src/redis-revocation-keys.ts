@@ -1,4 +1,4 @@
-/** The Redis layout of the revocation feed (documented in README.md); one place names every key. */
+/** The Redis layout of the revocation feed: one place names every key (all under REDIS_PREFIX). */
 
 export interface RevocationKeys {
   /** ZSET member = sid, score = expiresAt (epoch ms). */

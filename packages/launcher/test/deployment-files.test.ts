@@ -1,7 +1,7 @@
 /**
  * The deployment files, checked without a Docker engine: docker-compose.yml parsed and held to
- * the services' configuration schemas, the Dockerfiles' shape, .env.example and the README's
- * configuration table against the same schemas (both ways, so neither can drift).
+ * the services' configuration schemas, the Dockerfiles' shape, .env.example and the configuration
+ * table of docs/configuration.md against the same schemas (both ways, so neither can drift).
  */
 import t from 'tap'
 import { readFile, stat } from 'node:fs/promises'
@@ -161,8 +161,8 @@ t.test('.env.example', async t => {
   })
 })
 
-t.test('README configuration table', async t => {
-  const readme = await read('README.md')
+t.test('docs/configuration.md configuration table', async t => {
+  const readme = await read('docs/configuration.md')
   const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1))
   const rows = [...section.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|([^|]*)\|([^|]*)\|/gm)]
     .map(match => ({ name: match[1] ?? '', defaultCell: (match[2] ?? '').trim(), service: (match[3] ?? '').trim() }))
