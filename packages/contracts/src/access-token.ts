@@ -16,7 +16,13 @@ export const AccessTokenClaimsSchema = Type.Object({
   iat: Type.Integer(),
   jti: Type.String(),
   sid: UuidSchema,
-  roles: Type.Array(Type.String())
+  roles: Type.Array(Type.String()),
+  /**
+   * The account's token version at issue. Every account-wide cut-off (log out everywhere,
+   * disable, role change, deletion) raises the version; tokens below it are revoked. A counter,
+   * not a time, so two cut-offs in one second never leave a token alive between them.
+   */
+  tv: Type.Integer({ minimum: 0 })
 })
 
 export type AccessTokenClaims = Static<typeof AccessTokenClaimsSchema>

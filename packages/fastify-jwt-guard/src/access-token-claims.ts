@@ -27,7 +27,7 @@ function hasAudience (aud: unknown, audience: string): boolean {
 
 /** The frozen claims and the token's nbf (if any), or a reason why the payload is not acceptable. */
 export function readClaims (payload: Record<string, unknown>, rules: ClaimsRules): { claims: AccessTokenClaims, nbf: number | undefined } | string {
-  const { iss, aud, sub, sid, jti, roles, iat, exp, nbf } = payload
+  const { iss, aud, sub, sid, jti, roles, iat, exp, nbf, tv } = payload
   if (iss !== rules.issuer) return 'wrong issuer'
   if (!hasAudience(aud, rules.audience)) return 'wrong audience'
   if (!isUuid(sub) || !isUuid(sid)) return 'sub or sid is not a UUID'
@@ -35,6 +35,8 @@ export function readClaims (payload: Record<string, unknown>, rules: ClaimsRules
   if (!isStringArray(roles)) return 'roles is not a list of strings'
   if (!Number.isSafeInteger(iat) || !Number.isSafeInteger(exp)) return 'iat or exp is not an integer'
   if (nbf !== undefined && !Number.isSafeInteger(nbf)) return 'nbf is not an integer'
+  // Absent counts as version 0: such a token dies at the account's first cut-off.
+  if (tv !== undefined && !(Number.isSafeInteger(tv) && (tv as number) >= 0)) return 'tv is not a non-negative integer'
   const claims: AccessTokenClaims = Object.freeze({
     iss: rules.issuer,
     sub,
@@ -43,7 +45,8 @@ export function readClaims (payload: Record<string, unknown>, rules: ClaimsRules
     iat: iat as number,
     jti,
     sid,
-    roles: Object.freeze([...roles]) as string[]
+    roles: Object.freeze([...roles]) as string[],
+    tv: (tv as number | undefined) ?? 0
   })
   return { claims, nbf: nbf as number | undefined }
 }

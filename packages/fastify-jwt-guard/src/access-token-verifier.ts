@@ -76,7 +76,7 @@ export function createAccessTokenVerifier (options: AccessTokenVerifierOptions):
       return { ok: false, reason: 'expired', claims, detail: 'the token has expired' }
     }
     if (revocations.isStale()) return { ok: false, reason: 'unavailable', claims, detail: 'the revocation list is not current' }
-    if (revocations.isRevoked(claims.sid, claims.sub, claims.iat)) return { ok: false, reason: 'revoked', claims, detail: 'the token has been revoked' }
+    if (revocations.isRevoked(claims.sid, claims.sub, claims.tv)) return { ok: false, reason: 'revoked', claims, detail: 'the token has been revoked' }
     return verified
   }
 

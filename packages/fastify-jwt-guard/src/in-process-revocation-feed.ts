@@ -26,9 +26,9 @@ export function createInProcessRevocationFeed (): RevocationFeed {
       sessions.set(entry.sid, Math.max(sessions.get(entry.sid) ?? 0, entry.expiresAt))
       return
     }
-    const member = `${entry.sub}:${entry.notBefore}`
+    const member = `${entry.sub}:${entry.minVersion}`
     const expiresAt = Math.max(accounts.get(member)?.expiresAt ?? 0, entry.expiresAt)
-    accounts.set(member, { kind: 'account', sub: entry.sub, notBefore: entry.notBefore, expiresAt })
+    accounts.set(member, { kind: 'account', sub: entry.sub, minVersion: entry.minVersion, expiresAt })
   }
 
   return {

@@ -53,7 +53,7 @@ export function createRedisRevocationFeed (options: RedisRevocationFeedOptions):
     for (const entry of valid) {
       // GT: a later, shorter expiry never shortens what is already recorded.
       if (entry.kind === 'session') multi.zadd(keys.sessions, 'GT', entry.expiresAt, entry.sid)
-      else multi.zadd(keys.accounts, 'GT', entry.expiresAt, accountMember(entry.sub, entry.notBefore))
+      else multi.zadd(keys.accounts, 'GT', entry.expiresAt, accountMember(entry.sub, entry.minVersion))
     }
     const expired = `(${Date.now()}`
     multi.zremrangebyscore(keys.sessions, '-inf', expired)
@@ -80,7 +80,7 @@ export function createRedisRevocationFeed (options: RedisRevocationFeedOptions):
     for (const page of accountPages) {
       for (let i = 0; i + 1 < page.length; i += 2) {
         const member = parseAccountMember(page[i] as string)
-        if (member !== undefined) entries.push({ kind: 'account', sub: member.sub, notBefore: member.notBefore, expiresAt: Number(page[i + 1]) })
+        if (member !== undefined) entries.push({ kind: 'account', sub: member.sub, minVersion: member.minVersion, expiresAt: Number(page[i + 1]) })
       }
     }
     return entries

@@ -3,7 +3,7 @@
 export interface RevocationKeys {
   /** ZSET member = sid, score = expiresAt (epoch ms). */
   sessions: string
-  /** ZSET member = `${sub}:${notBefore}`, score = expiresAt (epoch ms). */
+  /** ZSET member = `${sub}:${minVersion}`, score = expiresAt (epoch ms). */
   accounts: string
   /** Plain key; present once the store was seeded from the source of truth. */
   seeded: string
@@ -14,21 +14,22 @@ export interface RevocationKeys {
 export function revocationKeys (prefix: string): RevocationKeys {
   return {
     sessions: `${prefix}revoked:sessions`,
-    accounts: `${prefix}revoked:accounts`,
+    // Named for its unit: members written when cut-offs were times must never be read as versions.
+    accounts: `${prefix}revoked:account-versions`,
     seeded: `${prefix}revoked:seeded`,
     channel: `${prefix}revocations`
   }
 }
 
-export function accountMember (sub: string, notBefore: number): string {
-  return `${sub}:${notBefore}`
+export function accountMember (sub: string, minVersion: number): string {
+  return `${sub}:${minVersion}`
 }
 
-/** Splits an accounts member back into sub and notBefore (sub may itself contain ':'). */
-export function parseAccountMember (member: string): { sub: string, notBefore: number } | undefined {
+/** Splits an accounts member back into sub and minVersion (sub may itself contain ':'). */
+export function parseAccountMember (member: string): { sub: string, minVersion: number } | undefined {
   const colon = member.lastIndexOf(':')
   if (colon <= 0) return undefined
-  const notBefore = Number(member.slice(colon + 1))
-  if (!Number.isSafeInteger(notBefore)) return undefined
-  return { sub: member.slice(0, colon), notBefore }
+  const minVersion = Number(member.slice(colon + 1))
+  if (!Number.isSafeInteger(minVersion)) return undefined
+  return { sub: member.slice(0, colon), minVersion }
 }

@@ -6,8 +6,8 @@
 export type RevocationEntry =
   /** expiresAt: epoch ms after which no token of this session can still be live. */
   | { kind: 'session', sid: string, expiresAt: number }
-  /** notBefore: epoch seconds; tokens of this account with iat < notBefore are revoked. expiresAt: epoch ms. */
-  | { kind: 'account', sub: string, notBefore: number, expiresAt: number }
+  /** Tokens of this account whose token version (claim `tv`) is below minVersion are revoked. expiresAt: epoch ms. */
+  | { kind: 'account', sub: string, minVersion: number, expiresAt: number }
 
 const MAX_ID_LENGTH = 128
 
@@ -19,6 +19,8 @@ function isTime (value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
 }
 
+const isCount = isTime
+
 /** The entry in `value`, or undefined when it is not exactly a well-formed entry. */
 export function parseRevocationEntry (value: unknown): RevocationEntry | undefined {
   if (typeof value !== 'object' || value === null) return undefined
@@ -26,8 +28,8 @@ export function parseRevocationEntry (value: unknown): RevocationEntry | undefin
   if (record.kind === 'session' && isId(record.sid) && isTime(record.expiresAt)) {
     return { kind: 'session', sid: record.sid, expiresAt: record.expiresAt }
   }
-  if (record.kind === 'account' && isId(record.sub) && isTime(record.notBefore) && isTime(record.expiresAt)) {
-    return { kind: 'account', sub: record.sub, notBefore: record.notBefore, expiresAt: record.expiresAt }
+  if (record.kind === 'account' && isId(record.sub) && isCount(record.minVersion) && isTime(record.expiresAt)) {
+    return { kind: 'account', sub: record.sub, minVersion: record.minVersion, expiresAt: record.expiresAt }
   }
   return undefined
 }

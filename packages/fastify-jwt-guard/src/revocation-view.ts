@@ -17,7 +17,7 @@ export interface RevocationViewOptions {
 }
 
 interface AccountRevocation {
-  notBefore: number
+  minVersion: number
   expiresAt: number
 }
 
@@ -63,19 +63,19 @@ export class RevocationView {
     }
     const known = this.#accounts.get(entry.sub)
     if (known === undefined) {
-      this.#accounts.set(entry.sub, { notBefore: entry.notBefore, expiresAt: entry.expiresAt })
+      this.#accounts.set(entry.sub, { minVersion: entry.minVersion, expiresAt: entry.expiresAt })
       return
     }
-    // Keeping both maxima never un-revokes a token: the larger notBefore covers every smaller one.
-    if (entry.notBefore > known.notBefore) known.notBefore = entry.notBefore
+    // Keeping both maxima never un-revokes a token: the larger minVersion covers every smaller one.
+    if (entry.minVersion > known.minVersion) known.minVersion = entry.minVersion
     if (entry.expiresAt > known.expiresAt) known.expiresAt = entry.expiresAt
   }
 
-  /** iat in epoch seconds. An entry past its expiry still counts until purged (fail closed). */
-  isRevoked (sid: string, sub: string, iat: number): boolean {
+  /** tokenVersion: the token's `tv` claim. An entry past its expiry still counts until purged (fail closed). */
+  isRevoked (sid: string, sub: string, tokenVersion: number): boolean {
     if (this.#sessions.has(sid)) return true
     const account = this.#accounts.get(sub)
-    return account !== undefined && iat < account.notBefore
+    return account !== undefined && tokenVersion < account.minVersion
   }
 
   isStale (): boolean {

@@ -148,7 +148,7 @@ t.test('the verifier reports claims for expired and revoked tokens, never the to
   const expired = await verifier.check(expiredToken)
   t.match(expired, { ok: false, reason: 'expired', claims: { exp: now - 10 } })
   const payload = claims()
-  await feed.publish([{ kind: 'account', sub: payload.sub, notBefore: payload.iat + 1, expiresAt: Date.now() + 60_000 }])
+  await feed.publish([{ kind: 'account', sub: payload.sub, minVersion: 1, expiresAt: Date.now() + 60_000 }])
   const token = await signToken(key, payload)
   const revoked = await verifier.check(token)
   t.match(revoked, { ok: false, reason: 'revoked', claims: { sub: payload.sub } })

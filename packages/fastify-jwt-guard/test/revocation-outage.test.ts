@@ -117,7 +117,7 @@ t.test('loadAll reads every entry of a large set, across chunk boundaries', asyn
     redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + (i % 5000) * 1000, string.format(ARGV[3], i, i))
   end`
   await admin.eval(fill, 1, `${prefix}revoked:sessions`, base, 180_000, '%08x-0000-4000-8000-%012x')
-  await admin.eval(fill, 1, `${prefix}revoked:accounts`, base, 20_000, '%08x-1111-4000-8000-%012x:1700000000')
+  await admin.eval(fill, 1, `${prefix}revoked:account-versions`, base, 20_000, '%08x-1111-4000-8000-%012x:3')
   const feed = feedFor(t, redis.url, prefix)
   await waitFor(() => feed.isConnected(), 2_000)
   const entries = await feed.loadAll()

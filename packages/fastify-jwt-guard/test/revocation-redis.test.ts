@@ -1,6 +1,6 @@
 /**
  * Revocations over the machine's Redis (random key prefix per test): publish on one feed, seen by
- * views on other feeds; the account notBefore rule; loading everything at start; malformed messages.
+ * views on other feeds; the account token-version rule; loading everything at start; malformed messages.
  */
 import t, { type Test } from 'tap'
 import { Redis } from 'ioredis'
@@ -25,7 +25,7 @@ async function viewFor (t: Test, prefix: string): Promise<RevocationView> {
 function cleanUp (t: Test, prefix: string): void {
   t.teardown(async () => {
     const redis = new Redis(REDIS_URL)
-    await redis.del(`${prefix}revoked:sessions`, `${prefix}revoked:accounts`, `${prefix}revoked:seeded`)
+    await redis.del(`${prefix}revoked:sessions`, `${prefix}revoked:account-versions`, `${prefix}revoked:seeded`)
     redis.disconnect()
   })
 }
@@ -53,21 +53,21 @@ t.test('a session revocation published by one feed is refused by two separate ap
   }
 })
 
-t.test('an account revocation refuses tokens issued before notBefore only (iat < notBefore)', async t => {
+t.test('an account revocation refuses tokens below its minVersion only (tv < minVersion)', async t => {
   const prefix = randomPrefix()
   cleanUp(t, prefix)
   const view = await viewFor(t, prefix)
   const sub = claims().sub
-  const notBefore = Math.floor(Date.now() / 1000)
-  await feedFor(t, prefix).publish([{ kind: 'account', sub, notBefore, expiresAt: Date.now() + 60_000 }])
+  const minVersion = 7
+  await feedFor(t, prefix).publish([{ kind: 'account', sub, minVersion, expiresAt: Date.now() + 60_000 }])
   await waitFor(() => view.size.accounts === 1, 1_000)
-  t.equal(view.isRevoked('any-sid', sub, notBefore - 1), true, 'iat one second before notBefore is revoked')
-  t.equal(view.isRevoked('any-sid', sub, notBefore), false, 'iat equal to notBefore is live')
-  t.equal(view.isRevoked('any-sid', sub, notBefore + 5), false, 'a later token is live')
-  t.equal(view.isRevoked('any-sid', 'another-account', notBefore - 1), false, 'other accounts are untouched')
+  t.equal(view.isRevoked('any-sid', sub, minVersion - 1), true, 'the version just below is revoked')
+  t.equal(view.isRevoked('any-sid', sub, minVersion), false, 'a token of the new version is live')
+  t.equal(view.isRevoked('any-sid', sub, minVersion + 5), false, 'a later version is live')
+  t.equal(view.isRevoked('any-sid', 'another-account', minVersion - 1), false, 'other accounts are untouched')
 
-  view.apply({ kind: 'account', sub, notBefore: notBefore - 100, expiresAt: Date.now() + 60_000 })
-  t.equal(view.isRevoked('any-sid', sub, notBefore - 1), true, 'an older, smaller notBefore never lowers the bar')
+  view.apply({ kind: 'account', sub, minVersion: minVersion - 3, expiresAt: Date.now() + 60_000 })
+  t.equal(view.isRevoked('any-sid', sub, minVersion - 1), true, 'an older, smaller minVersion never lowers the bar')
 })
 
 t.test('a view started later loads every live entry from Redis, and skips expired ones', async t => {
@@ -77,8 +77,8 @@ t.test('a view started later loads every live entry from Redis, and skips expire
   await publisher.publish([
     { kind: 'session', sid: 'session-live', expiresAt: Date.now() + 60_000 },
     { kind: 'session', sid: 'session-expired', expiresAt: Date.now() - 1 },
-    { kind: 'account', sub: 'account-live', notBefore: 2_000, expiresAt: Date.now() + 60_000 },
-    { kind: 'account', sub: 'account-live', notBefore: 1_000, expiresAt: Date.now() + 60_000 }
+    { kind: 'account', sub: 'account-live', minVersion: 2_000, expiresAt: Date.now() + 60_000 },
+    { kind: 'account', sub: 'account-live', minVersion: 1_000, expiresAt: Date.now() + 60_000 }
   ])
   const first = await viewFor(t, prefix)
   t.same(first.size, { sessions: 1, accounts: 1 })
@@ -88,11 +88,11 @@ t.test('a view started later loads every live entry from Redis, and skips expire
   t.equal(restarted.isStale(), false, 'fresh right after start')
   t.equal(restarted.isRevoked('session-live', 'x', 0), true)
   t.equal(restarted.isRevoked('session-expired', 'x', 0), false)
-  t.equal(restarted.isRevoked('s', 'account-live', 1_999), true, 'the larger notBefore wins')
+  t.equal(restarted.isRevoked('s', 'account-live', 1_999), true, 'the larger minVersion wins')
   const redis = new Redis(REDIS_URL)
   t.teardown(() => { redis.disconnect() })
   t.equal(await redis.zscore(`${prefix}revoked:sessions`, 'session-expired'), null, 'publish pruned the expired entry')
-  t.equal(await redis.zcard(`${prefix}revoked:accounts`), 2)
+  t.equal(await redis.zcard(`${prefix}revoked:account-versions`), 2)
 })
 
 t.test('ignores malformed messages on the channel and still applies the next valid one', async t => {

@@ -83,7 +83,7 @@ t.test('access control in the auth service', async t => {
   t.test('POST /accounts › roles, status, id or any unknown field is 400 and registers nothing (ASVS 15.3.3, 8.2.3)', async t => {
     const extras: Array<Record<string, unknown>> = [
       { roles: ['admin'] }, { roles: ['user', 'admin'] }, { role: 'admin' }, { status: 'active' }, { id: b.id },
-      { isAdmin: true }, { emailVerified: true }, { passwordHash: 'x' }, { tokensNotBefore: 0 }, { createdAt: '2000-01-01T00:00:00Z' }
+      { isAdmin: true }, { emailVerified: true }, { passwordHash: 'x' }, { tokenVersion: 0 }, { createdAt: '2000-01-01T00:00:00Z' }
     ]
     for (const extra of extras) {
       await refused(t, { method: 'POST', url: '/accounts', payload: { email: uniqueEmail(), password: strongPassword, name: 'Mallory', ...extra } }, `register with ${JSON.stringify(extra)}`, 400, 'validation_failed')

@@ -23,7 +23,7 @@ export const attackEnv: Record<string, string> = {
 export async function snapshot (sql: Sql): Promise<string> {
   const accounts = await sql`SELECT * FROM accounts ORDER BY id`
   const sessions = await sql`SELECT * FROM sessions ORDER BY id`
-  const revocations = await sql`SELECT kind, subject_id, not_before, expires_at FROM revocations ORDER BY id`
+  const revocations = await sql`SELECT kind, subject_id, min_token_version, expires_at FROM revocations ORDER BY id`
   const outbox = await sql`SELECT id, type, payload FROM outbox ORDER BY id`
   return JSON.stringify({ accounts, sessions, revocations, outbox })
 }

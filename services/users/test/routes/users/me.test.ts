@@ -89,7 +89,7 @@ t.test('GET /users/me › answers 401 token_revoked once a session revocation ar
 
 t.test('GET /users/me › answers 401 token_revoked after an account-wide revocation', async t => {
   const { id, token } = await world.account()
-  await world.feed.publish([{ kind: 'account', sub: id, notBefore: Math.floor(Date.now() / 1000) + 1, expiresAt: Date.now() + 900_000 }])
+  await world.feed.publish([{ kind: 'account', sub: id, minVersion: 1, expiresAt: Date.now() + 900_000 }])
   await waitFor(async () => (await readProfile(token)).res.statusCode === 401, 1000)
   t.equal((await readProfile(token)).body.code, 'token_revoked')
 })

@@ -13,7 +13,8 @@ export interface AccountRecord {
   roles: string[]
   status: AccountStatus
   passwordHash: string
-  tokensNotBefore: number
+  /** Raised by every account-wide cut-off; access tokens carry it as `tv`. */
+  tokenVersion: number
   createdAt: Date
   updatedAt: Date
 }
@@ -43,7 +44,7 @@ export function normalizeEmail (email: string): string {
   return canonicalEmail(email).toLowerCase()
 }
 
-const columns = 'id, email, roles, status, password_hash, tokens_not_before::float8 AS tokens_not_before, created_at, updated_at'
+const columns = 'id, email, roles, status, password_hash, token_version::float8 AS token_version, created_at, updated_at'
 
 export async function insertAccount (db: Db, input: { email: string, passwordHash: string, roles: string[] }): Promise<AccountRecord | undefined> {
   const [row] = await db<AccountRecord[]>`
@@ -78,7 +79,7 @@ export async function replacePasswordHash (db: Db, id: string, verified: string,
   await db`UPDATE accounts SET password_hash = ${next}, updated_at = now() WHERE id = ${id} AND password_hash = ${verified}`
 }
 
-export async function updateAccount (db: Db, id: string, changes: { email?: string, passwordHash?: string, status?: AccountStatus, roles?: string[], tokensNotBefore?: number }): Promise<AccountRecord | undefined> {
+export async function updateAccount (db: Db, id: string, changes: { email?: string, passwordHash?: string, status?: AccountStatus, roles?: string[] }): Promise<AccountRecord | undefined> {
   const [row] = await db<AccountRecord[]>`
     UPDATE accounts SET
       email = COALESCE(${changes.email === undefined ? null : canonicalEmail(changes.email)}, email),
@@ -86,7 +87,6 @@ export async function updateAccount (db: Db, id: string, changes: { email?: stri
       password_hash = COALESCE(${changes.passwordHash ?? null}, password_hash),
       status = COALESCE(${changes.status ?? null}, status),
       roles = COALESCE(${changes.roles ?? null}::text[], roles),
-      tokens_not_before = GREATEST(tokens_not_before, COALESCE(${changes.tokensNotBefore ?? null}::bigint, 0)),
       updated_at = now()
     WHERE id = ${id}
     RETURNING ${db.unsafe(columns)}`
@@ -106,6 +106,17 @@ export async function countOtherActiveAdministrators (db: Db, exceptId: string):
   const [row] = await db<Array<{ count: number }>>`
     SELECT count(*)::int AS count FROM accounts WHERE status = 'active' AND 'admin' = ANY(roles) AND id <> ${exceptId}`
   return row?.count ?? 0
+}
+
+/**
+ * Raises the account's token version (an account-wide cut-off) and returns the new version, or
+ * undefined for an unknown account. The UPDATE holds the row lock until the transaction ends, so
+ * concurrent cut-offs are serialized and each gets a strictly larger version.
+ */
+export async function raiseTokenVersion (db: Db, id: string): Promise<number | undefined> {
+  const [row] = await db<Array<{ tokenVersion: number }>>`
+    UPDATE accounts SET token_version = token_version + 1 WHERE id = ${id} RETURNING token_version::float8 AS token_version`
+  return row?.tokenVersion
 }
 
 export async function deleteAccount (db: Db, id: string): Promise<boolean> {

@@ -10,7 +10,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Sql, TransactionSql } from 'postgres'
 import type { RevocationEntry, RevocationFeed, RevocationView } from '@latchkey/fastify-jwt-guard'
 import { markSessionsRevoked } from '../sessions/sessions-repository.js'
-import { updateAccount } from '../accounts/accounts-repository.js'
+import { raiseTokenVersion } from '../accounts/accounts-repository.js'
 
 type Db = Sql | TransactionSql
 
@@ -41,11 +41,11 @@ export function createRevocations (options: RevocationsOptions) {
   }
 
   async function loadAll (): Promise<RevocationEntry[]> {
-    const rows = await sql<Array<{ kind: 'session' | 'account', subjectId: string, notBefore: number | null, expiresAt: Date }>>`
-      SELECT kind, subject_id, not_before::float8 AS not_before, expires_at FROM revocations WHERE expires_at > now()`
+    const rows = await sql<Array<{ kind: 'session' | 'account', subjectId: string, minTokenVersion: number | null, expiresAt: Date }>>`
+      SELECT kind, subject_id, min_token_version::float8 AS min_token_version, expires_at FROM revocations WHERE expires_at > now()`
     return rows.map(row => row.kind === 'session'
       ? { kind: 'session', sid: row.subjectId, expiresAt: row.expiresAt.getTime() }
-      : { kind: 'account', sub: row.subjectId, notBefore: row.notBefore ?? 0, expiresAt: row.expiresAt.getTime() })
+      : { kind: 'account', sub: row.subjectId, minVersion: row.minTokenVersion ?? 0, expiresAt: row.expiresAt.getTime() })
   }
 
   return {
@@ -60,15 +60,17 @@ export function createRevocations (options: RevocationsOptions) {
       return ids.map(sid => ({ kind: 'session', sid, expiresAt }))
     },
 
-    /** Revokes every access token of the account issued until now, inside `tx`. */
+    /**
+     * Revokes every access token of the account issued until now, inside `tx`: the account's
+     * token version goes up by one and every token below it is revoked. Tokens issued after the
+     * commit read the new version (and the roles and status of the same row).
+     */
     async revokeAccountTokens (tx: Db, accountId: string): Promise<RevocationEntry[]> {
-      // Rounded up: tokens issued earlier in this second are covered; later ones are issued with
-      // iat lifted to this value (see access-tokens.ts), so they stay valid.
-      const notBefore = Math.ceil(Date.now() / 1000)
+      const minVersion = await raiseTokenVersion(tx, accountId)
+      if (minVersion === undefined) return []
       const expiresAt = Date.now() + lifetimeMs
-      await updateAccount(tx, accountId, { tokensNotBefore: notBefore })
-      await tx`INSERT INTO revocations (kind, subject_id, not_before, expires_at) VALUES ('account', ${accountId}, ${notBefore}, ${new Date(expiresAt)})`
-      return [{ kind: 'account', sub: accountId, notBefore, expiresAt }]
+      await tx`INSERT INTO revocations (kind, subject_id, min_token_version, expires_at) VALUES ('account', ${accountId}, ${minVersion}, ${new Date(expiresAt)})`
+      return [{ kind: 'account', sub: accountId, minVersion, expiresAt }]
     },
 
     publish,

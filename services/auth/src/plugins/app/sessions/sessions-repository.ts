@@ -23,14 +23,14 @@ export interface SessionRecord {
 
 /**
  * Creates a session only while the account still has the password hash that was verified and is
- * active, and returns the account's roles and cut-off as they are now. The account row is read
+ * active, and returns the account's roles and token version as they are now. The account row is read
  * FOR SHARE: a password change, disable, role change or deletion in flight is waited for and then
  * seen, so a log-in that checked an old password (or a since-disabled account) creates nothing.
  */
-export async function insertSessionIfCredentialsHold (db: Db, input: { id: string, accountId: string, verifiedPasswordHash: string, refreshHash: Buffer, idleSeconds: number, maxSeconds: number, userAgent: string | null, ip: string | null }): Promise<{ roles: string[], tokensNotBefore: number } | undefined> {
-  const [row] = await db<Array<{ roles: string[], tokensNotBefore: number }>>`
+export async function insertSessionIfCredentialsHold (db: Db, input: { id: string, accountId: string, verifiedPasswordHash: string, refreshHash: Buffer, idleSeconds: number, maxSeconds: number, userAgent: string | null, ip: string | null }): Promise<{ roles: string[], tokenVersion: number } | undefined> {
+  const [row] = await db<Array<{ roles: string[], tokenVersion: number }>>`
     WITH account AS (
-      SELECT id, roles, tokens_not_before FROM accounts
+      SELECT id, roles, token_version FROM accounts
       WHERE id = ${input.accountId} AND password_hash = ${input.verifiedPasswordHash} AND status = 'active'
       FOR SHARE
     ), created AS (
@@ -41,7 +41,7 @@ export async function insertSessionIfCredentialsHold (db: Db, input: { id: strin
       FROM account
       RETURNING id
     )
-    SELECT account.roles, account.tokens_not_before::float8 AS tokens_not_before FROM account, created`
+    SELECT account.roles, account.token_version::float8 AS token_version FROM account, created`
   return row
 }
 

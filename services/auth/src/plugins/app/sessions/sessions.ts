@@ -41,9 +41,9 @@ export function createSessions (app: FastifyInstance, options: SessionsOptions) 
    * current at issue, and an account-wide cut-off that waited for this transaction is later than
    * the token's iat, so it kills the token.
    */
-  function tokenPair (account: { id: string, roles: string[], tokensNotBefore: number }, sessionId: string, refresh: RefreshToken): TokenPair {
+  function tokenPair (account: { id: string, roles: string[], tokenVersion: number }, sessionId: string, refresh: RefreshToken): TokenPair {
     const { accessToken, expiresIn } = signer.issueAccessToken({
-      sub: account.id, sid: sessionId, roles: account.roles, notBefore: account.tokensNotBefore
+      sub: account.id, sid: sessionId, roles: account.roles, tokenVersion: account.tokenVersion
     })
     return { accessToken, tokenType: 'Bearer', expiresIn, refreshToken: refresh.token, refreshExpiresIn: options.refreshTokenTtl, sessionId }
   }

@@ -10,17 +10,15 @@ export interface IssueAccessTokenInput {
   sub: string
   sid: string
   roles: string[]
-  /** The account's tokens_not_before: a token is never issued with an iat below it. */
-  notBefore: number
+  /** The account's token version, read with its roles from one row (claim `tv`). */
+  tokenVersion: number
 }
 
 export function createAccessTokenSigner (options: { key: SigningKey, issuer: string, audience: string, ttlSeconds: number }) {
   const header = Buffer.from(JSON.stringify({ alg: ACCESS_TOKEN_ALG, typ: ACCESS_TOKEN_TYPE, kid: options.key.kid })).toString('base64url')
   return {
     issueAccessToken (input: IssueAccessTokenInput): { accessToken: string, expiresIn: number, claims: AccessTokenClaims } {
-      // A token made in the same second as an account-wide revocation must outlive it, so its iat
-      // is lifted to the cut-off; the revocation rule is "iat < notBefore".
-      const iat = Math.max(Math.floor(Date.now() / 1000), input.notBefore)
+      const iat = Math.floor(Date.now() / 1000)
       const claims: AccessTokenClaims = {
         iss: options.issuer,
         sub: input.sub,
@@ -29,7 +27,8 @@ export function createAccessTokenSigner (options: { key: SigningKey, issuer: str
         iat,
         jti: randomUUID(),
         sid: input.sid,
-        roles: input.roles
+        roles: input.roles,
+        tv: input.tokenVersion
       }
       const signingInput = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`
       const signature = sign(null, Buffer.from(signingInput), options.key.privateKey).toString('base64url')
