@@ -57,20 +57,21 @@ function instrument (feed: RevocationFeed): RevocationFeed {
     ...feed,
     publish: feed.publish.bind(feed),
     subscribe: feed.subscribe.bind(feed),
-    isSeeded: feed.isSeeded.bind(feed),
-    markSeeded: feed.markSeeded.bind(feed),
+    seed: feed.seed.bind(feed),
+    currentEpoch: feed.currentEpoch.bind(feed),
+    heartbeat: feed.heartbeat.bind(feed),
     isConnected: feed.isConnected.bind(feed),
     close: feed.close.bind(feed),
     async loadAll () {
       const timing: ReloadTiming = { startedAt: wallNow(), loadedAt: 0, appliedAt: 0, entries: 0 }
       reloads.push(timing)
-      const entries = await feed.loadAll()
+      const snapshot = await feed.loadAll()
       timing.loadedAt = wallNow()
-      timing.entries = entries.length
+      timing.entries = snapshot.entries.length
       // The view applies the entries synchronously right after this promise settles; an
       // immediate runs once that (and every other pending microtask) is done.
       setImmediate(() => { timing.appliedAt = wallNow() })
-      return entries
+      return snapshot
     }
   }
 }

@@ -1,20 +1,18 @@
 /**
  * The revocation feed of the embedded default, where both services share one process: an
- * in-memory store and a synchronous broadcast. Valid only inside that one process.
+ * in-memory store and a synchronous broadcast, with the same seeding, sequence and heartbeat
+ * rules as Redis. Valid only inside that one process.
  */
+import { randomUUID } from 'node:crypto'
 import type { RevocationEntry } from './revocation-entry.js'
-import type { RevocationFeed } from './revocation-feed.js'
-
-interface Listener {
-  onEntry: (entry: RevocationEntry) => void
-  onResync: () => void
-}
+import type { RevocationFeed, RevocationListener } from './revocation-feed.js'
 
 export function createInProcessRevocationFeed (): RevocationFeed {
   const sessions = new Map<string, number>()
   const accounts = new Map<string, RevocationEntry & { kind: 'account' }>()
-  const listeners = new Set<Listener>()
-  let seeded = false
+  const listeners = new Set<RevocationListener>()
+  let epoch: string | undefined
+  let seq = 0
 
   function prune (now: number): void {
     for (const [sid, expiresAt] of sessions) if (expiresAt <= now) sessions.delete(sid)
@@ -36,23 +34,33 @@ export function createInProcessRevocationFeed (): RevocationFeed {
       for (const entry of entries) record(entry)
       prune(Date.now())
       for (const entry of entries) {
-        for (const listener of listeners) listener.onEntry({ ...entry })
+        seq++
+        for (const listener of listeners) listener.onEntry({ ...entry }, seq)
       }
+    },
+    async seed (entries) {
+      for (const entry of entries) record(entry)
+      prune(Date.now())
+      epoch = randomUUID()
+      return epoch
+    },
+    async currentEpoch () { return epoch },
+    async heartbeat (expected) {
+      if (epoch !== expected) return false
+      for (const listener of listeners) listener.onHeartbeat({ epoch, seq })
+      return true
     },
     async loadAll () {
       const now = Date.now()
       const entries: RevocationEntry[] = []
       for (const [sid, expiresAt] of sessions) if (expiresAt > now) entries.push({ kind: 'session', sid, expiresAt })
       for (const entry of accounts.values()) if (entry.expiresAt > now) entries.push({ ...entry })
-      return entries
+      return { entries, epoch, seq }
     },
-    subscribe (onEntry, onResync) {
-      const listener = { onEntry, onResync }
+    subscribe (listener) {
       listeners.add(listener)
       return () => { listeners.delete(listener) }
     },
-    async isSeeded () { return seeded },
-    async markSeeded () { seeded = true },
     isConnected () { return true },
     async close () { listeners.clear() }
   }

@@ -1,7 +1,7 @@
 /** @latchkey/fastify-jwt-guard: access-token verification, the revocation view and its feeds, the Fastify guard. */
 export type { RevocationEntry } from './revocation-entry.js'
 export { parseRevocationEntry } from './revocation-entry.js'
-export type { RevocationFeed } from './revocation-feed.js'
+export type { RevocationFeed, RevocationHeartbeat, RevocationListener, RevocationSnapshot } from './revocation-feed.js'
 export { createRedisRevocationFeed, type RedisRevocationFeedOptions } from './redis-revocation-feed.js'
 export { createInProcessRevocationFeed } from './in-process-revocation-feed.js'
 export { RevocationView, type RevocationViewOptions } from './revocation-view.js'

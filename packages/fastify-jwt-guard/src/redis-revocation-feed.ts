@@ -1,13 +1,17 @@
 /**
  * The revocation feed over Redis, shared by every replica of both services: sorted sets as the
- * durable store (scored by expiry so they prune themselves), pub/sub as the broadcast. It owns
- * its three connections: one for commands, one for full loads, one subscribed.
+ * store (scored by expiry so they prune themselves), a sequence counter and an epoch marker,
+ * pub/sub as the broadcast. It owns its three connections: one for commands, one for full loads
+ * and seeds, one subscribed.
  */
+import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { redisClientOptions, type RedisTimeouts } from '@latchkey/contracts'
-import { parseRevocationEntry, parseRevocationMessage, type RevocationEntry } from './revocation-entry.js'
-import type { RevocationFeed } from './revocation-feed.js'
+import { parseRevocationEntry, type RevocationEntry } from './revocation-entry.js'
+import type { RevocationFeed, RevocationListener } from './revocation-feed.js'
+import { parseRevocationMessage } from './revocation-message.js'
 import { accountMember, parseAccountMember, revocationKeys } from './redis-revocation-keys.js'
+import { HEARTBEAT_SCRIPT, PUBLISH_SCRIPT } from './redis-revocation-scripts.js'
 import { loadSortedSetFrom } from './redis-sorted-set-loader.js'
 import { createRedisSubscription } from './redis-subscription.js'
 import { quitWithTimeout } from './redis-quit.js'
@@ -15,8 +19,22 @@ import { quitWithTimeout } from './redis-quit.js'
 const CLOSE_TIMEOUT_MS = 1_000
 /** How long loadAll waits for the subscription, which must be live before the load starts. */
 const SUBSCRIPTION_WAIT_MS = 2_000
-/** Extra time a full load's chunked reads may take (start-up and resyncs, never a request). */
+/** Extra time a full load's or a seed's chunked commands may take (start-up and resyncs, never a request). */
 const LOAD_SLACK_MS = 10_000
+/** Members per ZADD while seeding: a million entries go in a thousand commands. */
+const SEED_CHUNK = 1_000
+
+function validated (entries: RevocationEntry[]): RevocationEntry[] {
+  return entries.map(entry => {
+    const parsed = parseRevocationEntry(entry)
+    if (parsed === undefined) throw new TypeError('not a well-formed revocation entry')
+    return parsed
+  })
+}
+
+function memberOf (entry: RevocationEntry): string {
+  return entry.kind === 'session' ? entry.sid : accountMember(entry.sub, entry.minVersion)
+}
 
 export interface RedisRevocationFeedOptions extends RedisTimeouts {
   url: string
@@ -27,16 +45,19 @@ export function createRedisRevocationFeed (options: RedisRevocationFeedOptions):
   const keys = revocationKeys(options.prefix)
   const commands = new Redis(options.url, { ...redisClientOptions(options), protocol: 2 })
   commands.on('error', () => { /* surfaced through the failing command instead */ })
-  // Full loads on their own connection: publishes never queue behind their chunks.
+  // Full loads and seeds on their own connection: publishes and heartbeats never queue behind their chunks.
   const loader = new Redis(options.url, { ...redisClientOptions(options, { slackMs: LOAD_SLACK_MS }), protocol: 2 })
   loader.on('error', () => { /* surfaced through the failing command instead */ })
   const subscription = createRedisSubscription(options.url, keys.channel, options)
-  const listeners = new Set<{ onEntry: (entry: RevocationEntry) => void, onResync: () => void }>()
+  const listeners = new Set<RevocationListener>()
 
-  subscription.onMessage(message => {
-    const entry = parseRevocationMessage(message)
-    if (entry === undefined) return
-    for (const listener of listeners) listener.onEntry(entry)
+  subscription.onMessage(raw => {
+    const message = parseRevocationMessage(raw)
+    if (message === undefined) return
+    for (const listener of listeners) {
+      if (message.type === 'entry') listener.onEntry(message.entry, message.seq)
+      else listener.onHeartbeat({ epoch: message.epoch, seq: message.seq })
+    }
   })
   subscription.onLive(() => {
     for (const listener of listeners) listener.onResync()
@@ -44,28 +65,39 @@ export function createRedisRevocationFeed (options: RedisRevocationFeedOptions):
 
   async function publish (entries: RevocationEntry[]): Promise<void> {
     if (entries.length === 0) return
-    const valid = entries.map(entry => {
-      const parsed = parseRevocationEntry(entry)
-      if (parsed === undefined) throw new TypeError('not a well-formed revocation entry')
-      return parsed
-    })
-    const multi = commands.multi()
-    for (const entry of valid) {
-      // GT: a later, shorter expiry never shortens what is already recorded.
-      if (entry.kind === 'session') multi.zadd(keys.sessions, 'GT', entry.expiresAt, entry.sid)
-      else multi.zadd(keys.accounts, 'GT', entry.expiresAt, accountMember(entry.sub, entry.minVersion))
+    const args: Array<string | number> = [keys.channel, Date.now()]
+    for (const entry of validated(entries)) {
+      args.push(entry.kind === 'session' ? 's' : 'a', memberOf(entry), entry.expiresAt, JSON.stringify(entry))
     }
-    const expired = `(${Date.now()}`
-    multi.zremrangebyscore(keys.sessions, '-inf', expired)
-    multi.zremrangebyscore(keys.accounts, '-inf', expired)
-    for (const entry of valid) multi.publish(keys.channel, JSON.stringify(entry))
-    const results = await multi.exec()
-    if (results === null) throw new Error('the revocation transaction was aborted')
-    for (const [error] of results) if (error !== null) throw error
+    await commands.eval(PUBLISH_SCRIPT, 3, keys.sessions, keys.accounts, keys.seq, ...args)
   }
 
-  async function loadAll (): Promise<RevocationEntry[]> {
+  async function seed (entries: RevocationEntry[]): Promise<string> {
+    const valid = validated(entries)
+    for (let start = 0; start < valid.length; start += SEED_CHUNK * 50) {
+      const pipeline = loader.pipeline()
+      for (let chunk = start; chunk < Math.min(valid.length, start + SEED_CHUNK * 50); chunk += SEED_CHUNK) {
+        const sessionArgs: Array<string | number> = []
+        const accountArgs: Array<string | number> = []
+        for (const entry of valid.slice(chunk, chunk + SEED_CHUNK)) {
+          (entry.kind === 'session' ? sessionArgs : accountArgs).push(entry.expiresAt, memberOf(entry))
+        }
+        if (sessionArgs.length > 0) pipeline.zadd(keys.sessions, 'GT', ...sessionArgs)
+        if (accountArgs.length > 0) pipeline.zadd(keys.accounts, 'GT', ...accountArgs)
+      }
+      const results = await pipeline.exec()
+      for (const [error] of results ?? []) if (error !== null) throw error
+    }
+    // The marker goes last: a store is only seeded once everything above is in it.
+    const epoch = randomUUID()
+    await loader.set(keys.seeded, epoch)
+    return epoch
+  }
+
+  async function loadAll (): ReturnType<RevocationFeed['loadAll']> {
     await subscription.whenLive(SUBSCRIPTION_WAIT_MS)
+    // Epoch and seq first: every entry broadcast up to this seq is in the sets read below.
+    const [epoch, seq] = await loader.mget(keys.seeded, keys.seq)
     const now = Date.now()
     const [sessionPages, accountPages] = await Promise.all([
       loadSortedSetFrom(loader, keys.sessions, now),
@@ -83,19 +115,21 @@ export function createRedisRevocationFeed (options: RedisRevocationFeedOptions):
         if (member !== undefined) entries.push({ kind: 'account', sub: member.sub, minVersion: member.minVersion, expiresAt: Number(page[i + 1]) })
       }
     }
-    return entries
+    return { entries, epoch: epoch ?? undefined, seq: Number(seq ?? 0) }
   }
 
   return {
     publish,
+    seed,
+    async currentEpoch () { return await commands.get(keys.seeded) ?? undefined },
+    async heartbeat (epoch) {
+      return await commands.eval(HEARTBEAT_SCRIPT, 2, keys.seeded, keys.seq, keys.channel, epoch) === 1
+    },
     loadAll,
-    subscribe (onEntry, onResync) {
-      const listener = { onEntry, onResync }
+    subscribe (listener) {
       listeners.add(listener)
       return () => { listeners.delete(listener) }
     },
-    async isSeeded () { return await commands.exists(keys.seeded) === 1 },
-    async markSeeded () { await commands.set(keys.seeded, String(Date.now())) },
     isConnected () { return subscription.isLive() },
     async close () {
       listeners.clear()

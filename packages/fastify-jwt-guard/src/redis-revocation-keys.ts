@@ -5,9 +5,11 @@ export interface RevocationKeys {
   sessions: string
   /** ZSET member = `${sub}:${minVersion}`, score = expiresAt (epoch ms). */
   accounts: string
-  /** Plain key; present once the store was seeded from the source of truth. */
+  /** String: the epoch the store was seeded with; absent after Redis lost its data. */
   seeded: string
-  /** Pub/sub channel; each message is the JSON of one RevocationEntry. */
+  /** String: how many entries were broadcast into this store (the sequence). */
+  seq: string
+  /** Pub/sub channel; each message is one RevocationMessage (an entry with its seq, or a heartbeat). */
   channel: string
 }
 
@@ -17,6 +19,7 @@ export function revocationKeys (prefix: string): RevocationKeys {
     // Named for its unit: members written when cut-offs were times must never be read as versions.
     accounts: `${prefix}revoked:account-versions`,
     seeded: `${prefix}revoked:seeded`,
+    seq: `${prefix}revoked:seq`,
     channel: `${prefix}revocations`
   }
 }

@@ -19,7 +19,7 @@ function isTime (value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
 }
 
-const isCount = isTime
+export const isCount = isTime
 
 /** The entry in `value`, or undefined when it is not exactly a well-formed entry. */
 export function parseRevocationEntry (value: unknown): RevocationEntry | undefined {
@@ -32,13 +32,4 @@ export function parseRevocationEntry (value: unknown): RevocationEntry | undefin
     return { kind: 'account', sub: record.sub, minVersion: record.minVersion, expiresAt: record.expiresAt }
   }
   return undefined
-}
-
-/** Parses one pub/sub message; malformed JSON or shapes give undefined (the message is ignored). */
-export function parseRevocationMessage (message: string): RevocationEntry | undefined {
-  try {
-    return parseRevocationEntry(JSON.parse(message))
-  } catch {
-    return undefined
-  }
 }

@@ -1,16 +1,18 @@
 /**
  * The in-memory view of every live revocation, answering isRevoked() in O(1) with no I/O on the
- * request path. It is fed by a RevocationFeed and knows how fresh it is: when it cannot confirm
- * its feed for maxStalenessMs it reports itself stale, and the guard then fails closed (503).
+ * request path. It is fed by a RevocationFeed and knows how far behind the producer it is: it
+ * counts itself fresh only for maxStalenessMs after a heartbeat that vouches for the snapshot it
+ * loaded (same epoch, no broadcast missed). With no heartbeat (the producer is down, cut off from
+ * Redis, or Redis lost its data) it reports itself stale, and the guard fails closed (503).
  */
 import type { RevocationEntry } from './revocation-entry.js'
-import type { RevocationFeed } from './revocation-feed.js'
+import type { RevocationFeed, RevocationHeartbeat } from './revocation-feed.js'
 
 const TICK_MS = 500
 const PURGE_INTERVAL_MS = 30_000
 
 export interface RevocationViewOptions {
-  /** How long the view may go unconfirmed before it is stale. Default 10 000 ms. */
+  /** How long after the last accepted heartbeat the view stays fresh. Default 10 000 ms. */
   maxStalenessMs?: number
   /** Clock in epoch ms. Default Date.now. */
   now?: () => number
@@ -27,10 +29,18 @@ export class RevocationView {
   readonly #now: () => number
   readonly #sessions = new Map<string, number>()
   readonly #accounts = new Map<string, AccountRevocation>()
+  /** When the last accepted heartbeat arrived (local clock: no clock skew between hosts). */
   #freshAt = Number.NEGATIVE_INFINITY
   /** Bumped whenever broadcasts may have been missed; a reload only counts if none happened meanwhile. */
   #generation = 0
   #loadedGeneration = -1
+  #loadedEpoch: string | undefined
+  /** The epoch of a heartbeat that asked for a reload, so one new epoch asks only once. */
+  #requestedEpoch: string | undefined
+  /** Highest sequence number known applied: from the snapshot, then from each broadcast. */
+  #appliedSeq = 0
+  /** Highest broadcast seq seen since the running reload began (it may be past the snapshot's). */
+  #seqSinceReload = 0
   #reloading = false
   #unsubscribe: (() => void) | undefined
   #tick: NodeJS.Timeout | undefined
@@ -46,7 +56,11 @@ export class RevocationView {
   async start (): Promise<void> {
     if (this.#unsubscribe !== undefined) return
     // Subscribe before loading, so nothing published during the load is lost.
-    this.#unsubscribe = this.#feed.subscribe(entry => { this.apply(entry) }, () => { this.#resync() })
+    this.#unsubscribe = this.#feed.subscribe({
+      onEntry: (entry, seq) => { this.#onBroadcast(entry, seq) },
+      onHeartbeat: heartbeat => { this.#onHeartbeat(heartbeat) },
+      onResync: () => { this.#resync() }
+    })
     this.#tick = setInterval(() => { this.#onTick() }, TICK_MS)
     this.#tick.unref()
     this.#purge = setInterval(() => { this.purgeExpired() }, PURGE_INTERVAL_MS)
@@ -78,6 +92,7 @@ export class RevocationView {
     return account !== undefined && tokenVersion < account.minVersion
   }
 
+  /** One comparison per request: the heartbeat bookkeeping happens when heartbeats arrive. */
   isStale (): boolean {
     return this.#now() - this.#freshAt >= this.#maxStalenessMs
   }
@@ -86,9 +101,27 @@ export class RevocationView {
     return { sessions: this.#sessions.size, accounts: this.#accounts.size }
   }
 
-  /** Ms since the view was last confirmed fresh (Infinity before the first successful load). */
+  /** Ms since the last accepted heartbeat (Infinity before the first). */
   get ageMs (): number {
     return this.#now() - this.#freshAt
+  }
+
+  /** The highest broadcast sequence number this view has applied. */
+  get appliedSeq (): number {
+    return this.#appliedSeq
+  }
+
+  /**
+   * Resolves true once the view is fresh, or false after timeoutMs: a service starts answering
+   * as soon as it can check revocations, and still starts (answering 503) when it cannot.
+   */
+  async whenFresh (timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs
+    while (this.isStale()) {
+      if (Date.now() >= deadline) return false
+      await new Promise(resolve => setTimeout(resolve, 20))
+    }
+    return true
   }
 
   /** Drops entries past their expiry; runs on a timer, public for tests and tooling. */
@@ -105,6 +138,31 @@ export class RevocationView {
     this.#unsubscribe = undefined
   }
 
+  #onBroadcast (entry: RevocationEntry, seq: number): void {
+    this.apply(entry)
+    if (seq > this.#appliedSeq) this.#appliedSeq = seq
+    if (seq > this.#seqSinceReload) this.#seqSinceReload = seq
+  }
+
+  #onHeartbeat (heartbeat: RevocationHeartbeat): void {
+    if (this.#loadedGeneration !== this.#generation) return
+    if (heartbeat.epoch !== this.#loadedEpoch) {
+      // The store was seeded again (after data loss, or for the first time): what was loaded may
+      // lack entries the seed wrote without broadcasting them. Reload once per new epoch.
+      if (heartbeat.epoch !== this.#requestedEpoch) {
+        this.#requestedEpoch = heartbeat.epoch
+        this.#resync()
+      }
+      return
+    }
+    if (heartbeat.seq > this.#appliedSeq) {
+      // A broadcast was published before this heartbeat but never reached us.
+      this.#resync()
+      return
+    }
+    this.#freshAt = this.#now()
+  }
+
   #resync (): void {
     this.#generation++
     void this.#reload()
@@ -117,8 +175,7 @@ export class RevocationView {
       if (loaded) this.#generation++
       return
     }
-    if (loaded) this.#freshAt = this.#now()
-    else void this.#reload()
+    if (!loaded) void this.#reload()
   }
 
   async #reload (): Promise<void> {
@@ -128,13 +185,15 @@ export class RevocationView {
       // A resync during a load means that load may predate missed broadcasts: load again.
       while (this.#loadedGeneration !== this.#generation) {
         const generation = this.#generation
-        const entries = await this.#feed.loadAll()
-        for (const entry of entries) this.apply(entry)
+        this.#seqSinceReload = 0
+        const snapshot = await this.#feed.loadAll()
+        for (const entry of snapshot.entries) this.apply(entry)
+        this.#loadedEpoch = snapshot.epoch
+        this.#appliedSeq = Math.max(snapshot.seq, this.#seqSinceReload)
         this.#loadedGeneration = generation
       }
-      if (this.#feed.isConnected()) this.#freshAt = this.#now()
     } catch {
-      // Stay stale; the next tick retries.
+      // Stay unloaded; the next tick retries.
     } finally {
       this.#reloading = false
     }

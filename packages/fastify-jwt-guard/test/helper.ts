@@ -13,7 +13,7 @@ import type { Jwk } from '@latchkey/contracts'
 import { fastifyProblem } from '@latchkey/fastify-problem'
 import {
   createAccessTokenVerifier, createInProcessRevocationFeed, createStaticKeySource, fastifyJwtGuard,
-  RevocationView, type AccessTokenVerifier, type AccessTokenVerifierOptions
+  RevocationView, type AccessTokenVerifier, type AccessTokenVerifierOptions, type RevocationFeed
 } from '../src/index.js'
 
 export const ISSUER = 'http://127.0.0.1:3001'
@@ -92,12 +92,48 @@ export async function buildApp (t: Teardown, verifier: AccessTokenVerifier): Pro
   return app
 }
 
-/** An app whose keys are `keys` and whose revocations travel in process. */
+export interface Producer {
+  /** Stops heartbeating: the producer looks down. */
+  stop (): void
+  /** Heartbeats again (re-seeding first when the store lost its data). */
+  start (): void
+}
+
+/**
+ * Plays the auth service's relay without a database: seeds the store when it is not seeded and
+ * heartbeats every intervalMs. Errors (Redis down) are swallowed; the next beat retries.
+ */
+export function startProducer (t: Teardown, feed: RevocationFeed, intervalMs = 100): Producer {
+  let timer: NodeJS.Timeout | undefined
+  const beat = async (): Promise<void> => {
+    try {
+      const epoch = await feed.currentEpoch() ?? await feed.seed([])
+      await feed.heartbeat(epoch)
+    } catch {
+      // Down: no heartbeat, which is the point.
+    }
+  }
+  const producer: Producer = {
+    stop () { clearInterval(timer); timer = undefined },
+    start () {
+      if (timer !== undefined) return
+      void beat()
+      timer = setInterval(() => { void beat() }, intervalMs)
+    }
+  }
+  producer.start()
+  t.teardown(() => { producer.stop() })
+  return producer
+}
+
+/** An app whose keys are `keys` and whose revocations travel in process, with a producer heartbeating. */
 export async function buildStaticApp (t: Teardown, keys: TestKey[], options: Partial<AccessTokenVerifierOptions> = {}): Promise<GuardedApp & { feed: ReturnType<typeof createInProcessRevocationFeed> }> {
   const feed = createInProcessRevocationFeed()
   const view = new RevocationView(feed)
   await view.start()
   t.teardown(() => view.close())
+  startProducer(t, feed)
+  await view.whenFresh(2_000)
   const verifier = createAccessTokenVerifier({
     keys: createStaticKeySource({ keys: keys.map(key => key.jwk) }),
     issuer: ISSUER,

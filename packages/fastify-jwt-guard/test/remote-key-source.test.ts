@@ -8,7 +8,7 @@ import { createServer } from 'node:http'
 import { generateKeyPairSync } from 'node:crypto'
 import { exportJWK } from 'jose'
 import { createAccessTokenVerifier, createInProcessRevocationFeed, createRemoteKeySource, RevocationView, type RemoteKeySource } from '../src/index.js'
-import { AUDIENCE, ISSUER, createKey, signToken, sleep, type TestKey } from './helper.js'
+import { AUDIENCE, ISSUER, createKey, signToken, sleep, type TestKey, startProducer } from './helper.js'
 
 interface JwksServer { url: string, requests: () => number, serve: (body: unknown, status?: number) => void }
 
@@ -38,9 +38,12 @@ function source (t: Test, url: string, refetchIntervalMs = 300): RemoteKeySource
 }
 
 async function verifierWith (t: Test, keys: RemoteKeySource): Promise<ReturnType<typeof createAccessTokenVerifier>> {
-  const view = new RevocationView(createInProcessRevocationFeed())
+  const feed = createInProcessRevocationFeed()
+  const view = new RevocationView(feed)
   await view.start()
   t.teardown(() => view.close())
+  startProducer(t, feed)
+  await view.whenFresh(2_000)
   return createAccessTokenVerifier({ keys, issuer: ISSUER, audience: AUDIENCE, revocations: view })
 }
 

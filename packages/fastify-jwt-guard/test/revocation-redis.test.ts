@@ -1,13 +1,14 @@
 /**
  * Revocations over the machine's Redis (random key prefix per test): publish on one feed, seen by
- * views on other feeds; the account token-version rule; loading everything at start; malformed messages.
+ * views on other feeds; the account token-version rule; loading everything at start; malformed
+ * messages; freshness only from the producer's heartbeat.
  */
 import t, { type Test } from 'tap'
 import { Redis } from 'ioredis'
 import {
   createAccessTokenVerifier, createRedisRevocationFeed, createStaticKeySource, RevocationView, type RevocationFeed
 } from '../src/index.js'
-import { AUDIENCE, ISSUER, REDIS_URL, buildApp, claims, createKey, randomPrefix, signToken, waitFor, type TestKey } from './helper.js'
+import { AUDIENCE, ISSUER, REDIS_URL, buildApp, claims, createKey, randomPrefix, signToken, sleep, startProducer, waitFor, type TestKey } from './helper.js'
 
 function feedFor (t: Test, prefix: string): RevocationFeed {
   const feed = createRedisRevocationFeed({ url: REDIS_URL, prefix })
@@ -15,17 +16,22 @@ function feedFor (t: Test, prefix: string): RevocationFeed {
   return feed
 }
 
-async function viewFor (t: Test, prefix: string): Promise<RevocationView> {
-  const view = new RevocationView(feedFor(t, prefix))
+/** A started view, with a producer heartbeating on its own feed (as the auth service's relay does). */
+async function viewFor (t: Test, prefix: string, options: { producer?: boolean, maxStalenessMs?: number } = {}): Promise<RevocationView> {
+  const view = new RevocationView(feedFor(t, prefix), { maxStalenessMs: options.maxStalenessMs ?? 10_000 })
   t.teardown(() => view.close())
   await view.start()
+  if (options.producer !== false) {
+    startProducer(t, feedFor(t, prefix))
+    await view.whenFresh(3_000)
+  }
   return view
 }
 
 function cleanUp (t: Test, prefix: string): void {
   t.teardown(async () => {
     const redis = new Redis(REDIS_URL)
-    await redis.del(`${prefix}revoked:sessions`, `${prefix}revoked:account-versions`, `${prefix}revoked:seeded`)
+    await redis.del(`${prefix}revoked:sessions`, `${prefix}revoked:account-versions`, `${prefix}revoked:seeded`, `${prefix}revoked:seq`)
     redis.disconnect()
   })
 }
@@ -85,7 +91,7 @@ t.test('a view started later loads every live entry from Redis, and skips expire
   await first.close()
 
   const restarted = await viewFor(t, prefix)
-  t.equal(restarted.isStale(), false, 'fresh right after start')
+  t.equal(restarted.isStale(), false, 'fresh once the producer vouched for what it loaded')
   t.equal(restarted.isRevoked('session-live', 'x', 0), true)
   t.equal(restarted.isRevoked('session-expired', 'x', 0), false)
   t.equal(restarted.isRevoked('s', 'account-live', 1_999), true, 'the larger minVersion wins')
@@ -101,10 +107,13 @@ t.test('ignores malformed messages on the channel and still applies the next val
   const view = await viewFor(t, prefix)
   const redis = new Redis(REDIS_URL)
   t.teardown(() => { redis.disconnect() })
-  for (const message of ['not json', '{}', '{"kind":"session","sid":42,"expiresAt":1}', '{"kind":"account","sub":"a","expiresAt":99999999999999}', 'null']) {
+  const valid = { kind: 'session', sid: 'valid', expiresAt: Date.now() + 60_000 }
+  for (const message of ['not json', '{}', 'null', JSON.stringify(valid), '{"type":"entry","seq":-1,"entry":{"kind":"session","sid":"x","expiresAt":99999999999999}}',
+    '{"type":"entry","seq":1,"entry":{"kind":"session","sid":42,"expiresAt":1}}', '{"type":"entry","seq":1,"entry":{"kind":"account","sub":"a","expiresAt":99999999999999}}',
+    '{"type":"heartbeat","seq":1}', `{"type":"heartbeat","seq":1,"epoch":"${'e'.repeat(65)}"}`]) {
     await redis.publish(`${prefix}revocations`, message)
   }
-  await redis.publish(`${prefix}revocations`, JSON.stringify({ kind: 'session', sid: 'valid', expiresAt: Date.now() + 60_000 }))
+  await redis.publish(`${prefix}revocations`, JSON.stringify({ type: 'entry', seq: 1, entry: valid }))
   await waitFor(() => view.size.sessions === 1, 1_000)
   t.same(view.size, { sessions: 1, accounts: 0 })
   t.equal(view.isRevoked('valid', 'x', 0), true)
@@ -117,13 +126,57 @@ t.test('refuses to publish a malformed entry', async t => {
   await t.rejects(feed.publish([{ kind: 'session', sid: '', expiresAt: Date.now() }]), TypeError)
 })
 
-t.test('isSeeded is false until markSeeded, then true', async t => {
+t.test('the store is unseeded until seed(); a heartbeat goes out only for the epoch it holds', async t => {
   const prefix = randomPrefix()
   cleanUp(t, prefix)
   const feed = feedFor(t, prefix)
-  t.equal(await feed.isSeeded(), false)
-  await feed.markSeeded()
-  t.equal(await feed.isSeeded(), true)
+  t.equal(await feed.currentEpoch(), undefined)
+  t.equal(await feed.heartbeat('not-the-epoch'), false)
+  const epoch = await feed.seed([{ kind: 'session', sid: 'seeded', expiresAt: Date.now() + 60_000 }])
+  t.equal(await feed.currentEpoch(), epoch)
+  t.equal(await feed.heartbeat(epoch), true)
+  t.equal(await feed.heartbeat('not-the-epoch'), false)
   await waitFor(() => feed.isConnected(), 2_000)
-  t.equal(feed.isConnected(), true, 'the feed reports its live subscription')
+  const snapshot = await feed.loadAll()
+  t.same(snapshot.entries.map(entry => entry.kind === 'session' && entry.sid), ['seeded'])
+  t.equal(snapshot.epoch, epoch)
+})
+
+t.test('a connected subscriber alone never makes a view fresh: without heartbeats it goes stale (ASVS 16.5.3)', async t => {
+  const prefix = randomPrefix()
+  cleanUp(t, prefix)
+  const publisher = feedFor(t, prefix)
+  await publisher.seed([])
+  const view = await viewFor(t, prefix, { producer: false, maxStalenessMs: 1_000 })
+  await sleep(1_500)
+  t.equal(view.isStale(), true, 'loaded and subscribed, but nobody vouched for it')
+  const producer = startProducer(t, feedFor(t, prefix))
+  await waitFor(() => !view.isStale(), 3_000)
+  producer.stop()
+  await waitFor(() => view.isStale(), 3_000)
+  t.ok(view.ageMs >= 1_000, 'stale once the heartbeats stopped for maxStalenessMs')
+})
+
+t.test('a heartbeat ahead of the broadcasts the view applied makes it reload before it counts as fresh', async t => {
+  const prefix = randomPrefix()
+  cleanUp(t, prefix)
+  const view = await viewFor(t, prefix)
+  const redis = new Redis(REDIS_URL)
+  t.teardown(() => { redis.disconnect() })
+  // Stored and counted in the sequence, but its broadcast never reached the view.
+  await redis.zadd(`${prefix}revoked:sessions`, Date.now() + 60_000, 'missed')
+  await redis.incr(`${prefix}revoked:seq`)
+  await waitFor(() => view.isRevoked('missed', 'x', 0), 3_000)
+  await waitFor(() => !view.isStale(), 3_000)
+  t.equal(view.appliedSeq, 1)
+})
+
+t.test('after the store is seeded again (a new epoch) the view reloads what the seed wrote', async t => {
+  const prefix = randomPrefix()
+  cleanUp(t, prefix)
+  const view = await viewFor(t, prefix)
+  // Seeding writes without broadcasting: only a reload can find it.
+  await feedFor(t, prefix).seed([{ kind: 'session', sid: 'reseeded', expiresAt: Date.now() + 60_000 }])
+  await waitFor(() => view.isRevoked('reseeded', 'x', 0), 3_000)
+  t.pass('reloaded on the new epoch')
 })

@@ -44,6 +44,9 @@ import verifyRoute from './routes/tokens/verify.js'
 import jwksRoute from './routes/tokens/jwks.js'
 import healthRoutes from './routes/health/health.js'
 
+/** How long start-up waits for the revocation view to be fresh; after it the service starts anyway (503 until fresh). */
+const STARTUP_FRESHNESS_WAIT_MS = 3_000
+
 export interface AuthDependencies {
   sql: Sql
   revocationFeed: RevocationFeed
@@ -108,7 +111,6 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
     revocations: view
   })
   await app.register(fastifyJwtGuard, { verifier })
-  app.addHook('onReady', async () => { await view.start() })
   app.addHook('onClose', async () => { await view.close() })
 
   // Our decorators.
@@ -140,6 +142,12 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
     reuseGraceSeconds: config.REFRESH_REUSE_GRACE
   })
   await app.register(metrics, { view })
+  // After the relay's own onReady, which seeds the feed: the view then loads that epoch at once,
+  // and the relay's next heartbeat makes it fresh.
+  app.addHook('onReady', async () => {
+    await view.start()
+    await view.whenFresh(STARTUP_FRESHNESS_WAIT_MS)
+  })
 
   // Routes.
   await app.register(registerRoute)

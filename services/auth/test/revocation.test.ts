@@ -30,7 +30,7 @@ t.test('a revocation survives Redis losing its data and a restart of the auth se
   t.ok(await refused(first.app, user.tokens.accessToken))
 
   await redis.flushdb()
-  t.ok(await eventually(async () => await first.feed.isSeeded(), 5000, 100), 'the auth service re-seeds Redis from PostgreSQL')
+  t.ok(await eventually(async () => await first.feed.currentEpoch() !== undefined, 5000, 100), 'the auth service re-seeds Redis from PostgreSQL')
   const restarted = await first.buildReplica()
   t.ok(await refused(restarted, user.tokens.accessToken), 'a freshly started replica refuses the token')
 

@@ -140,10 +140,12 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<Users
     return instance
   }
 
+  const stopProducer = startRevocationProducer(feed)
   const app = await rebuild(options.events === 'redis' ? redisConsumer() : inProcess)
   if (options.events === 'redis') publisher = createRedisAccountEventPublisher({ url: REDIS_URL, prefix, log: silentLog })
 
   t.teardown(async () => {
+    stopProducer()
     for (const instance of apps) await instance.close()
     for (const consumer of consumers) await consumer.close()
     await publisher?.close()
@@ -183,6 +185,24 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<Users
   }
 
   return { app, sql, schema, prefix, redis, feed, keySource, jwks, config, publish, token, account, rebuild, redisConsumer }
+}
+
+/**
+ * Plays the auth service's revocation relay (there is no auth service here): seeds the feed's
+ * store when it is not seeded and heartbeats every 100 ms, so the guard counts itself fresh.
+ * Returns the function that stops it.
+ */
+export function startRevocationProducer (feed: RevocationFeed): () => void {
+  const beat = async (): Promise<void> => {
+    try {
+      await feed.heartbeat(await feed.currentEpoch() ?? await feed.seed([]))
+    } catch {
+      // Redis away (a fault test): no heartbeat, as with a real auth service.
+    }
+  }
+  void beat()
+  const timer = setInterval(() => { void beat() }, 100)
+  return () => { clearInterval(timer) }
 }
 
 export function bearer (token: string): Record<string, string> {

@@ -13,6 +13,9 @@ import {
   type RevocationFeed
 } from '@latchkey/fastify-jwt-guard'
 
+/** How long start-up waits for the first heartbeat of the auth service's revocation relay. */
+const STARTUP_FRESHNESS_WAIT_MS = 3_000
+
 declare module 'fastify' {
   interface FastifyInstance {
     revocations: RevocationView
@@ -31,6 +34,8 @@ export interface JwtGuardPluginOptions {
 export default fp<JwtGuardPluginOptions>(async function jwtGuard (app, options) {
   const revocations = new RevocationView(options.revocationFeed, { maxStalenessMs: options.maxStalenessSeconds * 1000 })
   await revocations.start()
+  // Fresh once the auth service's relay vouches for the loaded view; starts anyway (503) without it.
+  app.addHook('onReady', async () => { await revocations.whenFresh(STARTUP_FRESHNESS_WAIT_MS) })
   app.addHook('onClose', async () => { await revocations.close() })
   app.decorate('revocations', revocations)
   const verifier = createAccessTokenVerifier({

@@ -1,9 +1,10 @@
 /**
- * Revocation, durable first: each revocation is written to Postgres in the transaction of the
- * change that causes it, then published through the revocation feed (Redis: sorted sets that
- * expire with the access-token lifetime, plus pub/sub) and applied to this service's own view.
- * Redis is re-seeded from Postgres at start-up and whenever it comes back without its data;
- * entries whose publication failed are retried on the same timer.
+ * Revocation, durable first: each revocation is written to PostgreSQL in the transaction of the
+ * change that causes it (before any answer), applied to this service's own view after the
+ * commit, and relayed from the table to the revocation feed (Redis, or in process): a row is
+ * marked published only after the feed acknowledged it, so nothing depends on this process
+ * surviving. The relay also re-seeds a feed that lost its data, and sends the heartbeat that
+ * keeps every guard fresh, but only while no durable revocation is waiting to be relayed.
  */
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger } from 'fastify'
@@ -13,6 +14,20 @@ import { markSessionsRevoked } from '../sessions/sessions-repository.js'
 import { raiseTokenVersion } from '../accounts/accounts-repository.js'
 
 type Db = Sql | TransactionSql
+
+/** How often the relay runs (and so the heartbeat rate); guards allow REVOCATION_MAX_STALENESS ≥ 1 s. */
+const RELAY_INTERVAL_MS = 250
+/** How long an answer waits for the relay after its commit: the durable row is the promise, this only makes the usual case immediate. */
+const PUBLISH_WAIT_MS = 1_000
+const BATCH_SIZE = 500
+
+interface RevocationRow { id: string, kind: 'session' | 'account', subjectId: string, minTokenVersion: number | null, expiresAt: Date }
+
+function toEntry (row: RevocationRow): RevocationEntry {
+  return row.kind === 'session'
+    ? { kind: 'session', sid: row.subjectId, expiresAt: row.expiresAt.getTime() }
+    : { kind: 'account', sub: row.subjectId, minVersion: row.minTokenVersion ?? 0, expiresAt: row.expiresAt.getTime() }
+}
 
 export interface RevocationsOptions {
   sql: Sql
@@ -26,30 +41,69 @@ export interface RevocationsOptions {
 export function createRevocations (options: RevocationsOptions) {
   const { sql, feed, view, log } = options
   const lifetimeMs = (options.entryLifetimeSeconds + 1) * 1000
-  let unpublished: RevocationEntry[] = []
+  let running: Promise<void> | undefined
+  let again = false
 
-  async function publish (entries: RevocationEntry[]): Promise<void> {
-    if (entries.length === 0) return
-    for (const entry of entries) view.apply(entry)
-    try {
-      await feed.publish(entries)
-    } catch (error) {
-      // Durable in Postgres already; the reseed timer publishes it once the feed is back.
-      log.warn({ err: error, count: entries.length }, 'revocation not yet published; will retry')
-      unpublished.push(...entries)
-    }
+  async function loadLive (): Promise<RevocationEntry[]> {
+    const rows = await sql<RevocationRow[]>`
+      SELECT id, kind, subject_id, min_token_version::float8 AS min_token_version, expires_at FROM revocations WHERE expires_at > now()`
+    return rows.map(toEntry)
   }
 
-  async function loadAll (): Promise<RevocationEntry[]> {
-    const rows = await sql<Array<{ kind: 'session' | 'account', subjectId: string, minTokenVersion: number | null, expiresAt: Date }>>`
-      SELECT kind, subject_id, min_token_version::float8 AS min_token_version, expires_at FROM revocations WHERE expires_at > now()`
-    return rows.map(row => row.kind === 'session'
-      ? { kind: 'session', sid: row.subjectId, expiresAt: row.expiresAt.getTime() }
-      : { kind: 'account', sub: row.subjectId, minVersion: row.minTokenVersion ?? 0, expiresAt: row.expiresAt.getTime() })
+  /** The store's epoch; a store that lost its data (or never had any) is seeded from the table first. */
+  async function seededEpoch (): Promise<string> {
+    const epoch = await feed.currentEpoch()
+    if (epoch !== undefined) return epoch
+    const entries = await loadLive()
+    const seeded = await feed.seed(entries)
+    log.info({ count: entries.length }, 'revocation feed seeded from the database')
+    return seeded
+  }
+
+  /** Relays one batch of unpublished rows; the rows stay unpublished unless the feed took them. */
+  async function relayBatch (): Promise<number> {
+    return await sql.begin(async tx => {
+      // SKIP LOCKED: replicas relaying at once take different rows instead of waiting.
+      const rows = await tx<RevocationRow[]>`
+        SELECT id, kind, subject_id, min_token_version::float8 AS min_token_version, expires_at FROM revocations
+        WHERE published_at IS NULL ORDER BY id LIMIT ${BATCH_SIZE} FOR UPDATE SKIP LOCKED`
+      if (rows.length === 0) return 0
+      await feed.publish(rows.map(toEntry))
+      await tx`UPDATE revocations SET published_at = now() WHERE id = ANY(${rows.map(row => row.id)}::bigint[])`
+      return rows.length
+    })
+  }
+
+  async function nothingPending (): Promise<boolean> {
+    // No lock and no SKIP LOCKED: a row another replica is relaying right now still counts.
+    const [row] = await sql<Array<{ pending: boolean }>>`SELECT EXISTS (SELECT 1 FROM revocations WHERE published_at IS NULL) AS pending`
+    return row?.pending === false
+  }
+
+  async function relayOnce (): Promise<void> {
+    const epoch = await seededEpoch()
+    while (await relayBatch() === BATCH_SIZE) { /* keep draining full batches */ }
+    // The heartbeat vouches for "every committed revocation is in the store of this epoch".
+    if (await nothingPending() && !await feed.heartbeat(epoch)) log.warn('revocation feed holds another epoch (re-seeded elsewhere, or emptied); no heartbeat this round')
+  }
+
+  /** One relay pass; concurrent calls coalesce into one more pass. */
+  async function relay (): Promise<void> {
+    if (running !== undefined) {
+      again = true
+      return await running
+    }
+    running = (async () => {
+      do {
+        again = false
+        await relayOnce()
+      } while (again)
+    })().finally(() => { running = undefined })
+    return await running
   }
 
   return {
-    /** Revokes sessions inside `tx`; publish the returned entries after the commit. */
+    /** Revokes sessions inside `tx`; call publish with the returned entries after the commit. */
     async revokeSessions (tx: Db, where: Parameters<typeof markSessionsRevoked>[1], reason: string): Promise<RevocationEntry[]> {
       const ids = await markSessionsRevoked(tx, where, reason)
       if (ids.length === 0) return []
@@ -73,24 +127,27 @@ export function createRevocations (options: RevocationsOptions) {
       return [{ kind: 'account', sub: accountId, minVersion, expiresAt }]
     },
 
-    publish,
+    /**
+     * After the commit: this service refuses the tokens at once, and the relay carries the rows
+     * to every other guard. Never fails: the rows are durable and the relay timer retries.
+     */
+    async publish (entries: RevocationEntry[]): Promise<void> {
+      if (entries.length === 0) return
+      for (const entry of entries) view.apply(entry)
+      let timer: NodeJS.Timeout | undefined
+      const waited = new Promise<void>(resolve => { timer = setTimeout(resolve, PUBLISH_WAIT_MS) })
+      const relayed = relay().catch((error: unknown) => {
+        log.warn({ err: error, count: entries.length }, 'revocation not yet relayed; the relay retries')
+      })
+      await Promise.race([relayed, waited])
+      clearTimeout(timer)
+    },
 
-    /** Re-seeds the feed when it lost its data, and retries failed publications. */
-    async reconcile (): Promise<void> {
-      if (!feed.isConnected()) return
-      if (!await feed.isSeeded()) {
-        const entries = await loadAll()
-        await feed.publish(entries)
-        await feed.markSeeded()
-        unpublished = []
-        log.info({ count: entries.length }, 'revocation feed seeded from the database')
-        return
-      }
-      if (unpublished.length > 0) {
-        const retry = unpublished
-        unpublished = []
-        await publish(retry)
-      }
+    relay,
+
+    /** Resolves once no relay pass is running (closing waits for it before the pool ends). */
+    async idle (): Promise<void> {
+      await running?.catch(() => {})
     },
 
     async deleteExpired (): Promise<void> {
@@ -105,11 +162,19 @@ declare module 'fastify' {
   interface FastifyInstance { revocations: Revocations }
 }
 
-export default fp(async function revocations (app, options: Omit<RevocationsOptions, 'log'> & { reconcileEveryMs?: number }) {
+export default fp(async function revocations (app, options: Omit<RevocationsOptions, 'log'>) {
   const revocations = createRevocations({ ...options, log: app.log })
   app.decorate('revocations', revocations)
+  let failing = false
   const tick = (): void => {
-    revocations.reconcile().catch(error => { app.log.warn({ err: error }, 'revocation reconcile failed') })
+    revocations.relay().then(() => {
+      if (failing) app.log.info('revocation relay recovered')
+      failing = false
+    }, (error: unknown) => {
+      // Logged once per outage, not four times a second.
+      if (!failing) app.log.warn({ err: error }, 'revocation relay failing; guards go stale until it recovers')
+      failing = true
+    })
   }
   // Rows whose tokens can no longer be live are dropped once a minute, so the table (and a
   // re-seed) stays the size of one access-token lifetime of revocations.
@@ -119,9 +184,9 @@ export default fp(async function revocations (app, options: Omit<RevocationsOpti
   let timer: NodeJS.Timeout | undefined
   let sweeper: NodeJS.Timeout | undefined
   app.addHook('onReady', async () => {
-    await revocations.reconcile().catch(error => { app.log.warn({ err: error }, 'revocation seeding deferred') })
+    await revocations.relay().catch(error => { app.log.warn({ err: error }, 'revocation relay deferred') })
     await revocations.deleteExpired()
-    timer = setInterval(tick, options.reconcileEveryMs ?? 2000)
+    timer = setInterval(tick, RELAY_INTERVAL_MS)
     timer.unref()
     sweeper = setInterval(sweep, 60_000)
     sweeper.unref()
@@ -129,5 +194,6 @@ export default fp(async function revocations (app, options: Omit<RevocationsOpti
   app.addHook('onClose', async () => {
     clearInterval(timer)
     clearInterval(sweeper)
+    await revocations.idle()
   })
 }, { name: 'revocations' })
