@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto'
 import fc from 'fast-check'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose'
 import { createAccessTokenVerifier, createInProcessRevocationFeed, createStaticKeySource, RevocationView } from '../src/index.js'
-import { AUDIENCE, createKey, ISSUER, rawToken, type TestKey } from './helper.js'
+import { AUDIENCE, createKey, ISSUER, rawToken, startProducer, type TestKey } from './helper.js'
 
 type Verdict = 'accepted' | 'expired' | 'refused'
 
@@ -52,6 +52,8 @@ t.test('differential › the guard and jose agree on random and mutated tokens',
   const view = new RevocationView(feed)
   await view.start()
   t.teardown(() => view.close())
+  startProducer(t, feed)
+  await view.whenFresh(2_000)
   const nowMs = Date.UTC(2026, 10, 29, 12, 0, 0)
   const nowS = nowMs / 1000
   const verifier = createAccessTokenVerifier({ keys: createStaticKeySource({ keys: [key.jwk] }), issuer: ISSUER, audience: AUDIENCE, revocations: view, now: () => nowMs, cacheSize: 0 })

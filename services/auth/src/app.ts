@@ -44,8 +44,8 @@ import verifyRoute from './routes/tokens/verify.js'
 import jwksRoute from './routes/tokens/jwks.js'
 import healthRoutes from './routes/health/health.js'
 
-/** How long start-up waits for the revocation view to be fresh; after it the service starts anyway (503 until fresh). */
-const STARTUP_FRESHNESS_WAIT_MS = 3_000
+/** How long start-up waits for the revocation view to be fresh (within the 10 s plugin timeout); after it the service starts anyway (503 until fresh). */
+const STARTUP_FRESHNESS_WAIT_MS = 5_000
 
 export interface AuthDependencies {
   sql: Sql

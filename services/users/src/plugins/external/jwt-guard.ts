@@ -14,7 +14,7 @@ import {
 } from '@latchkey/fastify-jwt-guard'
 
 /** How long start-up waits for the first heartbeat of the auth service's revocation relay. */
-const STARTUP_FRESHNESS_WAIT_MS = 3_000
+const STARTUP_FRESHNESS_WAIT_MS = 5_000
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -43,6 +43,8 @@ export function createRevocations (options: RevocationsOptions) {
   const lifetimeMs = (options.entryLifetimeSeconds + 1) * 1000
   let running: Promise<void> | undefined
   let again = false
+  /** The store's epoch as last seen; forgotten when a heartbeat is refused (emptied or re-seeded store). */
+  let knownEpoch: string | undefined
 
   async function loadLive (): Promise<RevocationEntry[]> {
     const rows = await sql<RevocationRow[]>`
@@ -60,31 +62,38 @@ export function createRevocations (options: RevocationsOptions) {
     return seeded
   }
 
-  /** Relays one batch of unpublished rows; the rows stay unpublished unless the feed took them. */
+  /**
+   * Relays one batch of unpublished rows; a row stays unpublished unless the feed took it. No
+   * transaction is held across the Redis call (a black-holed Redis must not pin a connection);
+   * two replicas may then relay one row twice, which the feed's idempotent writes absorb.
+   */
   async function relayBatch (): Promise<number> {
-    return await sql.begin(async tx => {
-      // SKIP LOCKED: replicas relaying at once take different rows instead of waiting.
-      const rows = await tx<RevocationRow[]>`
-        SELECT id, kind, subject_id, min_token_version::float8 AS min_token_version, expires_at FROM revocations
-        WHERE published_at IS NULL ORDER BY id LIMIT ${BATCH_SIZE} FOR UPDATE SKIP LOCKED`
-      if (rows.length === 0) return 0
-      await feed.publish(rows.map(toEntry))
-      await tx`UPDATE revocations SET published_at = now() WHERE id = ANY(${rows.map(row => row.id)}::bigint[])`
-      return rows.length
-    })
+    const rows = await sql<RevocationRow[]>`
+      SELECT id, kind, subject_id, min_token_version::float8 AS min_token_version, expires_at FROM revocations
+      WHERE published_at IS NULL ORDER BY id LIMIT ${BATCH_SIZE}`
+    if (rows.length === 0) return 0
+    await feed.publish(rows.map(toEntry))
+    await sql`UPDATE revocations SET published_at = now() WHERE id = ANY(${rows.map(row => row.id)}::bigint[]) AND published_at IS NULL`
+    return rows.length
   }
 
   async function nothingPending (): Promise<boolean> {
-    // No lock and no SKIP LOCKED: a row another replica is relaying right now still counts.
     const [row] = await sql<Array<{ pending: boolean }>>`SELECT EXISTS (SELECT 1 FROM revocations WHERE published_at IS NULL) AS pending`
     return row?.pending === false
   }
 
+  /** An idle pass is two round trips (one query, one script), so heartbeats keep up under load. */
   async function relayOnce (): Promise<void> {
-    const epoch = await seededEpoch()
-    while (await relayBatch() === BATCH_SIZE) { /* keep draining full batches */ }
+    knownEpoch ??= await seededEpoch()
+    if (!await nothingPending()) {
+      while (await relayBatch() === BATCH_SIZE) { /* keep draining full batches */ }
+      if (!await nothingPending()) return
+    }
     // The heartbeat vouches for "every committed revocation is in the store of this epoch".
-    if (await nothingPending() && !await feed.heartbeat(epoch)) log.warn('revocation feed holds another epoch (re-seeded elsewhere, or emptied); no heartbeat this round')
+    if (!await feed.heartbeat(knownEpoch)) {
+      knownEpoch = undefined
+      log.warn('revocation feed holds another epoch (re-seeded elsewhere, or emptied); no heartbeat this round')
+    }
   }
 
   /** One relay pass; concurrent calls coalesce into one more pass. */
