@@ -23,6 +23,7 @@ export const ErrorCode = {
   preconditionFailed: 'precondition_failed',
   rateLimited: 'rate_limited',
   serviceUnavailable: 'service_unavailable',
+  overloaded: 'overloaded',
   internalError: 'internal_error'
 } as const
 
@@ -50,6 +51,7 @@ export const errorTitles: Record<ErrorCode, string> = {
   precondition_failed: 'The resource has changed',
   rate_limited: 'Too many requests',
   service_unavailable: 'Service temporarily unavailable',
+  overloaded: 'Too many requests are waiting',
   internal_error: 'Internal error'
 }
 

@@ -29,7 +29,7 @@ const statusDescriptions: Record<number, string> = {
   413: 'Request body too large',
   415: 'Unsupported media type',
   429: 'Rate limited',
-  503: 'A dependency is unavailable; retry later'
+  503: 'A dependency is unavailable (service_unavailable), or too much work is waiting (overloaded); retry after Retry-After'
 }
 
 /** Response schemas of problem answers, for a route's `response` map (and so the OpenAPI document). */

@@ -121,6 +121,7 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
     store: counterStore,
     ipMax: config.RATE_LIMIT_IP_MAX,
     ipWindowSeconds: config.RATE_LIMIT_IP_WINDOW,
+    ip48Max: config.RATE_LIMIT_IPV6_48_MAX ?? 10 * config.RATE_LIMIT_IP_MAX,
     loginFailuresMax: config.LOGIN_FAILURES_MAX
   })
   await app.register(revocations, {

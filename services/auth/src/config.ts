@@ -29,6 +29,7 @@ export const AuthConfigSchema = Type.Object({
   LOGIN_FAILURES_MAX: Type.Integer({ minimum: 1, default: 5, description: 'Failed log-ins per email and IP before 429' }),
   RATE_LIMIT_IP_MAX: Type.Integer({ minimum: 1, default: 300, description: 'Requests per IP per window on the open POST routes' }),
   RATE_LIMIT_IP_WINDOW: Type.Integer({ minimum: 1, default: 60, description: 'Rate-limit window, seconds' }),
+  RATE_LIMIT_IPV6_48_MAX: Type.Optional(Type.Integer({ minimum: 1, description: 'Requests per IPv6 /48 per window on the open POST routes; unset = 10 × RATE_LIMIT_IP_MAX' })),
   TRUST_PROXY: Type.Optional(Type.String({ description: 'Comma-separated addresses/CIDRs of trusted proxies; X-Forwarded-For and X-Request-Id from anyone else are ignored' })),
   CORS_ORIGINS: Type.Optional(Type.String({ description: 'Comma-separated origins allowed by CORS; none by default' })),
   HSTS_MAX_AGE: Type.Integer({ minimum: 0, default: 0, description: 'Strict-Transport-Security max-age in seconds; 0 = no header (set it when served over HTTPS)' }),
@@ -39,6 +40,7 @@ export const AuthConfigSchema = Type.Object({
   ARGON2_TIME_COST: Type.Integer({ minimum: 1, default: 2, description: 'argon2id iterations' }),
   ARGON2_PARALLELISM: Type.Integer({ minimum: 1, default: 1, description: 'argon2id lanes' }),
   PASSWORD_HASH_CONCURRENCY: Type.Integer({ minimum: 1, default: 2, description: 'Password hashes computed at once; the rest queue' }),
+  PASSWORD_HASH_QUEUE_MAX: Type.Optional(Type.Integer({ minimum: 0, description: 'Password hashes that may wait; beyond, 503 overloaded at once. Unset = what the measured hash time clears in 2 s' })),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(level => Type.Literal(level)), { default: 'info' })
 })
 

@@ -20,5 +20,8 @@ export const errors = {
   lastAdmin: () => new HttpProblem(409, 'last_admin', 'This would leave no active administrator: promote another account first'),
   accountNotFound: () => new HttpProblem(404, 'not_found', 'No account with this id'),
   sessionNotFound: () => new HttpProblem(404, 'not_found', 'No session with this id among yours'),
+  overloaded: (retryAfterSeconds: number) => new HttpProblem(503, 'overloaded', 'Too many password checks are waiting; retry shortly', {
+    headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) }
+  }),
   badCursor: () => validationProblem('/cursor', 'is not a cursor this service issued')
 }

@@ -3,34 +3,60 @@
  * parameters). Hashing runs on the libuv pool; a small concurrency limit keeps login bursts from
  * starving the event loop, and the queue depth is visible. Unknown emails are verified against a
  * dummy hash so they cost the same time as a wrong password.
+ *
+ * The queue is bounded (ASVS 15.2.2): a flood of log-ins must not make every log-in, registration
+ * and password change wait behind it. Beyond PASSWORD_HASH_QUEUE_MAX waiting hashes a request is
+ * refused at once with 503 `overloaded` and Retry-After. Unset, the bound is what the hashing
+ * slots clear in MAX_QUEUE_WAIT_MS at the hash time measured at start-up (one verification of
+ * the dummy hash): e.g. ~10 ms per hash and 2 slots give 400, so the last one queued still waits
+ * no more than about 2 s.
  */
 import fp from 'fastify-plugin'
 import { randomBytes } from 'node:crypto'
 import { hash, parseOptions, verify } from '@node-rs/argon2'
 import type { AuthConfig } from '../../config.js'
-import { createConcurrencyLimit } from '../../lib/concurrency-limit.js'
+import { errors } from '../../errors.js'
+import { createConcurrencyLimit, QueueFullError } from '../../lib/concurrency-limit.js'
 
 // Algorithm.Argon2id: a const enum in the library's typings, which isolated modules cannot read.
 const ARGON2ID = 2
+const MAX_QUEUE_WAIT_MS = 2000
 
 export interface PasswordHasherOptions {
   memoryCost: number
   timeCost: number
   parallelism: number
   concurrency: number
+  /** Hashes that may wait; unset = sized from the measured hash time (see above). */
+  queueMax?: number | undefined
 }
 
 export async function createPasswordHasher (options: PasswordHasherOptions) {
-  const limit = createConcurrencyLimit(options.concurrency)
   const params = { algorithm: ARGON2ID, memoryCost: options.memoryCost, timeCost: options.timeCost, parallelism: options.parallelism }
-  const hashPassword = async (password: string): Promise<string> => await limit(async () => await hash(password, params))
-  const dummyHash = await hashPassword(randomBytes(32).toString('base64url'))
+  const dummyHash = await hash(randomBytes(32).toString('base64url'), params)
+  const started = performance.now()
+  await verify(dummyHash, 'a password to time one verification')
+  const hashMs = Math.max(1, performance.now() - started)
+  const queueMax = options.queueMax ?? Math.floor(MAX_QUEUE_WAIT_MS / hashMs) * options.concurrency
+  const limit = createConcurrencyLimit(options.concurrency, queueMax)
+  // What the slots need to clear a full queue: when to come back.
+  const retryAfterSeconds = (queueMax / options.concurrency + 1) * hashMs / 1000
+
+  async function limited<T> (task: () => Promise<T>): Promise<T> {
+    try {
+      return await limit(task)
+    } catch (error) {
+      if (error instanceof QueueFullError) throw errors.overloaded(retryAfterSeconds)
+      throw error
+    }
+  }
+  const hashPassword = async (password: string): Promise<string> => await limited(async () => await hash(password, params))
 
   return {
     hashPassword,
     /** Verifies against the stored hash, or against the dummy hash when there is none. */
     async verifyPassword (storedHash: string | undefined, password: string): Promise<boolean> {
-      const valid = await limit(async () => {
+      const valid = await limited(async () => {
         try {
           return await verify(storedHash ?? dummyHash, password)
         } catch {
@@ -49,7 +75,10 @@ export async function createPasswordHasher (options: PasswordHasherOptions) {
         return true
       }
     },
-    get queueDepth (): number { return limit.pending }
+    get queueDepth (): number { return limit.pending },
+    /** The queue bound and the hash time measured at start-up. */
+    queueMax,
+    hashMs
   }
 }
 
@@ -60,10 +89,14 @@ declare module 'fastify' {
 }
 
 export default fp(async function passwordHasher (app, options: { config: AuthConfig }) {
-  app.decorate('passwordHasher', await createPasswordHasher({
+  const hasher = await createPasswordHasher({
     memoryCost: options.config.ARGON2_MEMORY_COST,
     timeCost: options.config.ARGON2_TIME_COST,
     parallelism: options.config.ARGON2_PARALLELISM,
-    concurrency: options.config.PASSWORD_HASH_CONCURRENCY
-  }))
+    concurrency: options.config.PASSWORD_HASH_CONCURRENCY,
+    queueMax: options.config.PASSWORD_HASH_QUEUE_MAX
+  })
+  // A derived bound is visible, so an operator can see what the measurement chose.
+  app.log.info({ hashMs: Math.round(hasher.hashMs), queueMax: hasher.queueMax }, 'password hash queue bounded')
+  app.decorate('passwordHasher', hasher)
 }, { name: 'password-hasher' })

@@ -2,7 +2,7 @@
  * Abuse limits of the open routes, shared by every replica (ASVS 6.1.1, 6.3.1, 2.4.1):
  *
  * - Per client network on POST /accounts, /sessions and /sessions/refresh: RATE_LIMIT_IP_MAX
- *   requests per RATE_LIMIT_IP_WINDOW seconds.
+ *   requests per RATE_LIMIT_IP_WINDOW seconds; for IPv6 also RATE_LIMIT_IPV6_48_MAX per /48.
  * - Failed log-ins per (email, network): after LOGIN_FAILURES_MAX failures within 15 minutes each
  *   further failure blocks that pair for 1, 2, 4 … seconds, capped at 15 minutes. A password
  *   check is counted before it runs (`checkPassword`), so concurrent guesses cannot overrun the
@@ -21,7 +21,7 @@ import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { HttpProblem } from '@latchkey/fastify-problem'
 import { normalizeEmail } from '../accounts/accounts-repository.js'
-import { clientNetwork } from './client-network.js'
+import { clientNetwork, clientSite } from './client-network.js'
 import type { CounterStore, FailureLimit } from './counter-store.js'
 
 const FAILURE_WINDOW_MS = 15 * 60 * 1000
@@ -33,6 +33,8 @@ export interface AbuseLimitOptions {
   store: CounterStore
   ipMax: number
   ipWindowSeconds: number
+  /** Requests per IPv6 /48 in the same window. */
+  ip48Max: number
   loginFailuresMax: number
 }
 
@@ -60,6 +62,7 @@ export function createAbuseLimits (options: AbuseLimitOptions) {
   const { store } = options
   const globalMax = options.loginFailuresMax * GLOBAL_FACTOR
   const ipPolicy = `"ip";q=${options.ipMax};w=${options.ipWindowSeconds}`
+  const sitePolicy = `"ip48";q=${options.ip48Max};w=${options.ipWindowSeconds}`
   const loginPolicy = `"login";q=${options.loginFailuresMax};w=${FAILURE_WINDOW_MS / 1000}`
 
   /** Store failures become 503: a limit that cannot be checked is not skipped. */
@@ -91,11 +94,19 @@ export function createAbuseLimits (options: AbuseLimitOptions) {
     perNetwork (route: string): onRequestAsyncHookHandler {
       return async (request: FastifyRequest, reply: FastifyReply) => {
         const network = clientNetwork(request.ip)
-        const { count, resetInMs } = await guarded(async () => await store.hit(counterKey('ip', route, network), options.ipWindowSeconds * 1000))
+        const site = clientSite(request.ip)
+        const windowMs = options.ipWindowSeconds * 1000
+        const [{ count, resetInMs }, siteCount] = await guarded(async () => await Promise.all([
+          store.hit(counterKey('ip', route, network), windowMs),
+          site === undefined ? undefined : store.hit(counterKey('ip48', route, site), windowMs)
+        ]))
         const reset = Math.max(1, Math.ceil(resetInMs / 1000))
         void reply.header('ratelimit-policy', ipPolicy)
         void reply.header('ratelimit', `"ip";r=${Math.max(0, options.ipMax - count)};t=${reset}`)
         if (count > options.ipMax) throw rateLimited(resetInMs, ipPolicy, 'Too many requests from this network; retry later')
+        if (siteCount !== undefined && siteCount.count > options.ip48Max) {
+          throw rateLimited(siteCount.resetInMs, sitePolicy, 'Too many requests from this network; retry later')
+        }
       }
     },
 
