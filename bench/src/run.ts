@@ -107,6 +107,11 @@ try {
     TOKEN_AUDIENCE: audience,
     LOG_LEVEL: 'silent',
     NODE_ENV: 'production',
+    // Production requires mail settings; the bench sends none (no verification at registration).
+    EMAIL_VERIFICATION: 'off',
+    SMTP_URL: 'smtp://127.0.0.1:9',
+    PASSWORD_RESET_URL: 'http://app.bench.test/reset#token={token}',
+    EMAIL_VERIFICATION_URL: 'http://app.bench.test/verify#token={token}',
     UV_THREADPOOL_SIZE: String(settings.uvThreadpoolSize)
   }
   const authEnv: Record<string, string> = {

@@ -5,6 +5,7 @@
  * map itself and compares every entry with both services' OpenAPI documents.
  */
 import {
+  AcceptedSchema, ConfirmEmailBodySchema, ConfirmPasswordResetBodySchema, PasswordResetBodySchema,
   AccountPageSchema, AccountSchema, AdminUpdateAccountBodySchema, ChangePasswordBodySchema, DeleteMyAccountBodySchema,
   FieldErrorSchema, HealthSchema, JwkSchema, JwksSchema, ListAccountsQuerySchema, ListUsersQuerySchema, LoginBodySchema,
   ProblemSchema, ProfilePatchBodySchema, ProfilePutBodySchema, ProfileSchema, PublicProfilePageSchema, PublicProfileSchema,
@@ -16,6 +17,7 @@ import type { Static, TImport } from '@sinclair/typebox'
 /** Components of the OpenAPI documents (`#/components/schemas/<name>`): each schema's `$id`. */
 export const componentSchemas = {
   Account: AccountSchema,
+  Accepted: AcceptedSchema,
   AccountPage: AccountPageSchema,
   TokenPair: TokenPairSchema,
   Session: SessionSchema,
@@ -43,7 +45,10 @@ export const inputSchemas = {
   AdminUpdateAccountBody: AdminUpdateAccountBodySchema,
   ProfilePatchBody: ProfilePatchBodySchema,
   ProfilePutBody: ProfilePutBodySchema,
-  ListUsersQuery: ListUsersQuerySchema
+  ListUsersQuery: ListUsersQuerySchema,
+  ConfirmEmailBody: ConfirmEmailBodySchema,
+  PasswordResetBody: PasswordResetBodySchema,
+  ConfirmPasswordResetBody: ConfirmPasswordResetBodySchema
 }
 
 type Schemas = typeof componentSchemas & typeof inputSchemas

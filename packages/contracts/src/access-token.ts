@@ -22,7 +22,8 @@ export const AccessTokenClaimsSchema = Type.Object({
    * disable, role change, deletion) raises the version; tokens below it are revoked. A counter,
    * not a time, so two cut-offs in one second never leave a token alive between them.
    */
-  tv: Type.Integer({ minimum: 0 })
+  tv: Type.Integer({ minimum: 0 }),
+  email_verified: Type.Boolean()
 })
 
 export type AccessTokenClaims = Static<typeof AccessTokenClaimsSchema>

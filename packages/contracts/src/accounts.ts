@@ -30,6 +30,8 @@ export const AccountSchema = Type.Object({
   email: Type.String(),
   roles: Type.Array(RoleSchema),
   status: AccountStatusSchema,
+  emailVerified: Type.Boolean({ description: 'The account proved it receives mail at `email`' }),
+  pendingEmail: Type.Optional(Type.String({ description: 'An email change waiting for its confirmation from this address' })),
   createdAt: TimestampSchema,
   updatedAt: TimestampSchema
 }, { $id: 'Account', additionalProperties: false })

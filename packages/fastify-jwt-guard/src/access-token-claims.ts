@@ -46,7 +46,9 @@ export function readClaims (payload: Record<string, unknown>, rules: ClaimsRules
     jti,
     sid,
     roles: Object.freeze([...roles]) as string[],
-    tv: (tv as number | undefined) ?? 0
+    tv: (tv as number | undefined) ?? 0,
+    // Absent in tokens issued before the claim existed: not verified.
+    email_verified: payload.email_verified === true
   })
   return { claims, nbf: nbf as number | undefined }
 }

@@ -40,8 +40,8 @@ const [serviceSection = '', composeSection = ''] = envExample.split('# ---- Comp
 const envExampleNames = new Set([...serviceSection.matchAll(/^#? ?([A-Z][A-Z0-9_]*)=/gm)].map(match => match[1] ?? ''))
 
 t.test('docker-compose.yml', async t => {
-  t.test('has postgres, redis, auth and users', async t => {
-    t.same(sorted(Object.keys(compose.services)), ['auth', 'postgres', 'redis', 'users'])
+  t.test('has postgres, redis, auth, users and a local mail catcher (mailpit)', async t => {
+    t.same(sorted(Object.keys(compose.services)), ['auth', 'mailpit', 'postgres', 'redis', 'users'])
   })
 
   t.test('publishes auth on 3001 and users on 3002', async t => {

@@ -119,7 +119,18 @@ export async function spawnService (t: Test, script: string, env: Record<string,
 /** Auth environment for a spawned auth service on `port`, sharing `isolation`'s database and Redis. */
 export function authEnv (isolation: Isolation, port: number, extra: Record<string, string> = {}): Record<string, string> {
   const { USERS_DATABASE_SCHEMA: _users, ...env } = isolation.env
-  return { ...env, AUTH_PORT: String(port), AUTH_ISSUER: 'http://auth.latchkey.test', ...extra }
+  return { ...env, AUTH_PORT: String(port), AUTH_ISSUER: 'http://auth.latchkey.test', ...productionMail, ...extra }
+}
+
+/**
+ * What NODE_ENV=production requires of mail. These processes are not about mail: none is sent at
+ * registration, and a reset mail would be queued and retried against a port nobody listens on.
+ */
+const productionMail = {
+  EMAIL_VERIFICATION: 'off',
+  SMTP_URL: 'smtp://127.0.0.1:9',
+  PASSWORD_RESET_URL: 'http://app.latchkey.test/reset#token={token}',
+  EMAIL_VERIFICATION_URL: 'http://app.latchkey.test/verify#token={token}'
 }
 
 /** Users environment for a spawned users service on `port`, trusting the auth service at `authUrl`. */

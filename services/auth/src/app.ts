@@ -9,7 +9,7 @@ import cors from '@fastify/cors'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Sql } from 'postgres'
 import {
-  AccountPageSchema, AccountSchema, FieldErrorSchema, HealthSchema, JwkSchema, JwksSchema, ProblemSchema,
+  AcceptedSchema, AccountPageSchema, AccountSchema, FieldErrorSchema, HealthSchema, JwkSchema, JwksSchema, ProblemSchema,
   SessionListSchema, SessionSchema, TokenPairSchema, VerifyResponseSchema
 } from '@latchkey/contracts'
 import {
@@ -29,6 +29,11 @@ import outbox from './plugins/app/events/outbox.js'
 import accounts from './plugins/app/accounts/accounts.js'
 import sessions from './plugins/app/sessions/sessions.js'
 import metrics from './plugins/app/metrics.js'
+import mail from './plugins/app/mail/mail-outbox.js'
+import { loadMailTemplates } from './plugins/app/mail/mail-templates.js'
+import { createFileTransport, createSmtpTransport } from './plugins/app/mail/mail-transport.js'
+import recovery from './plugins/app/recovery/recovery.js'
+import { createRecoveryMailComposer } from './plugins/app/recovery/recovery-mails.js'
 import { loadSigningKeys } from './plugins/app/tokens/signing-keys.js'
 import { createAccessTokenSigner } from './plugins/app/tokens/access-tokens.js'
 import { createRefreshTokens } from './plugins/app/tokens/refresh-tokens.js'
@@ -43,6 +48,9 @@ import logoutRoute from './routes/sessions/logout.js'
 import verifyRoute from './routes/tokens/verify.js'
 import jwksRoute from './routes/tokens/jwks.js'
 import healthRoutes from './routes/health/health.js'
+import emailVerificationRoutes from './routes/email-verifications/email-verifications.js'
+import passwordResetRoutes from './routes/password-resets/password-resets.js'
+import adminPasswordResetRoute from './routes/accounts/admin-password-reset.js'
 
 /** How long start-up waits for the revocation view to be fresh (within the 10 s plugin timeout); after it the service starts anyway (503 until fresh). */
 const STARTUP_FRESHNESS_WAIT_MS = 5_000
@@ -96,7 +104,7 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
   await app.register(fastifyProblem)
   await app.register(openapi, { serverUrl: config.AUTH_ISSUER })
   for (const schema of [FieldErrorSchema, ProblemSchema, AccountSchema, AccountPageSchema, TokenPairSchema, SessionSchema,
-    SessionListSchema, VerifyResponseSchema, JwkSchema, JwksSchema, HealthSchema]) {
+    SessionListSchema, VerifyResponseSchema, JwkSchema, JwksSchema, HealthSchema, AcceptedSchema]) {
     app.addSchema(schema)
   }
 
@@ -131,7 +139,23 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
     entryLifetimeSeconds: config.ACCESS_TOKEN_TTL + config.TOKEN_LEEWAY
   })
   await app.register(outbox, { sql: deps.sql, publisher: deps.accountEvents })
-  await app.register(accounts, { sql: deps.sql, passwordMinLength: config.PASSWORD_MIN_LENGTH })
+  await app.register(mail, {
+    sql: deps.sql,
+    transport: config.SMTP_URL === undefined ? createFileTransport(config.DATA_DIR) : createSmtpTransport(config.SMTP_URL),
+    compose: createRecoveryMailComposer({
+      sql: deps.sql,
+      templates: await loadMailTemplates(config.MAIL_TEMPLATES_DIR),
+      passwordResetUrl: config.PASSWORD_RESET_URL,
+      emailVerificationUrl: config.EMAIL_VERIFICATION_URL,
+      passwordResetTtl: config.PASSWORD_RESET_TTL,
+      emailVerificationTtl: config.EMAIL_VERIFICATION_TTL
+    }),
+    from: config.MAIL_FROM,
+    maxAttempts: config.MAIL_MAX_ATTEMPTS,
+    retryDelayMs: config.MAIL_RETRY_DELAY * 1000
+  })
+  await app.register(recovery, { sql: deps.sql, store: counterStore, passwordMinLength: config.PASSWORD_MIN_LENGTH, mailsPerWindow: config.LOGIN_FAILURES_MAX })
+  await app.register(accounts, { sql: deps.sql, passwordMinLength: config.PASSWORD_MIN_LENGTH, emailVerification: config.EMAIL_VERIFICATION })
   await app.register(sessions, {
     sql: deps.sql,
     signer: createAccessTokenSigner({
@@ -140,7 +164,8 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
     refreshTokens: createRefreshTokens(await loadServerSecret(deps.sql, 'refresh-token')),
     refreshTokenTtl: config.REFRESH_TOKEN_TTL,
     sessionMaxLifetime: config.SESSION_MAX_LIFETIME,
-    reuseGraceSeconds: config.REFRESH_REUSE_GRACE
+    reuseGraceSeconds: config.REFRESH_REUSE_GRACE,
+    requireVerifiedEmail: config.EMAIL_VERIFICATION === 'required'
   })
   await app.register(metrics, { view })
   // After the relay's own onReady, which seeds the feed: the view then loads that epoch at once,
@@ -154,6 +179,9 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
   await app.register(registerRoute)
   await app.register(meRoutes)
   await app.register(adminRoutes)
+  await app.register(adminPasswordResetRoute)
+  await app.register(emailVerificationRoutes)
+  await app.register(passwordResetRoutes)
   await app.register(loginRoute)
   await app.register(refreshRoute)
   await app.register(sessionRoutes)
@@ -172,7 +200,7 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
     const password = config.BOOTSTRAP_ADMIN_PASSWORD
     app.addHook('onReady', async () => {
       if (await app.accounts.findByEmail(email) !== undefined) return
-      await app.accounts.register({ email, password, name: 'Administrator' }, { roles: ['user', 'admin'] })
+      await app.accounts.register({ email, password, name: 'Administrator' }, { roles: ['user', 'admin'], emailVerified: true })
         .catch((error: { code?: string }) => { if (error.code !== 'email_taken') throw error })
       app.log.info('bootstrap administrator created')
     })

@@ -11,6 +11,8 @@
  *   latchkey-admin disable <email>           disable the account and revoke every session
  *   latchkey-admin enable <email>            enable a disabled account
  *   latchkey-admin revoke-sessions <email>   log the account out everywhere
+ *   latchkey-admin set-password <email>      password on stdin; every session and access token dies
+ *   latchkey-admin send-password-reset <email>   mail the owner a reset link
  *
  * Prints the resulting account as JSON on stdout; exit 0 on success, 1 on failure, 2 on misuse.
  */
@@ -29,19 +31,21 @@ const USAGE = `usage: latchkey-admin <command> <email>
   disable <email>                        disable the account and revoke every session
   enable <email>                         enable a disabled account
   revoke-sessions <email>                revoke every session and access token of the account
+  set-password <email>                   set the password (stdin, first line); revokes every session
+  send-password-reset <email>            mail the owner a password reset link
 Configuration comes from the same environment variables as the service (DATABASE_URL, REDIS_URL, ...).`
 
 class UsageError extends Error {}
 class CommandError extends Error {}
 
 async function readPassword (): Promise<string> {
-  if (process.stdin.isTTY) throw new UsageError('create-admin reads the password from stdin: pipe it in (printf %s "$PASSWORD" | latchkey-admin create-admin ...)')
+  if (process.stdin.isTTY) throw new UsageError('the password is read from stdin: pipe it in (printf %s "$PASSWORD" | latchkey-admin create-admin ...)')
   const lines = createInterface({ input: process.stdin })
   for await (const line of lines) {
     lines.close()
     return line
   }
-  throw new UsageError('create-admin needs the password on stdin')
+  throw new UsageError('the password is expected on stdin')
 }
 
 async function accountByEmail (app: FastifyInstance, email: string): Promise<string> {
@@ -53,7 +57,7 @@ async function accountByEmail (app: FastifyInstance, email: string): Promise<str
 const commands: Record<string, (app: FastifyInstance, email: string, options: { name: string, password: string }) => Promise<Account>> = {
   async 'create-admin' (app, email, { name, password }) {
     if (await app.accounts.findByEmail(email) !== undefined) throw new CommandError(`an account with email ${email} exists; use promote`)
-    return await app.accounts.register({ email, password, name }, { roles: ['user', 'admin'] })
+    return await app.accounts.register({ email, password, name }, { roles: ['user', 'admin'], emailVerified: true })
   },
   async promote (app, email) {
     const id = await accountByEmail(app, email)
@@ -70,6 +74,19 @@ const commands: Record<string, (app: FastifyInstance, email: string, options: { 
     const id = await accountByEmail(app, email)
     await app.sessions.revokeAll(id)
     return await app.accounts.get(id)
+  },
+  async 'set-password' (app, email, { password }) {
+    const id = await accountByEmail(app, email)
+    await app.recovery.setPassword(id, password)
+    await app.mail.flush()
+    return await app.accounts.get(id)
+  },
+  async 'send-password-reset' (app, email) {
+    const id = await accountByEmail(app, email)
+    await app.recovery.sendPasswordReset(id)
+    // Delivered now if the mail server answers; otherwise it stays queued for the running service.
+    await app.mail.flush()
+    return await app.accounts.get(id)
   }
 }
 
@@ -82,7 +99,7 @@ async function main (argv: string[]): Promise<number> {
   const [command, email, ...rest] = positionals
   const run = command === undefined ? undefined : commands[command]
   if (run === undefined || email === undefined || rest.length > 0) throw new UsageError(USAGE)
-  const password = command === 'create-admin' ? await readPassword() : ''
+  const password = command === 'create-admin' || command === 'set-password' ? await readPassword() : ''
 
   const config = loadAuthConfig()
   const runtime = await openAuthRuntime(config, {

@@ -3,7 +3,7 @@
  * validated at start; a bad value stops the process with a message naming the variable.
  */
 import { Type, type Static } from '@sinclair/typebox'
-import { parseEnv, RedisCommandTimeoutSchema } from '@latchkey/contracts'
+import { ConfigError, parseEnv, RedisCommandTimeoutSchema } from '@latchkey/contracts'
 
 const Seconds = (value: number, description: string) => Type.Integer({ minimum: 0, default: value, description })
 
@@ -41,6 +41,16 @@ export const AuthConfigSchema = Type.Object({
   ARGON2_PARALLELISM: Type.Integer({ minimum: 1, default: 1, description: 'argon2id lanes' }),
   PASSWORD_HASH_CONCURRENCY: Type.Integer({ minimum: 1, default: 2, description: 'Password hashes computed at once; the rest queue' }),
   PASSWORD_HASH_QUEUE_MAX: Type.Optional(Type.Integer({ minimum: 0, description: 'Password hashes that may wait; beyond, 503 overloaded at once. Unset = what the measured hash time clears in 2 s' })),
+  EMAIL_VERIFICATION: Type.Union([Type.Literal('off'), Type.Literal('optional'), Type.Literal('required')], { default: 'optional', description: 'off, optional (a verification mail at registration) or required (log in needs a verified email)' }),
+  EMAIL_VERIFICATION_TTL: Type.Integer({ minimum: 60, default: 86400, description: 'Lifetime of an email verification or email change link, seconds' }),
+  PASSWORD_RESET_TTL: Type.Integer({ minimum: 60, maximum: 86400, default: 1800, description: 'Lifetime of a password reset link, seconds' }),
+  EMAIL_VERIFICATION_URL: Type.String({ default: 'http://localhost:3000/verify-email#token={token}', pattern: '\\{token\\}', description: 'Link template of verification mails; {token} is replaced' }),
+  PASSWORD_RESET_URL: Type.String({ default: 'http://localhost:3000/reset-password#token={token}', pattern: '\\{token\\}', description: 'Link template of password reset mails; {token} is replaced' }),
+  SMTP_URL: Type.Optional(Type.String({ description: 'smtp:// or smtps:// URL of the mail server; unset = each mail written as an .eml file under DATA_DIR/mail (development only)' })),
+  MAIL_FROM: Type.String({ default: 'Latchkey <no-reply@localhost>', description: 'From address of every mail' }),
+  MAIL_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 8, description: 'Delivery attempts of a mail before it is dead-lettered' }),
+  MAIL_RETRY_DELAY: Type.Number({ minimum: 0.01, maximum: 3600, default: 5, description: 'First retry delay of a failed mail, seconds; doubles at each attempt (capped at 1 hour)' }),
+  MAIL_TEMPLATES_DIR: Type.Optional(Type.String({ description: 'Directory of operator mail templates (<kind>.subject, <kind>.txt, <kind>.html) overriding the built-in ones' })),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(level => Type.Literal(level)), { default: 'info' })
 })
 
@@ -49,5 +59,10 @@ export type AuthConfig = Static<typeof AuthConfigSchema> & { AUTH_ISSUER: string
 export function loadAuthConfig (env: Record<string, string | undefined> = process.env): AuthConfig {
   const config = parseEnv(AuthConfigSchema, env)
   const issuer = config.AUTH_ISSUER ?? `http://${config.HOST}:${config.AUTH_PORT}`
+  // Password reset is always offered, so production needs a real mail server and real links.
+  if (config.NODE_ENV === 'production') {
+    const missing = ['SMTP_URL', 'PASSWORD_RESET_URL', 'EMAIL_VERIFICATION_URL'].filter(name => env[name] === undefined || env[name] === '')
+    if (missing.length > 0) throw new ConfigError(missing.map(name => `${name}: required when NODE_ENV=production (mails carry recovery links)`))
+  }
   return Object.freeze({ ...config, AUTH_ISSUER: issuer })
 }

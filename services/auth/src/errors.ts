@@ -12,6 +12,8 @@ export const errors = {
   emailTaken: () => new HttpProblem(409, 'email_taken', 'An account with this email already exists'),
   invalidCredentials: () => new HttpProblem(401, 'invalid_credentials', 'The email or password is not correct', { headers: { 'www-authenticate': bearerChallenge() } }),
   invalidPassword: () => new HttpProblem(403, 'invalid_password', 'The current password is not correct'),
+  tokenInvalidOrExpired: () => new HttpProblem(400, 'token_invalid_or_expired', 'The token is not valid, was already used or has expired'),
+  emailUnverified: () => new HttpProblem(403, 'email_unverified', 'Confirm your email address before logging in'),
   accountDisabled: () => new HttpProblem(403, 'account_disabled', 'This account is disabled'),
   invalidRefreshToken: () => new HttpProblem(401, 'invalid_refresh_token', 'The refresh token is not valid or has expired',
     refreshTokenRefused('The refresh token is not valid or has expired')),

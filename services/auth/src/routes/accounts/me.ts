@@ -23,12 +23,15 @@ const me: FastifyPluginAsyncTypebox = async app => {
       tags: ['accounts'],
       operationId: 'changeMyEmail',
       summary: 'Change the caller\'s email',
-      description: 'Requires the current password (re-authentication); wrong passwords and taken emails count as failed log-ins of the account (429 once blocked).',
+      description: 'Requires the current password (re-authentication); wrong passwords and taken emails count as failed log-ins of the account (429 once blocked). Unless EMAIL_VERIFICATION is off the change is pending (202, `pendingEmail`) until confirmed from the new address at POST /email-verifications/confirm; the old address gets a notice and stays the log-in name until then.',
       security: bearerSecurity,
       body: UpdateMyAccountBodySchema,
-      response: { 200: Type.Ref('Account'), ...problemResponses(400, 401, 403, 409, 413, 415, 429, 503) }
+      response: { 200: Type.Ref('Account'), 202: Type.Ref('Account'), ...problemResponses(400, 401, 403, 409, 413, 415, 429, 503) }
     }
-  }, async request => await app.accounts.changeEmail(caller(request).sub, request.body.email, request.body.currentPassword, request.ip))
+  }, async (request, reply) => {
+    const account = await app.accounts.changeEmail(caller(request).sub, request.body.email, request.body.currentPassword, request.ip)
+    return await reply.code(account.pendingEmail === undefined ? 200 : 202).send(account)
+  })
 
   app.put('/accounts/me/password', {
     onRequest: app.authenticate,

@@ -11,7 +11,7 @@ t.test('POST /accounts', async t => {
     t.match(response.headers['content-type'], /application\/json/)
     const account = response.json()
     t.equal(response.headers.location, `/accounts/${account.id}`)
-    t.same(Object.keys(account).sort(), ['createdAt', 'email', 'id', 'roles', 'status', 'updatedAt'])
+    t.same(Object.keys(account).sort(), ['createdAt', 'email', 'emailVerified', 'id', 'roles', 'status', 'updatedAt'])
     t.same(account.roles, ['user'])
     t.equal(account.status, 'active')
     t.equal(response.headers['cache-control'], 'no-store')

@@ -50,7 +50,7 @@ function rateLimited (retryAfterMs: number, policy: string, detail: string): Htt
  * joined as text `victim@x.io:203.0.113.7` (an email) would spell the victim's (email, network)
  * key; hashes cannot, and keep addresses out of Redis key names.
  */
-function counterKey (kind: string, ...parts: string[]): string {
+export function counterKey (kind: string, ...parts: string[]): string {
   return [kind, ...parts.map(part => createHash('sha256').update(part).digest('base64url'))].join(':')
 }
 
@@ -136,6 +136,14 @@ export function createAbuseLimits (options: AbuseLimitOptions) {
         })
       }
       return result
+    },
+
+    /** A password reset proved the owner: the account-wide block (and that of the owner's network) ends. */
+    async clearLoginFailures (email: string, ip?: string): Promise<void> {
+      const account = normalizeEmail(email)
+      const pair = ip === undefined ? [] : [counterKey('login-fail', account, clientNetwork(ip)), counterKey('login-block', account, clientNetwork(ip))]
+      const clear = [counterKey('login-fail', account), counterKey('login-block', account), ...pair]
+      await guarded(async () => { await store.release({ limits: [], token: '', clear }) })
     },
 
     async assertRegistrationAllowed (ip: string): Promise<void> {

@@ -15,6 +15,8 @@ export interface AccountRecord {
   passwordHash: string
   /** Raised by every account-wide cut-off; access tokens carry it as `tv`. */
   tokenVersion: number
+  emailVerified: boolean
+  pendingEmail: string | null
   createdAt: Date
   updatedAt: Date
 }
@@ -25,6 +27,8 @@ export function toAccount (record: AccountRecord): Account {
     email: record.email,
     roles: record.roles,
     status: record.status,
+    emailVerified: record.emailVerified,
+    ...(record.pendingEmail === null ? {} : { pendingEmail: record.pendingEmail }),
     createdAt: record.createdAt.toISOString(),
     updatedAt: record.updatedAt.toISOString()
   }
@@ -44,7 +48,7 @@ export function normalizeEmail (email: string): string {
   return canonicalEmail(email).toLowerCase()
 }
 
-const columns = 'id, email, roles, status, password_hash, token_version::float8 AS token_version, created_at, updated_at'
+const columns = 'id, email, roles, status, password_hash, token_version::float8 AS token_version, email_verified, pending_email, created_at, updated_at'
 
 export async function insertAccount (db: Db, input: { email: string, passwordHash: string, roles: string[] }): Promise<AccountRecord | undefined> {
   const [row] = await db<AccountRecord[]>`

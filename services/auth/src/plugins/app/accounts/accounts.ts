@@ -4,6 +4,7 @@
  * events; both are published after the commit.
  */
 import fp from 'fastify-plugin'
+import { randomUUID } from 'node:crypto'
 import type { Sql, TransactionSql } from 'postgres'
 import type { Account, AdminUpdateAccountBody, ListAccountsQuery, RegisterBody } from '@latchkey/contracts'
 import type { RevocationEntry } from '@latchkey/fastify-jwt-guard'
@@ -11,6 +12,8 @@ import { HttpProblem } from '@latchkey/fastify-problem'
 import { errors } from '../../../errors.js'
 import { decodeCursor, encodeCursor } from '../../../lib/cursor.js'
 import { recordEvent } from '../events/outbox.js'
+import { queueMail } from '../mail/mail-outbox.js'
+import { deleteResetTokens, markEmailVerified } from '../recovery/account-tokens.js'
 import { passwordProblems } from './password-policy.js'
 import {
   countOtherActiveAdministrators, deleteAccount, findAccountByEmail, findAccountById, insertAccount, listAccounts,
@@ -22,9 +25,18 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 /** created_at as PostgreSQL prints it (see listAccounts): nothing else reaches the query. */
 const POSITION = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/
 
-export function createAccounts (app: FastifyInstance, options: { sql: Sql, passwordMinLength: number }) {
-  const { sql } = options
-  const { passwordHasher, revocations, outbox, abuseLimits } = app
+export interface AccountsOptions {
+  sql: Sql
+  passwordMinLength: number
+  /** EMAIL_VERIFICATION: a verification mail at registration unless off; email changes pending unless off. */
+  emailVerification: 'off' | 'optional' | 'required'
+}
+
+export function createAccounts (app: FastifyInstance, options: AccountsOptions) {
+  const { sql, emailVerification } = options
+  const { passwordHasher, revocations, outbox, abuseLimits, recovery } = app
+  // With verification required, registering a taken address must look like a new registration (ASVS 6.3.8).
+  const registrationHidesAccounts = emailVerification === 'required'
 
   function checkPasswordPolicy (password: string, path: string, email: string): void {
     const problems = passwordProblems(password, { path, minLength: options.passwordMinLength, email })
@@ -79,27 +91,42 @@ export function createAccounts (app: FastifyInstance, options: { sql: Sql, passw
 
   return {
     /** `ip` is the client's address for registrations over HTTP (abuse limits); absent for bootstrap. */
-    async register (body: RegisterBody, options: { roles?: string[], ip?: string } = {}): Promise<Account> {
+    async register (body: RegisterBody, options: { roles?: string[], ip?: string, emailVerified?: boolean } = {}): Promise<Account> {
       const roles = options.roles ?? ['user']
       if (options.ip !== undefined) await abuseLimits.assertRegistrationAllowed(options.ip)
       checkPasswordPolicy(body.password, '/password', body.email)
-      // A probe of an existing email is counted before any hashing (429 once blocked).
-      if (options.ip !== undefined && await findAccountByEmail(sql, body.email) !== undefined) {
+      const hideConflict = registrationHidesAccounts && options.ip !== undefined
+      // A probe of an existing email is counted before any hashing (429 once blocked). Not when
+      // registration hides taken addresses: there it must run exactly as for a new one.
+      if (options.ip !== undefined && !hideConflict && await findAccountByEmail(sql, body.email) !== undefined) {
         await abuseLimits.recordRegistrationConflict(options.ip)
         throw errors.emailTaken()
       }
       const passwordHash = await passwordHasher.hashPassword(body.password)
+      const mailOwner = hideConflict && await recovery.mayMailRegistrationAttempt(body.email)
       const account = await sql.begin(async tx => {
         const account = await insertAccount(tx, { email: body.email, passwordHash, roles })
-        if (account === undefined) return undefined
+        if (account === undefined) {
+          if (mailOwner) await queueMail(tx, { kind: 'registration-attempt', address: body.email })
+          return undefined
+        }
         await recordEvent(tx, { type: 'account.created', data: { id: account.id, name: body.name.trim() } })
+        // An operator (bootstrap, CLI) vouches for the address it creates an account with.
+        if (options.emailVerified === true) account.emailVerified = await markEmailVerified(tx, account.id)
+        else if (emailVerification !== 'off') await queueMail(tx, { kind: 'email-verification', accountId: account.id })
         return account
       })
+      if (account === undefined && hideConflict) {
+        recovery.deliverSoon()
+        const now = new Date().toISOString()
+        return { id: randomUUID(), email: body.email.trim(), roles, status: 'active', emailVerified: false, createdAt: now, updatedAt: now }
+      }
       if (account === undefined) {
         if (options.ip !== undefined) await abuseLimits.recordRegistrationConflict(options.ip)
         throw errors.emailTaken()
       }
       await afterCommit([], true)
+      if (emailVerification !== 'off') recovery.deliverSoon()
       return toAccount(account)
     },
 
@@ -111,6 +138,7 @@ export function createAccounts (app: FastifyInstance, options: { sql: Sql, passw
       return await findAccountByEmail(sql, email)
     },
 
+    /** Applied at once with EMAIL_VERIFICATION=off; otherwise pending until confirmed from the new address. */
     async changeEmail (id: string, email: string, currentPassword: string, ip: string): Promise<Account> {
       const account = await requireAccount(id)
       let taken = false
@@ -124,6 +152,7 @@ export function createAccounts (app: FastifyInstance, options: { sql: Sql, passw
       })
       if (taken) throw errors.emailTaken()
       if (passed === undefined) throw errors.invalidPassword()
+      if (emailVerification !== 'off') return toAccount(await recovery.requestEmailChange(account, email))
       try {
         const updated = await updateAccount(sql, id, { email })
         if (updated === undefined) throw errors.accountNotFound()
@@ -142,6 +171,7 @@ export function createAccounts (app: FastifyInstance, options: { sql: Sql, passw
       const passwordHash = await passwordHasher.hashPassword(newPassword)
       const entries = await sql.begin(async tx => {
         await updateAccount(tx, id, { passwordHash })
+        await deleteResetTokens(tx, id)
         return await revocations.revokeSessions(tx, { accountId: id, exceptId: currentSessionId }, 'password_changed')
       })
       await afterCommit(entries, false)
@@ -208,6 +238,6 @@ declare module 'fastify' {
   interface FastifyInstance { accounts: Accounts }
 }
 
-export default fp(async function accounts (app, options: { sql: Sql, passwordMinLength: number }) {
+export default fp(async function accounts (app, options: AccountsOptions) {
   app.decorate('accounts', createAccounts(app, options))
-}, { name: 'accounts', dependencies: ['password-hasher', 'revocations', 'outbox', 'abuse-limits'] })
+}, { name: 'accounts', dependencies: ['password-hasher', 'revocations', 'outbox', 'abuse-limits', 'recovery'] })

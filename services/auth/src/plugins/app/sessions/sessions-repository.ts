@@ -27,10 +27,10 @@ export interface SessionRecord {
  * FOR SHARE: a password change, disable, role change or deletion in flight is waited for and then
  * seen, so a log-in that checked an old password (or a since-disabled account) creates nothing.
  */
-export async function insertSessionIfCredentialsHold (db: Db, input: { id: string, accountId: string, verifiedPasswordHash: string, refreshHash: Buffer, idleSeconds: number, maxSeconds: number, userAgent: string | null, ip: string | null }): Promise<{ roles: string[], tokenVersion: number } | undefined> {
-  const [row] = await db<Array<{ roles: string[], tokenVersion: number }>>`
+export async function insertSessionIfCredentialsHold (db: Db, input: { id: string, accountId: string, verifiedPasswordHash: string, refreshHash: Buffer, idleSeconds: number, maxSeconds: number, userAgent: string | null, ip: string | null }): Promise<{ roles: string[], emailVerified: boolean, tokenVersion: number } | undefined> {
+  const [row] = await db<Array<{ roles: string[], emailVerified: boolean, tokenVersion: number }>>`
     WITH account AS (
-      SELECT id, roles, token_version FROM accounts
+      SELECT id, roles, email_verified, token_version FROM accounts
       WHERE id = ${input.accountId} AND password_hash = ${input.verifiedPasswordHash} AND status = 'active'
       FOR SHARE
     ), created AS (
@@ -41,7 +41,7 @@ export async function insertSessionIfCredentialsHold (db: Db, input: { id: strin
       FROM account
       RETURNING id
     )
-    SELECT account.roles, account.token_version::float8 AS token_version FROM account, created`
+    SELECT account.roles, account.email_verified, account.token_version::float8 AS token_version FROM account, created`
   return row
 }
 

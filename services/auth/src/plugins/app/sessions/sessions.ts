@@ -24,6 +24,8 @@ export interface SessionsOptions {
   refreshTokenTtl: number
   sessionMaxLifetime: number
   reuseGraceSeconds: number
+  /** EMAIL_VERIFICATION=required: log in needs a verified email. */
+  requireVerifiedEmail?: boolean
 }
 
 export interface ClientInfo { userAgent: string | null, ip: string | null }
@@ -41,9 +43,9 @@ export function createSessions (app: FastifyInstance, options: SessionsOptions) 
    * current at issue, and an account-wide cut-off that waited for this transaction is later than
    * the token's iat, so it kills the token.
    */
-  function tokenPair (account: { id: string, roles: string[], tokenVersion: number }, sessionId: string, refresh: RefreshToken): TokenPair {
+  function tokenPair (account: { id: string, roles: string[], emailVerified: boolean, tokenVersion: number }, sessionId: string, refresh: RefreshToken): TokenPair {
     const { accessToken, expiresIn } = signer.issueAccessToken({
-      sub: account.id, sid: sessionId, roles: account.roles, tokenVersion: account.tokenVersion
+      sub: account.id, sid: sessionId, roles: account.roles, emailVerified: account.emailVerified, tokenVersion: account.tokenVersion
     })
     return { accessToken, tokenType: 'Bearer', expiresIn, refreshToken: refresh.token, refreshExpiresIn: options.refreshTokenTtl, sessionId }
   }
@@ -57,6 +59,8 @@ export function createSessions (app: FastifyInstance, options: SessionsOptions) 
       })
       if (account === undefined) throw errors.invalidCredentials()
       if (account.status === 'disabled') throw errors.accountDisabled()
+      // Only after the password matched: a guesser learns nothing from this answer.
+      if (options.requireVerifiedEmail === true && !account.emailVerified) throw errors.emailUnverified()
       const rehashed = passwordHasher.needsRehash(account.passwordHash) ? await passwordHasher.hashPassword(body.password) : undefined
       const sessionId = randomUUID()
       const refresh = refreshTokens.mint(sessionId)

@@ -10,6 +10,7 @@ export interface IssueAccessTokenInput {
   sub: string
   sid: string
   roles: string[]
+  emailVerified: boolean
   /** The account's token version, read with its roles from one row (claim `tv`). */
   tokenVersion: number
 }
@@ -28,7 +29,8 @@ export function createAccessTokenSigner (options: { key: SigningKey, issuer: str
         jti: randomUUID(),
         sid: input.sid,
         roles: input.roles,
-        tv: input.tokenVersion
+        tv: input.tokenVersion,
+        email_verified: input.emailVerified
       }
       const signingInput = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`
       const signature = sign(null, Buffer.from(signingInput), options.key.privateKey).toString('base64url')
