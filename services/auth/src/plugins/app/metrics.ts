@@ -89,6 +89,12 @@ export default fp(async function metrics (app, options: AuthMetricsOptions) {
     registers,
     collect () { this.set(app.passwordHasher.queueDepth) }
   })
+  new Counter({
+    name: 'latchkey_auth_password_verifications_total',
+    help: 'argon2 verifications run (log in and re-authentication), dummy ones for unknown emails included',
+    registers,
+    collect () { this.reset(); this.inc(app.passwordHasher.verifications) }
+  })
 
   const mails = new Counter({
     name: 'latchkey_auth_mails_total',

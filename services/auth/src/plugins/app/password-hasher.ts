@@ -51,12 +51,14 @@ export async function createPasswordHasher (options: PasswordHasherOptions) {
     }
   }
   const hashPassword = async (password: string): Promise<string> => await limited(async () => await hash(password, params))
+  let verifications = 0
 
   return {
     hashPassword,
     /** Verifies against the stored hash, or against the dummy hash when there is none. */
     async verifyPassword (storedHash: string | undefined, password: string): Promise<boolean> {
       const valid = await limited(async () => {
+        verifications++
         try {
           return await verify(storedHash ?? dummyHash, password)
         } catch {
@@ -76,6 +78,8 @@ export async function createPasswordHasher (options: PasswordHasherOptions) {
       }
     },
     get queueDepth (): number { return limit.pending },
+    /** argon2 verifications run since start, real and dummy alike. */
+    get verifications (): number { return verifications },
     /** The queue bound and the hash time measured at start-up. */
     queueMax,
     hashMs
