@@ -1,6 +1,6 @@
 import t from 'tap'
 import { skipWithoutRedis, startOwnRedis, startTcpProxy, testDatabaseUrl } from '@latchkey/test-support'
-import { bearer, build, eventually, logIn, problemOf, register, registeredUser } from './helper.js'
+import { bearer, build, eventually, logIn, problemOf, register, registeredUser, uniqueEmail } from './helper.js'
 
 t.test('Redis down: guards serve from their view, then fail closed; log in answers 503; all recovers (ASVS 16.5.2, 16.5.3)', { skip: await skipWithoutRedis() }, async t => {
   const redis = await startOwnRedis()
@@ -67,8 +67,14 @@ t.test('Redis black-holed (process stopped, connections open): register, log in 
   t.teardown(async () => { await redis.stop() })
   // The revocation view may stay unconfirmed for the whole test, so what answers below is each
   // route's own Redis call, not the guard's staleness rule.
-  const { app, sql, schema } = await build(t, { redisUrl: redis.url, env: { REDIS_COMMAND_TIMEOUT: '500', REVOCATION_MAX_STALENESS: '600' } })
+  const adminEmail = uniqueEmail()
+  const { app, sql, schema } = await build(t, {
+    redisUrl: redis.url,
+    env: { REDIS_COMMAND_TIMEOUT: '500', REVOCATION_MAX_STALENESS: '600', BOOTSTRAP_ADMIN_EMAIL: adminEmail, BOOTSTRAP_ADMIN_PASSWORD: 'bootstrap admin passphrase' }
+  })
+  const admin = await logIn(app, adminEmail, 'bootstrap admin passphrase')
   const leaving = await registeredUser(app)
+  const renamed = await registeredUser(app)
   const deleting = await registeredUser(app)
   const staying = await registeredUser(app)
 
@@ -93,6 +99,10 @@ t.test('Redis black-holed (process stopped, connections open): register, log in 
   // Its password check counts as a log-in, and a limit that cannot be checked is not skipped.
   t.equal(deletion?.statusCode, 503, 'account deletion completes: 503, its password-attempt limit cannot be checked')
   t.equal((await sql`SELECT 1 FROM accounts WHERE id = ${deleting.id}`).length, 1, 'nothing was half done: the account is still there')
+  // An administrator's change needs no abuse limit: it commits, and its account event waits in the outbox.
+  const disabled = await completes(app.inject({ method: 'PATCH', url: `/accounts/${renamed.id}`, headers: bearer(admin.accessToken), payload: { status: 'disabled' } }), bound)
+  t.equal(disabled?.statusCode, 200, 'an admin change completes during the fault')
+  t.ok((await sql`SELECT 1 FROM outbox WHERE published_at IS NULL`).length > 0, 'its account event waits in the outbox')
 
   // The outbox relay keeps retrying (every second) while Redis is silent: none of its passes may
   // hold a transaction open waiting for Redis.
