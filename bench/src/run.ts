@@ -112,13 +112,14 @@ try {
     SMTP_URL: 'smtp://127.0.0.1:9',
     PASSWORD_RESET_URL: 'http://app.bench.test/reset#token={token}',
     EMAIL_VERIFICATION_URL: 'http://app.bench.test/verify#token={token}',
+    // Both services: auth signs with it, and both guards refuse tokens living longer.
+    ACCESS_TOKEN_TTL: '3600',
     UV_THREADPOOL_SIZE: String(settings.uvThreadpoolSize)
   }
   const authEnv: Record<string, string> = {
     ...common,
     AUTH_DATABASE_SCHEMA: authSchema,
     JWT_PRIVATE_KEY: key.privateKeyPem,
-    ACCESS_TOKEN_TTL: '3600',
     // The bench logs in thousands of times from one address: per-IP limits would turn it into a 429 benchmark.
     RATE_LIMIT_IP_MAX: '1000000000',
     // Its log-ins run eight at once for one account: each is counted before its hash, so more

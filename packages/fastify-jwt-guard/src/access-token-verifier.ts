@@ -30,8 +30,13 @@ export interface AccessTokenVerifierOptions {
   keys: KeySource
   issuer: string
   audience: string
-  /** Seconds of clock skew allowed on exp and nbf. Default 0. */
+  /** Seconds of clock skew allowed on exp, nbf, iat and the lifetime bound. Default 0. */
   leewaySeconds?: number
+  /**
+   * The longest exp - iat accepted (the issuer's access-token lifetime). Revocation entries are
+   * kept only that long, so a longer-lived token would outlive its revocation.
+   */
+  maxLifetimeSeconds: number
   revocations: RevocationView
   /** Verified tokens kept. Default 10 000. */
   cacheSize?: number
@@ -64,6 +69,7 @@ export function createAccessTokenVerifier (options: AccessTokenVerifierOptions):
   const { keys, revocations } = options
   const rules = { issuer: options.issuer, audience: options.audience }
   const leeway = options.leewaySeconds ?? 0
+  const maxLifetime = options.maxLifetimeSeconds + leeway
   const cacheSize = options.cacheSize ?? 10_000
   const now = options.now ?? Date.now
   const cache = new Map<string, Verified>()
@@ -89,6 +95,9 @@ export function createAccessTokenVerifier (options: AccessTokenVerifierOptions):
     if (typeof read === 'string') return invalid(read)
     const nowSeconds = now() / 1000
     if (read.nbf !== undefined && read.nbf > nowSeconds + leeway) return invalid('not yet valid (nbf)')
+    // Checked once, before the cache: a cache hit never repeats them.
+    if (read.claims.iat > nowSeconds + leeway) return invalid('issued in the future (iat)')
+    if (read.claims.exp - read.claims.iat > maxLifetime) return invalid('lifetime longer than allowed')
     const verified: Verified = Object.freeze({ ok: true, claims: read.claims })
     if (nowSeconds < read.claims.exp + leeway) {
       cache.set(token, verified)

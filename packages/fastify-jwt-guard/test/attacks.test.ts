@@ -150,3 +150,19 @@ t.test('never echoes the token in the problem body', async t => {
   t.notOk(response.body.includes(token.split('.')[1] as string))
   t.notOk(response.body.includes(key.kid))
 })
+
+t.test('rejects a correctly signed token living longer than maxLifetimeSeconds: a 10-year exp, or one second over the bound (ASVS 9.2.1, 8.3.2)', async t => {
+  const { app, key } = await setup(t)
+  const now = Math.floor(Date.now() / 1000)
+  await expectInvalid(t, app, await signToken(key, claims({ iat: now, exp: now + 10 * 365 * 86_400 })), '10-year exp')
+  await expectInvalid(t, app, await signToken(key, claims({ iat: now - 10, exp: now - 10 + 901 })), 'lifetime 901 s, bound 900 s')
+  const atBound = await app.inject({ url: '/me', headers: { authorization: `Bearer ${await signToken(key, claims({ iat: now, exp: now + 900 }))}` } })
+  t.equal(atBound.statusCode, 200, 'a lifetime of exactly the bound is accepted')
+})
+
+t.test('rejects a correctly signed token whose iat is in the future (ASVS 9.2.1)', async t => {
+  const { app, key } = await setup(t)
+  const now = Math.floor(Date.now() / 1000)
+  await expectInvalid(t, app, await signToken(key, claims({ iat: now + 3600, exp: now + 3600 + 900 })), 'iat an hour ahead')
+  await expectInvalid(t, app, await signToken(key, claims({ iat: now + 10 * 365 * 86_400, exp: now + 10 * 365 * 86_400 + 60 })), 'iat ten years ahead')
+})

@@ -1,7 +1,7 @@
 /** The guard over HTTP: the happy path, the 401/403 answers and the time rules (RFC 6750, RFC 9068, ASVS 3.5/9.2). */
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { buildStaticApp, claims, createKey, signToken } from './helper.js'
+import { buildStaticApp, claims, createKey, signToken, type ClaimsInput } from './helper.js'
 
 const INVALID_TOKEN = 'Bearer realm="latchkey", error="invalid_token", error_description="The access token is not valid"'
 const EXPIRED_TOKEN = 'Bearer realm="latchkey", error="invalid_token", error_description="The access token has expired"'
@@ -144,7 +144,7 @@ t.test('the verifier reports claims for expired and revoked tokens, never the to
   const key = await createKey()
   const { verifier, feed } = await buildStaticApp(t, [key])
   const now = Math.floor(Date.now() / 1000)
-  const expiredToken = await signToken(key, claims({ iat: now - 1000, exp: now - 10 }))
+  const expiredToken = await signToken(key, claims({ iat: now - 800, exp: now - 10 }))
   const expired = await verifier.check(expiredToken)
   t.match(expired, { ok: false, reason: 'expired', claims: { exp: now - 10 } })
   const payload = claims()
@@ -165,4 +165,17 @@ t.test('the cache is bounded: the oldest token is verified again after eviction'
   const again = verifier.check(t0 as string)
   t.match(again, { ok: true })
   t.not(again, first[0], 'the oldest was evicted and verified afresh')
+})
+
+t.test('allows the leeway on iat and on the lifetime bound, and not a second more', async t => {
+  const key = await createKey()
+  const nowMs = Date.now()
+  const { app } = await buildStaticApp(t, [key], { leewaySeconds: 30, maxLifetimeSeconds: 600, now: () => nowMs })
+  const nowS = Math.floor(nowMs / 1000)
+  const status = async (input: ClaimsInput): Promise<number> =>
+    (await app.inject({ url: '/me', headers: { authorization: `Bearer ${await signToken(key, claims(input))}` } })).statusCode
+  t.equal(await status({ iat: nowS + 30, exp: nowS + 630 }), 200, 'iat 30 s ahead, leeway 30 s')
+  t.equal(await status({ iat: nowS + 31, exp: nowS + 631 }), 401, 'iat 31 s ahead, leeway 30 s')
+  t.equal(await status({ iat: nowS, exp: nowS + 630 }), 200, 'lifetime 630 s, bound 600 s + leeway 30 s')
+  t.equal(await status({ iat: nowS, exp: nowS + 631 }), 401, 'lifetime 631 s, bound 600 s + leeway 30 s')
 })

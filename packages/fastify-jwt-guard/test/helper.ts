@@ -139,6 +139,7 @@ export async function buildStaticApp (t: Teardown, keys: TestKey[], options: Par
     issuer: ISSUER,
     audience: AUDIENCE,
     revocations: view,
+    maxLifetimeSeconds: 900,
     ...options
   })
   return { app: await buildApp(t, verifier), verifier, view, feed }

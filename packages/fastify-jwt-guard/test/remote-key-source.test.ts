@@ -44,7 +44,7 @@ async function verifierWith (t: Test, keys: RemoteKeySource): Promise<ReturnType
   t.teardown(() => view.close())
   startProducer(t, feed)
   await view.whenFresh(2_000)
-  return createAccessTokenVerifier({ keys, issuer: ISSUER, audience: AUDIENCE, revocations: view })
+  return createAccessTokenVerifier({ keys, issuer: ISSUER, audience: AUDIENCE, revocations: view, maxLifetimeSeconds: 900 })
 }
 
 t.test('fetches the JWKS once and verifies many tokens from the cached keys', async t => {

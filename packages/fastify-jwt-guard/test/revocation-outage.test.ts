@@ -51,7 +51,7 @@ t.test('answers 503 once Redis is down longer than maxStalenessMs, keeps refusin
   await view.start()
   startProducer(t, feedFor(t, redis.url, prefix))
   await view.whenFresh(3_000)
-  const verifier = createAccessTokenVerifier({ keys: createStaticKeySource({ keys: [key.jwk] }), issuer: ISSUER, audience: AUDIENCE, revocations: view })
+  const verifier = createAccessTokenVerifier({ keys: createStaticKeySource({ keys: [key.jwk] }), issuer: ISSUER, audience: AUDIENCE, revocations: view, maxLifetimeSeconds: 900 })
   const app = await buildApp(t, verifier)
   const revoked = claims()
   await feedFor(t, redis.url, prefix).publish([{ kind: 'session', sid: revoked.sid, expiresAt: Date.now() + 60_000 }])

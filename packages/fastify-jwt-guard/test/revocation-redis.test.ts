@@ -38,7 +38,7 @@ function cleanUp (t: Test, prefix: string): void {
 
 async function appFor (t: Test, prefix: string, key: TestKey): Promise<ReturnType<typeof buildApp>> {
   const view = await viewFor(t, prefix)
-  const verifier = createAccessTokenVerifier({ keys: createStaticKeySource({ keys: [key.jwk] }), issuer: ISSUER, audience: AUDIENCE, revocations: view })
+  const verifier = createAccessTokenVerifier({ keys: createStaticKeySource({ keys: [key.jwk] }), issuer: ISSUER, audience: AUDIENCE, revocations: view, maxLifetimeSeconds: 900 })
   return await buildApp(t, verifier)
 }
 

@@ -210,6 +210,15 @@ export function forgedTokens (input: CatalogueInput): Forgery[] {
   add('claims', 'exp a string', signTrusted({}, { ...claims, exp: String(now + 600) }))
   add('claims', 'roles a string', signTrusted({}, { ...claims, roles: 'admin' }))
   add('claims', 'payload an array', signTrusted({}, [claims] as unknown as Record<string, unknown>))
+
+  // Lifetime bounds with a trusted signature (ASVS 9.2.1): a stolen signing key, or a bug in the
+  // issuer, must not mint tokens that outlive their revocation entries. The genuine token has the
+  // longest lifetime the service allows, and the suites run with no leeway.
+  const lifetime = Number(claims.exp) - Number(claims.iat)
+  add('lifetime', 'exp ten years after iat', signTrusted({}, { ...claims, iat: now, exp: now + 10 * 365 * 86_400 }))
+  add('lifetime', 'lifetime one second longer than the genuine token\'s', signTrusted({}, { ...claims, exp: Number(claims.exp) + 1 }))
+  add('lifetime', 'iat an hour ahead, ordinary lifetime', signTrusted({}, { ...claims, iat: now + 3600, exp: now + 3600 + lifetime }))
+  add('lifetime', 'iat ten years ahead', signTrusted({}, { ...claims, iat: now + 10 * 365 * 86_400, exp: now + 10 * 365 * 86_400 + lifetime }))
   return list
 }
 

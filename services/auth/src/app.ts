@@ -116,6 +116,7 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
     issuer: config.AUTH_ISSUER,
     audience: config.TOKEN_AUDIENCE,
     leewaySeconds: config.TOKEN_LEEWAY,
+    maxLifetimeSeconds: config.ACCESS_TOKEN_TTL,
     revocations: view
   })
   await app.register(fastifyJwtGuard, { verifier })

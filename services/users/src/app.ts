@@ -65,6 +65,7 @@ export const usersService: FastifyPluginAsync<{ config: Readonly<UsersConfig>, d
     issuer: config.authIssuer,
     audience: config.tokenAudience,
     leewaySeconds: config.tokenLeewaySeconds,
+    maxLifetimeSeconds: config.accessTokenTtlSeconds,
     maxStalenessSeconds: config.revocationMaxStalenessSeconds
   })
 

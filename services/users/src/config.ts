@@ -23,6 +23,7 @@ export const UsersEnvSchema = Type.Object({
   JWKS_REFETCH_INTERVAL: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, description: 'Seconds between JWKS refetches caused by an unknown kid' })),
   TOKEN_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
   TOKEN_LEEWAY: Type.Optional(Seconds),
+  ACCESS_TOKEN_TTL: Type.Optional(Type.Integer({ minimum: 30, maximum: 86400, description: 'The auth service\'s access-token lifetime, seconds: tokens living longer are refused' })),
   REVOCATION_MAX_STALENESS: Type.Optional(Type.Integer({ minimum: 1 })),
   TRUST_PROXY: Type.Optional(Type.String({ description: 'Comma-separated addresses/CIDRs of trusted proxies; X-Forwarded-For and X-Request-Id from anyone else are ignored' })),
   CORS_ORIGINS: Type.Optional(Type.String({ description: 'Comma-separated origins allowed by CORS; none by default' })),
@@ -47,6 +48,8 @@ export interface UsersConfig {
   jwksRefetchIntervalMs: number
   tokenAudience: string
   tokenLeewaySeconds: number
+  /** The longest exp - iat accepted: the auth service's ACCESS_TOKEN_TTL, shared by both services. */
+  accessTokenTtlSeconds: number
   revocationMaxStalenessSeconds: number
   logLevel: string
   /** Peers whose X-Forwarded-For and X-Request-Id are believed. */
@@ -75,6 +78,7 @@ export function loadUsersConfig (env: NodeJS.ProcessEnv = process.env): Readonly
     jwksRefetchIntervalMs: (e.JWKS_REFETCH_INTERVAL ?? 10) * 1000,
     tokenAudience: e.TOKEN_AUDIENCE ?? 'latchkey',
     tokenLeewaySeconds: e.TOKEN_LEEWAY ?? 0,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL ?? 900,
     revocationMaxStalenessSeconds: e.REVOCATION_MAX_STALENESS ?? 10,
     logLevel: e.LOG_LEVEL ?? 'info',
     trustedProxies: commaList(e.TRUST_PROXY),

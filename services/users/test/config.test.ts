@@ -15,6 +15,7 @@ t.test('loadUsersConfig › gives the documented defaults for an empty environme
     jwksRefetchIntervalMs: 10_000,
     tokenAudience: 'latchkey',
     tokenLeewaySeconds: 0,
+    accessTokenTtlSeconds: 900,
     revocationMaxStalenessSeconds: 10,
     logLevel: 'info',
     trustedProxies: [],
@@ -37,6 +38,7 @@ t.test('loadUsersConfig › reads and converts every variable, deriving the JWKS
     TOKEN_AUDIENCE: 'aud',
     JWKS_REFETCH_INTERVAL: '30',
     TOKEN_LEEWAY: '5',
+    ACCESS_TOKEN_TTL: '600',
     REVOCATION_MAX_STALENESS: '3',
     LOG_LEVEL: 'warn',
     TRUST_PROXY: '10.0.0.0/8, 192.0.2.1',
@@ -55,6 +57,7 @@ t.test('loadUsersConfig › reads and converts every variable, deriving the JWKS
     jwksRefetchIntervalMs: 30_000,
     tokenAudience: 'aud',
     tokenLeewaySeconds: 5,
+    accessTokenTtlSeconds: 600,
     revocationMaxStalenessSeconds: 3,
     logLevel: 'warn',
     trustedProxies: ['10.0.0.0/8', '192.0.2.1']
@@ -66,6 +69,7 @@ t.test('loadUsersConfig › reads and converts every variable, deriving the JWKS
 t.test('loadUsersConfig › refuses invalid values, naming them', async t => {
   t.throws(() => loadUsersConfig({ USERS_PORT: 'http' }), /USERS_PORT/)
   t.throws(() => loadUsersConfig({ TOKEN_LEEWAY: '-1' }), /TOKEN_LEEWAY/)
+  t.throws(() => loadUsersConfig({ ACCESS_TOKEN_TTL: '86401' }), /ACCESS_TOKEN_TTL/)
   t.throws(() => loadUsersConfig({ USERS_DATABASE_SCHEMA: 'users; drop table x' }), /USERS_DATABASE_SCHEMA/)
   t.throws(() => loadUsersConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/)
   t.throws(() => loadUsersConfig({ REDIS_COMMAND_TIMEOUT: '0' }), /REDIS_COMMAND_TIMEOUT/)

@@ -63,7 +63,8 @@ t.test('forged access tokens', async t => {
     ['size', 'refuses a 10 KB token (ASVS 9.1.1)'],
     ['tampering', 'refuses a tampered payload or header under the original signature (ASVS 9.1.1)'],
     ['re-encoding', 'refuses re-encoded base64url (padding, alternate trailing bits, standard alphabet) and JSON serialization (RFC 8725bis, JWT cheat sheet)'],
-    ['claims', 'enforces exp, nbf, iss, aud and UUID sub/sid under a valid signature (ASVS 9.2.1, 9.2.3, 10.3.1, RFC 8725 §3.8-3.9)']
+    ['claims', 'enforces exp, nbf, iss, aud and UUID sub/sid under a valid signature (ASVS 9.2.1, 9.2.3, 10.3.1, RFC 8725 §3.8-3.9)'],
+    ['lifetime', 'refuses a correctly signed token whose exp - iat exceeds ACCESS_TOKEN_TTL (a 10-year token) or whose iat is in the future (ASVS 9.2.1, 8.3.2)']
   ]
   for (const [batch, title] of batches) {
     t.test(`GET /users/me, PATCH /users/{id} › ${title}`, async t => {

@@ -28,6 +28,8 @@ export interface JwtGuardPluginOptions {
   issuer: string
   audience: string
   leewaySeconds: number
+  /** The auth service's ACCESS_TOKEN_TTL: the longest exp - iat accepted. */
+  maxLifetimeSeconds: number
   maxStalenessSeconds: number
 }
 
@@ -43,6 +45,7 @@ export default fp<JwtGuardPluginOptions>(async function jwtGuard (app, options) 
     issuer: options.issuer,
     audience: options.audience,
     leewaySeconds: options.leewaySeconds,
+    maxLifetimeSeconds: options.maxLifetimeSeconds,
     revocations
   })
   await app.register(fastifyJwtGuard, { verifier })
