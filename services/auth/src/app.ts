@@ -27,6 +27,7 @@ import { createMemoryCounterStore, type CounterStore } from './plugins/app/abuse
 import revocations from './plugins/app/revocations/revocations.js'
 import outbox from './plugins/app/events/outbox.js'
 import accounts from './plugins/app/accounts/accounts.js'
+import { ensureBootstrapAdmin } from './plugins/app/accounts/bootstrap-admin.js'
 import sessions from './plugins/app/sessions/sessions.js'
 import metrics from './plugins/app/metrics.js'
 import mail from './plugins/app/mail/mail-outbox.js'
@@ -199,12 +200,7 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
   if (config.BOOTSTRAP_ADMIN_EMAIL !== undefined && config.BOOTSTRAP_ADMIN_PASSWORD !== undefined) {
     const email = config.BOOTSTRAP_ADMIN_EMAIL
     const password = config.BOOTSTRAP_ADMIN_PASSWORD
-    app.addHook('onReady', async () => {
-      if (await app.accounts.findByEmail(email) !== undefined) return
-      await app.accounts.register({ email, password, name: 'Administrator' }, { roles: ['user', 'admin'], emailVerified: true })
-        .catch((error: { code?: string }) => { if (error.code !== 'email_taken') throw error })
-      app.log.info('bootstrap administrator created')
-    })
+    app.addHook('onReady', async () => { await ensureBootstrapAdmin(app, email, password) })
   }
 
   return app

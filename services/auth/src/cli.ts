@@ -56,7 +56,7 @@ async function accountByEmail (app: FastifyInstance, email: string): Promise<str
 
 const commands: Record<string, (app: FastifyInstance, email: string, options: { name: string, password: string }) => Promise<Account>> = {
   async 'create-admin' (app, email, { name, password }) {
-    if (await app.accounts.findByEmail(email) !== undefined) throw new CommandError(`an account with email ${email} exists; use promote`)
+    if (await app.accounts.findByEmail(email) !== undefined) throw new CommandError(`an account with email ${email} already exists and create-admin never promotes one: nothing changed; to make it an administrator on purpose, run latchkey-admin promote ${email}`)
     return await app.accounts.register({ email, password, name }, { roles: ['user', 'admin'], emailVerified: true })
   },
   async promote (app, email) {

@@ -32,4 +32,13 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   await runtime.close()
 })
 
-await app.listen({ port: config.AUTH_PORT, host: config.HOST })
+try {
+  await app.listen({ port: config.AUTH_PORT, host: config.HOST })
+} catch (error) {
+  // A start-up check on the data (the bootstrap admin) failed: say which variable, then stop.
+  if (!(error instanceof ConfigError)) throw error
+  process.stderr.write(`${error.message}\n`)
+  await app.close()
+  await runtime.close()
+  process.exit(1)
+}

@@ -57,11 +57,17 @@ t.test('latchkey-admin (the auth CLI, run as a process on the service\'s databas
     t.equal((await app.inject({ method: 'GET', url: '/accounts', headers: bearer(tokens.accessToken) })).statusCode, 200)
   })
 
-  t.test('create-admin refuses an email that exists, and a password the policy refuses', async t => {
+  t.test('create-admin never promotes an existing account: exit 1, nothing changed, pointed to promote; and refuses a password the policy refuses (ASVS 6.3.2, 8.2.1)', async t => {
     const user = await registeredUser(app)
-    const taken = await admin(['create-admin', user.email], `${strongPassword}\n`)
+    const taken = await admin(['create-admin', user.email.toUpperCase()], 'a different password entirely\n')
     t.equal(taken.code, 1)
-    t.match(taken.stderr, /exists; use promote/)
+    t.match(taken.stderr, /already exists and create-admin never promotes one: nothing changed/)
+    t.match(taken.stderr, /latchkey-admin promote/)
+    t.equal(taken.stdout, '', 'no account printed')
+    const me = await app.inject({ method: 'GET', url: '/accounts/me', headers: bearer(user.tokens.accessToken) })
+    t.equal(me.statusCode, 200, 'its access token still works: no role change revoked it')
+    t.same(me.json<Account>().roles, ['user'], 'still not an administrator')
+    await logIn(app, user.email)
     const weak = await admin(['create-admin', uniqueEmail()], 'short\n')
     t.equal(weak.code, 1)
     t.match(weak.stderr, /validation_failed/)

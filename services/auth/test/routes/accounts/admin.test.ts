@@ -1,11 +1,13 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import type { TokenPair } from '@latchkey/contracts'
+import { createInProcessAccountEvents } from '@latchkey/account-events'
+import { buildAuthApp } from '../../../src/app.js'
 import { bearer, build, logIn, problemOf, register, registeredUser, strongPassword, uniqueEmail } from '../../helper.js'
 
 t.test('admin routes', async t => {
   const adminEmail = uniqueEmail()
-  const { app, buildReplica } = await build(t, { env: { BOOTSTRAP_ADMIN_EMAIL: adminEmail, BOOTSTRAP_ADMIN_PASSWORD: 'bootstrap admin passphrase' } })
+  const { app, buildReplica, config, sql, feed } = await build(t, { env: { BOOTSTRAP_ADMIN_EMAIL: adminEmail, BOOTSTRAP_ADMIN_PASSWORD: 'bootstrap admin passphrase' } })
   const admin = await logIn(app, adminEmail, 'bootstrap admin passphrase')
   const asAdmin = bearer(admin.accessToken)
 
@@ -15,6 +17,26 @@ t.test('admin routes', async t => {
     t.equal(page.statusCode, 200)
     t.equal(page.json().items.length, 1)
     t.same(page.json().items[0].roles.sort(), ['admin', 'user'])
+  })
+
+  t.test('BOOTSTRAP_ADMIN_EMAIL naming an existing non-admin account stops the start, names the variable, never the password, and promotes no one (ASVS 6.3.2, 8.2.1)', async t => {
+    const user = await registeredUser(app)
+    const bootstrapPassword = 'a bootstrap password nobody may read'
+    const taken = await buildAuthApp({ ...config, BOOTSTRAP_ADMIN_EMAIL: user.email.toUpperCase(), BOOTSTRAP_ADMIN_PASSWORD: bootstrapPassword },
+      { sql, revocationFeed: feed, accountEvents: createInProcessAccountEvents() }, { logger: false })
+    t.teardown(() => taken.close())
+    const error = await taken.ready().then(() => undefined, (cause: unknown) => cause)
+    t.ok(error instanceof Error, 'the start fails')
+    const message = error instanceof Error ? error.message : ''
+    t.match(message, /BOOTSTRAP_ADMIN_EMAIL/)
+    t.match(message, /latchkey-admin promote/, 'says how to promote it on purpose')
+    t.notMatch(message, bootstrapPassword)
+    t.notMatch(message, /BOOTSTRAP_ADMIN_PASSWORD=/)
+    const me = await app.inject({ method: 'GET', url: '/accounts/me', headers: bearer(user.tokens.accessToken) })
+    t.same(me.json().roles, ['user'], 'the account was not promoted')
+    await logIn(app, user.email)
+    const refused = await app.inject({ method: 'POST', url: '/sessions', payload: { email: user.email, password: bootstrapPassword } })
+    t.equal(refused.statusCode, 401, 'its password was not replaced')
   })
 
   t.test('a user gets 403 forbidden on every admin route (ASVS 8.2.1)', async t => {
