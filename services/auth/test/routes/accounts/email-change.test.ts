@@ -36,7 +36,8 @@ t.test('PATCH /accounts/me with a new email (EMAIL_VERIFICATION=optional)', asyn
     const next = uniqueEmail()
     await change(user.tokens.accessToken, next)
     await changeMail(next)
-    const notice = await smtp.next(user.email, { skip: 1 })
+    // Found by subject: the registration's verification mail to the same address may be relayed after it.
+    const notice = await smtp.next(user.email, { subject: 'Your email address is being changed' })
     t.equal(notice.subject, 'Your email address is being changed')
     t.notMatch(notice.text, /token=/)
   })
