@@ -13,10 +13,10 @@ import { freePort, testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
 
 export { freePort }
 
-export const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url))
+export const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url))
 
 export function entryOf (service: 'auth' | 'users', file = 'server.js'): string {
-  return fileURLToPath(new URL(`../../../services/${service}/dist/src/${file}`, import.meta.url))
+  return fileURLToPath(new URL(`../../services/${service}/dist/src/${file}`, import.meta.url))
 }
 
 export interface Isolation {

