@@ -1,19 +1,16 @@
 /**
- * Both services, started as packages/launcher's tests start them (real HTTP, this machine's
- * PostgreSQL and Redis, schemas and a Redis prefix of their own), each behind a counting proxy so
- * a test can count what the client really sent (how many refreshes, how many 401s).
+ * Both services, started by e2e's stack helper (real HTTP, this machine's PostgreSQL and Redis,
+ * schemas and a Redis prefix of their own), each behind a counting proxy so a test can count what
+ * the client really sent (how many refreshes, how many 401s).
  */
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { createServer, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Test } from 'tap'
-import { startStack, type Stack } from '@latchkey/launcher'
-import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
-import { freePort, testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
+import { password, startTestStack, type TestStack as ServicesStack } from '@latchkey/e2e/stack'
 import { createLatchkeyClient, type LatchkeyClient, type LatchkeyClientOptions } from '../src/index.js'
 
-export const password = 'correct horse battery staple'
-export const adminEmail = 'admin@latchkey.test'
+export { adminEmail, password } from '@latchkey/e2e/stack'
 
 export interface Exchange { method: string, path: string, status: number }
 
@@ -25,7 +22,7 @@ export interface CountingProxy {
 }
 
 export interface TestStack {
-  stack: Stack
+  stack: ServicesStack['stack']
   /** Base URLs of the proxies in front of the services: what clients are given. */
   authUrl: string
   usersUrl: string
@@ -59,32 +56,9 @@ async function countingProxy (t: Test, target: string): Promise<CountingProxy> {
 }
 
 export async function startClientStack (t: Test, env: Record<string, string> = {}): Promise<TestStack> {
-  const suffix = randomBytes(5).toString('hex')
-  const [authPort, usersPort] = [await freePort(), await freePort()]
-  const redisUrl = await testRedisUrl()
-  const databaseUrl = await testDatabaseUrl()
-  const stack = await startStack({
-    DATABASE_URL: databaseUrl,
-    BOOTSTRAP_ADMIN_EMAIL: adminEmail,
-    BOOTSTRAP_ADMIN_PASSWORD: password,
-    ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl }),
-    REDIS_PREFIX: `test:${randomUUID()}:`,
-    AUTH_DATABASE_SCHEMA: `auth_c_${suffix}`,
-    USERS_DATABASE_SCHEMA: `users_c_${suffix}`,
-    AUTH_PORT: String(authPort),
-    USERS_PORT: String(usersPort),
-    LOG_LEVEL: 'silent',
-    ...env
-  }, { info: () => {}, warn: () => {} }, { logger: false })
-  t.teardown(async () => {
-    await stack.close()
-    const sql = connectPostgres({ url: databaseUrl, schema: 'public', max: 1 })
-    await sql`DROP SCHEMA IF EXISTS ${sql(`auth_c_${suffix}`)} CASCADE`
-    await sql`DROP SCHEMA IF EXISTS ${sql(`users_c_${suffix}`)} CASCADE`
-    await closePostgres(sql)
-  })
-  const auth = await countingProxy(t, `http://127.0.0.1:${authPort}`)
-  const users = await countingProxy(t, `http://127.0.0.1:${usersPort}`)
+  const { stack, auth: authTarget, users: usersTarget } = await startTestStack(t, env, 'c')
+  const auth = await countingProxy(t, authTarget)
+  const users = await countingProxy(t, usersTarget)
   return {
     stack,
     authUrl: auth.url,

@@ -1,48 +1,13 @@
 import t from 'tap'
-import { spawn } from 'node:child_process'
-import { randomBytes, randomUUID } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
-import { Redis } from 'ioredis'
 import type { Account } from '@latchkey/contracts'
-import { skipWithoutRedis, testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
-import { bearer, build, eventually, logIn, problemOf, registeredUser, strongPassword } from '../helper.js'
+import { skipWithoutRedis } from '@latchkey/test-support'
+import { bearer, eventually, logIn, problemOf, registeredUser, strongPassword } from '../helper.js'
 import { startMailServer, tokenOf } from '../mail-server.js'
-
-const cli = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url))
+import { buildWithCli } from './cli-helper.js'
 
 t.test('latchkey-admin set-password and send-password-reset', { skip: await skipWithoutRedis() }, async t => {
-  const schema = `auth_cli_${randomBytes(5).toString('hex')}`
-  const prefix = `test:${randomUUID()}:`
-  const databaseUrl = await testDatabaseUrl()
-  const redisUrl = await testRedisUrl() ?? ''
   const smtp = await startMailServer(t)
-  const { app, sql } = await build(t, { schema, prefix, env: { SMTP_URL: smtp.url, EMAIL_VERIFICATION: 'off' } })
-  t.teardown(async () => {
-    await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`
-    const redis = new Redis(redisUrl)
-    const keys = await redis.keys(`${prefix}*`)
-    if (keys.length > 0) await redis.del(...keys)
-    redis.disconnect()
-  })
-
-  async function admin (args: string[], stdin = ''): Promise<{ code: number | null, stdout: string, stderr: string }> {
-    return await new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [cli, ...args], {
-        env: {
-          PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, AUTH_DATABASE_SCHEMA: schema, REDIS_PREFIX: prefix,
-          AUTH_ISSUER: 'http://auth.test', LOG_LEVEL: 'warn', SMTP_URL: smtp.url, EMAIL_VERIFICATION: 'off'
-        },
-        stdio: ['pipe', 'pipe', 'pipe']
-      })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
-      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-      child.once('error', reject)
-      child.once('exit', code => { resolve({ code, stdout, stderr }) })
-      child.stdin.end(stdin)
-    })
-  }
+  const { app, admin } = await buildWithCli(t, { SMTP_URL: smtp.url, EMAIL_VERIFICATION: 'off' })
 
   t.test('set-password sets the password from stdin, revokes every session and access token (seen by the running service), and mails the owner', async t => {
     const user = await registeredUser(app)

@@ -1,45 +1,11 @@
 import t from 'tap'
-import { spawn } from 'node:child_process'
-import { randomBytes, randomUUID } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
-import { Redis } from 'ioredis'
 import type { Account } from '@latchkey/contracts'
-import { skipWithoutRedis, testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
-import { bearer, build, eventually, logIn, problemOf, registeredUser, strongPassword, uniqueEmail } from '../helper.js'
-
-const cli = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url))
+import { skipWithoutRedis } from '@latchkey/test-support'
+import { bearer, eventually, logIn, problemOf, registeredUser, strongPassword, uniqueEmail } from '../helper.js'
+import { buildWithCli } from './cli-helper.js'
 
 t.test('latchkey-admin (the auth CLI, run as a process on the service\'s database and Redis)', { skip: await skipWithoutRedis() }, async t => {
-  const schema = `auth_cli_${randomBytes(5).toString('hex')}`
-  const prefix = `test:${randomUUID()}:`
-  const databaseUrl = await testDatabaseUrl()
-  const redisUrl = await testRedisUrl() ?? ''
-  // A running replica of the service on the same schema and prefix: what the CLI changes must
-  // reach it the way an HTTP admin change would (revocation feed, outbox).
-  const { app, sql } = await build(t, { schema, prefix })
-  t.teardown(async () => {
-    await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`
-    const redis = new Redis(redisUrl)
-    const keys = await redis.keys(`${prefix}*`)
-    if (keys.length > 0) await redis.del(...keys)
-    redis.disconnect()
-  })
-
-  async function admin (args: string[], stdin = ''): Promise<{ code: number | null, stdout: string, stderr: string }> {
-    return await new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [cli, ...args], {
-        env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, AUTH_DATABASE_SCHEMA: schema, REDIS_PREFIX: prefix, AUTH_ISSUER: 'http://auth.test', LOG_LEVEL: 'warn' },
-        stdio: ['pipe', 'pipe', 'pipe']
-      })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
-      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-      child.once('error', reject)
-      child.once('exit', code => { resolve({ code, stdout, stderr }) })
-      child.stdin.end(stdin)
-    })
-  }
+  const { app, sql, admin } = await buildWithCli(t)
   const revokedAtService = async (token: string): Promise<boolean> => await eventually(async () => {
     const response = await app.inject({ method: 'GET', url: '/verify', headers: bearer(token) })
     return response.statusCode === 401 && problemOf(response).code === 'token_revoked'

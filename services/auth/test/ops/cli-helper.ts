@@ -1,0 +1,61 @@
+/**
+ * latchkey-admin (the auth CLI) run as a real process on the database and Redis of a running
+ * replica of the service (built by `build`): what the CLI changes must reach that replica the way
+ * an HTTP admin change would (revocation feed, outbox). The replica's schema goes in build's
+ * teardown, the Redis keys under its prefix in this one's. Needs a real Redis: mark the test
+ * `{ skip: await skipWithoutRedis() }`.
+ */
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { Test } from 'tap'
+import { Redis } from 'ioredis'
+import { testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
+import { build, type TestAuth } from '../helper.js'
+
+const cli = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url))
+
+export interface CliResult { code: number | null, stdout: string, stderr: string }
+
+export interface AuthWithCli extends TestAuth {
+  /** Runs latchkey-admin with `args`, `stdin` written to it, and resolves when it exits. */
+  admin: (args: string[], stdin?: string) => Promise<CliResult>
+}
+
+/** `env` configures both the replica and the CLI (e.g. SMTP_URL). */
+export async function buildWithCli (t: Test, env: Record<string, string> = {}): Promise<AuthWithCli> {
+  const databaseUrl = await testDatabaseUrl()
+  const redisUrl = await testRedisUrl() ?? ''
+  const auth = await build(t, { env })
+  t.teardown(async () => {
+    const redis = new Redis(redisUrl)
+    const keys = await redis.keys(`${auth.prefix}*`)
+    if (keys.length > 0) await redis.del(...keys)
+    redis.disconnect()
+  })
+
+  async function admin (args: string[], stdin = ''): Promise<CliResult> {
+    return await new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [cli, ...args], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          DATABASE_URL: databaseUrl,
+          REDIS_URL: redisUrl,
+          AUTH_DATABASE_SCHEMA: auth.schema,
+          REDIS_PREFIX: auth.prefix,
+          AUTH_ISSUER: 'http://auth.test',
+          LOG_LEVEL: 'warn',
+          ...env
+        },
+        stdio: ['pipe', 'pipe', 'pipe']
+      })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
+      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+      child.once('error', reject)
+      child.once('exit', code => { resolve({ code, stdout, stderr }) })
+      child.stdin.end(stdin)
+    })
+  }
+  return { ...auth, admin }
+}
