@@ -42,9 +42,14 @@ export type LogInResult =
   | { status: 'signed_in', tokens: Shape<'TokenPair'> }
   | { status: 'mfa_required', problem: LatchkeyError }
 
-export interface LatchkeyClient extends Omit<Operations, 'logIn' | 'refreshSession'> {
+export interface LatchkeyClient extends Omit<Operations, 'logIn' | 'logInWithSecondFactor' | 'refreshSession'> {
   /** Stores the new session's tokens; an `mfa_required` problem is a result, every other problem throws. */
   logIn (body: Shape<'LoginBody'>): Promise<LogInResult>
+  /**
+   * The second step after `mfa_required`: `{ mfaToken, code }` or `{ mfaToken, recoveryCode }`
+   * (`mfaToken` from `problem.problem`). Stores the new session's tokens like a log in.
+   */
+  logInWithSecondFactor (body: Shape<'MfaLogInBody'>): Promise<LogInResult & { status: 'signed_in' }>
   /** Refreshes now (shared with any refresh in flight); null when signed out. */
   refreshSession (): Promise<StoredTokens | null>
   /** The stored tokens, or null when signed out. */
@@ -170,6 +175,12 @@ export function createLatchkeyClient (options: LatchkeyClientOptions): LatchkeyC
     if (tokens !== null) await end(tokens.sessionId)
   }
 
+  async function signIn (pair: Shape<'TokenPair'>): Promise<LogInResult & { status: 'signed_in' }> {
+    await storage.lock(() => save(stored(pair)))
+    etags.clear()
+    return { status: 'signed_in', tokens: pair }
+  }
+
   return Object.assign(client, {
     async logIn (body: Shape<'LoginBody'>): Promise<LogInResult> {
       const [response] = await exchange(routes.logIn, [body])
@@ -178,10 +189,10 @@ export function createLatchkeyClient (options: LatchkeyClientOptions): LatchkeyC
         if (problem.code === 'mfa_required') return { status: 'mfa_required', problem }
         throw problem
       }
-      const pair = await response.json() as Shape<'TokenPair'>
-      await storage.lock(() => save(stored(pair)))
-      etags.clear()
-      return { status: 'signed_in', tokens: pair }
+      return await signIn(await response.json() as Shape<'TokenPair'>)
+    },
+    async logInWithSecondFactor (body: Shape<'MfaLogInBody'>): Promise<LogInResult & { status: 'signed_in' }> {
+      return await signIn(await answer(routes.logInWithSecondFactor, await exchange(routes.logInWithSecondFactor, [body])) as Shape<'TokenPair'>)
     },
     async logOut (): Promise<void> {
       const tokens = await read()

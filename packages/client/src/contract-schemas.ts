@@ -10,7 +10,8 @@ import {
   FieldErrorSchema, HealthSchema, JwkSchema, JwksSchema, ListAccountsQuerySchema, ListUsersQuerySchema, LoginBodySchema,
   ProblemSchema, ProfilePatchBodySchema, ProfilePutBodySchema, ProfileSchema, PublicProfilePageSchema, PublicProfileSchema,
   RefreshBodySchema, RegisterBodySchema, SessionListSchema, SessionSchema, TokenPairSchema, UpdateMyAccountBodySchema,
-  VerifyResponseSchema
+  VerifyResponseSchema, MfaStatusSchema, TotpEnrolmentSchema, RecoveryCodesSchema, MfaLogInBodySchema, StartTotpEnrolmentBodySchema,
+  ConfirmTotpBodySchema, RemoveTotpBodySchema, RegenerateRecoveryCodesBodySchema
 } from '@latchkey/contracts'
 import type { Static, TImport } from '@sinclair/typebox'
 
@@ -29,6 +30,9 @@ export const componentSchemas = {
   Profile: ProfileSchema,
   PublicProfile: PublicProfileSchema,
   PublicProfilePage: PublicProfilePageSchema,
+  MfaStatus: MfaStatusSchema,
+  TotpEnrolment: TotpEnrolmentSchema,
+  RecoveryCodes: RecoveryCodesSchema,
   Problem: ProblemSchema,
   FieldError: FieldErrorSchema
 }
@@ -48,7 +52,12 @@ export const inputSchemas = {
   ListUsersQuery: ListUsersQuerySchema,
   ConfirmEmailBody: ConfirmEmailBodySchema,
   PasswordResetBody: PasswordResetBodySchema,
-  ConfirmPasswordResetBody: ConfirmPasswordResetBodySchema
+  ConfirmPasswordResetBody: ConfirmPasswordResetBodySchema,
+  MfaLogInBody: MfaLogInBodySchema,
+  StartTotpEnrolmentBody: StartTotpEnrolmentBodySchema,
+  ConfirmTotpBody: ConfirmTotpBodySchema,
+  RemoveTotpBody: RemoveTotpBodySchema,
+  RegenerateRecoveryCodesBody: RegenerateRecoveryCodesBodySchema
 }
 
 type Schemas = typeof componentSchemas & typeof inputSchemas

@@ -3,7 +3,7 @@
  * schemas and a Redis prefix of their own), each behind a counting proxy so a test can count what
  * the client really sent (how many refreshes, how many 401s).
  */
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { createServer, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Test } from 'tap'
@@ -56,7 +56,7 @@ async function countingProxy (t: Test, target: string): Promise<CountingProxy> {
 }
 
 export async function startClientStack (t: Test, env: Record<string, string> = {}): Promise<TestStack> {
-  const { stack, auth: authTarget, users: usersTarget } = await startTestStack(t, env, 'c')
+  const { stack, auth: authTarget, users: usersTarget } = await startTestStack(t, { SECRETS_KEY: randomBytes(32).toString('base64'), ...env }, 'c')
   const auth = await countingProxy(t, authTarget)
   const users = await countingProxy(t, usersTarget)
   return {

@@ -23,7 +23,11 @@ export const AccessTokenClaimsSchema = Type.Object({
    * not a time, so two cut-offs in one second never leave a token alive between them.
    */
   tv: Type.Integer({ minimum: 0 }),
-  email_verified: Type.Boolean()
+  email_verified: Type.Boolean(),
+  /** How the session was authenticated (RFC 8176): `pwd`, plus `otp` after a second factor. */
+  amr: Type.Array(Type.String()),
+  /** When the session's log in happened (OpenID Connect `auth_time`), seconds since the epoch; refreshes keep it. */
+  auth_time: Type.Integer()
 })
 
 export type AccessTokenClaims = Static<typeof AccessTokenClaimsSchema>

@@ -27,7 +27,8 @@ function hasAudience (aud: unknown, audience: string): boolean {
 
 /** The frozen claims and the token's nbf (if any), or a reason why the payload is not acceptable. */
 export function readClaims (payload: Record<string, unknown>, rules: ClaimsRules): { claims: AccessTokenClaims, nbf: number | undefined } | string {
-  const { iss, aud, sub, sid, jti, roles, iat, exp, nbf, tv } = payload
+  const { iss, aud, sub, sid, jti, roles, iat, exp, nbf, tv, amr } = payload
+  const authTime = payload.auth_time
   if (iss !== rules.issuer) return 'wrong issuer'
   if (!hasAudience(aud, rules.audience)) return 'wrong audience'
   if (!isUuid(sub) || !isUuid(sid)) return 'sub or sid is not a UUID'
@@ -37,6 +38,8 @@ export function readClaims (payload: Record<string, unknown>, rules: ClaimsRules
   if (nbf !== undefined && !Number.isSafeInteger(nbf)) return 'nbf is not an integer'
   // Absent counts as version 0: such a token dies at the account's first cut-off.
   if (tv !== undefined && !(Number.isSafeInteger(tv) && (tv as number) >= 0)) return 'tv is not a non-negative integer'
+  if (amr !== undefined && !isStringArray(amr)) return 'amr is not a list of strings'
+  if (authTime !== undefined && !Number.isSafeInteger(authTime)) return 'auth_time is not an integer'
   const claims: AccessTokenClaims = Object.freeze({
     iss: rules.issuer,
     sub,
@@ -48,7 +51,10 @@ export function readClaims (payload: Record<string, unknown>, rules: ClaimsRules
     roles: Object.freeze([...roles]) as string[],
     tv: (tv as number | undefined) ?? 0,
     // Absent in tokens issued before the claim existed: not verified.
-    email_verified: payload.email_verified === true
+    email_verified: payload.email_verified === true,
+    // Tokens issued before second factors existed were password-only, authenticated at issue.
+    amr: Object.freeze(amr === undefined ? ['pwd'] : [...amr]) as string[],
+    auth_time: (authTime as number | undefined) ?? (iat as number)
   })
   return { claims, nbf: nbf as number | undefined }
 }

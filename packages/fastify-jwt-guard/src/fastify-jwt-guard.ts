@@ -17,6 +17,10 @@ export interface RequestAuth {
   jti: string
   exp: number
   iat: number
+  /** Authentication methods (RFC 8176): `['pwd']`, or `['pwd', 'otp']` after a second factor. */
+  amr: string[]
+  /** When the session logged in, seconds since the epoch: a route may demand a recent one (step-up). */
+  auth_time: number
 }
 
 export type AuthHook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void

@@ -9,14 +9,17 @@ export class HttpProblem extends Error {
   readonly code: ErrorCode
   readonly errors: FieldError[] | undefined
   readonly headers: Record<string, string>
+  /** RFC 9457 extension members (e.g. the mfaToken of mfa_required); the route's response schema must declare them. */
+  readonly extensions: Record<string, unknown> | undefined
 
-  constructor (statusCode: number, code: ErrorCode, detail: string, options: { errors?: FieldError[], headers?: Record<string, string> } = {}) {
+  constructor (statusCode: number, code: ErrorCode, detail: string, options: { errors?: FieldError[], headers?: Record<string, string>, extensions?: Record<string, unknown> } = {}) {
     super(detail)
     this.name = 'HttpProblem'
     this.statusCode = statusCode
     this.code = code
     this.errors = options.errors
     this.headers = options.headers ?? {}
+    this.extensions = options.extensions
   }
 }
 

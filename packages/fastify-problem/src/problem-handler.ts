@@ -92,7 +92,8 @@ function toProblem (error: FastifyError): Problem | undefined {
 function problemHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (isHttpProblem(error)) {
     if (error.statusCode >= 500) request.log.warn({ code: error.code }, error.message)
-    return sendProblem(reply, buildProblem(error.statusCode, error.code, error.message, error.errors), error.headers)
+    const problem = buildProblem(error.statusCode, error.code, error.message, error.errors)
+    return sendProblem(reply, error.extensions === undefined ? problem : { ...error.extensions, ...problem }, error.headers)
   }
   const problem = toProblem(error)
   if (problem !== undefined) return sendProblem(reply, problem)

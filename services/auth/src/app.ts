@@ -10,7 +10,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Sql } from 'postgres'
 import {
   AcceptedSchema, AccountPageSchema, AccountSchema, FieldErrorSchema, HealthSchema, JwkSchema, JwksSchema, ProblemSchema,
-  SessionListSchema, SessionSchema, TokenPairSchema, VerifyResponseSchema
+  SessionListSchema, SessionSchema, TokenPairSchema, VerifyResponseSchema, MfaStatusSchema, TotpEnrolmentSchema, RecoveryCodesSchema,
+  MfaRequiredProblemSchema
 } from '@latchkey/contracts'
 import {
   createStrictValidatorCompiler, fastifyProblem, frameworkErrors, namedLogger, requestIdOptions, serviceLoggerOptions, wantsPrettyLogs
@@ -52,6 +53,11 @@ import healthRoutes from './routes/health/health.js'
 import emailVerificationRoutes from './routes/email-verifications/email-verifications.js'
 import passwordResetRoutes from './routes/password-resets/password-resets.js'
 import adminPasswordResetRoute from './routes/accounts/admin-password-reset.js'
+import mfa from './plugins/app/mfa/mfa.js'
+import { createSecretBox, loadSecretsKey } from './plugins/app/secrets/secret-box.js'
+import mfaRoutes from './routes/mfa/mfa.js'
+import mfaLogInRoute from './routes/mfa/mfa-login.js'
+import adminMfaRoute from './routes/mfa/admin-mfa.js'
 
 /** How long start-up waits for the revocation view to be fresh (within the 10 s plugin timeout); after it the service starts anyway (503 until fresh). */
 const STARTUP_FRESHNESS_WAIT_MS = 5_000
@@ -71,7 +77,8 @@ function commaList (value: string | undefined): string[] {
 /** Secrets never reach the logs, whatever shape the request or error has. */
 export const logRedaction = [
   'req.headers.authorization', 'req.headers.cookie', 'password', '*.password', '*.currentPassword', '*.newPassword',
-  '*.refreshToken', '*.accessToken', 'refreshToken', 'accessToken'
+  '*.refreshToken', '*.accessToken', 'refreshToken', 'accessToken',
+  '*.code', '*.recoveryCode', '*.recoveryCodes', '*.mfaToken', '*.secret', 'mfaToken'
 ]
 
 export function serverOptions (config: { LOG_LEVEL: string, NODE_ENV?: string, TRUST_PROXY?: string | undefined }, logger?: FastifyServerOptions['logger']): FastifyServerOptions {
@@ -105,7 +112,8 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
   await app.register(fastifyProblem)
   await app.register(openapi, { serverUrl: config.AUTH_ISSUER })
   for (const schema of [FieldErrorSchema, ProblemSchema, AccountSchema, AccountPageSchema, TokenPairSchema, SessionSchema,
-    SessionListSchema, VerifyResponseSchema, JwkSchema, JwksSchema, HealthSchema, AcceptedSchema]) {
+    SessionListSchema, VerifyResponseSchema, JwkSchema, JwksSchema, HealthSchema, AcceptedSchema,
+    MfaStatusSchema, TotpEnrolmentSchema, RecoveryCodesSchema, MfaRequiredProblemSchema]) {
     app.addSchema(schema)
   }
 
@@ -158,6 +166,8 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
   })
   await app.register(recovery, { sql: deps.sql, store: counterStore, passwordMinLength: config.PASSWORD_MIN_LENGTH, mailsPerWindow: config.LOGIN_FAILURES_MAX })
   await app.register(accounts, { sql: deps.sql, passwordMinLength: config.PASSWORD_MIN_LENGTH, emailVerification: config.EMAIL_VERIFICATION })
+  const secretsKey = await loadSecretsKey(config)
+  await app.register(mfa, { sql: deps.sql, secretBox: secretsKey === undefined ? undefined : createSecretBox(secretsKey), issuer: config.MFA_ISSUER })
   await app.register(sessions, {
     sql: deps.sql,
     signer: createAccessTokenSigner({
@@ -189,6 +199,9 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
   await app.register(sessionRoutes)
   await app.register(logoutRoute)
   await app.register(verifyRoute)
+  await app.register(mfaRoutes)
+  await app.register(mfaLogInRoute)
+  await app.register(adminMfaRoute)
   await app.register(jwksRoute, { jwks: () => signingKeys.jwks })
   await app.register(healthRoutes, {
     checks: {

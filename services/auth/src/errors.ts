@@ -25,5 +25,15 @@ export const errors = {
   overloaded: (retryAfterSeconds: number) => new HttpProblem(503, 'overloaded', 'Too many password checks are waiting; retry shortly', {
     headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) }
   }),
+  mfaRequired: (mfaToken: string) => new HttpProblem(401, 'mfa_required', 'The password was right; finish logging in at POST /sessions/mfa with a code', {
+    headers: { 'www-authenticate': bearerChallenge() },
+    extensions: { mfaToken, methods: ['totp', 'recovery_code'] }
+  }),
+  invalidMfaToken: () => new HttpProblem(401, 'invalid_mfa_token', 'Log in again: this mfaToken is not valid, was already used, has expired or had too many wrong codes'),
+  /** 401 while logging in; 403 on a route the caller is already authenticated for. */
+  invalidMfaCode: (status: 401 | 403) => new HttpProblem(status, 'invalid_mfa_code', 'The code is not correct or was already used'),
+  mfaAlreadyEnabled: () => new HttpProblem(409, 'mfa_already_enabled', 'Two-factor authentication is already enabled; remove the factor first'),
+  mfaNotEnabled: (detail: string) => new HttpProblem(409, 'mfa_not_enabled', detail),
+  mfaUnavailable: () => new HttpProblem(503, 'service_unavailable', 'Two-factor authentication is not available on this server'),
   badCursor: () => validationProblem('/cursor', 'is not a cursor this service issued')
 }

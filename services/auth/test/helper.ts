@@ -59,6 +59,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
     REDIS_PREFIX: prefix,
     AUTH_ISSUER: 'http://auth.test',
     LOG_LEVEL: 'silent',
+    SECRETS_KEY: randomBytes(32).toString('base64'),
     ...options.env
   })
   const sql = connectPostgres({ url: databaseUrl, schema, max: 5 })

@@ -11,10 +11,14 @@ const login: FastifyPluginAsyncTypebox = async app => {
       tags: ['sessions'],
       operationId: 'logIn',
       summary: 'Log in',
-      description: 'An unknown email and a wrong password get the same 401 in about the same time.',
+      description: 'An unknown email and a wrong password get the same 401 in about the same time. With a second factor enabled, a right password gets 401 `mfa_required` with `mfaToken` and `methods`, and no token pair: finish at POST /sessions/mfa.',
       security: openSecurity,
       body: LoginBodySchema,
-      response: { 201: Type.Ref('TokenPair'), ...problemResponses(400, 401, 403, 413, 415, 429, 503) }
+      response: {
+        201: Type.Ref('TokenPair'),
+        ...problemResponses(400, 403, 413, 415, 429, 503),
+        401: Type.Ref('MfaRequiredProblem', { description: 'invalid_credentials, or mfa_required with mfaToken and methods' })
+      }
     }
   }, async (request, reply) => {
     const pair = await app.sessions.logIn(request.body, {

@@ -16,14 +16,14 @@ const verify: FastifyPluginAsyncTypebox = async app => {
       security: bearerSecurity,
       response: {
         200: Type.Ref('Verification', {
-          description: 'Valid token; X-Auth-Subject, X-Auth-Session and X-Auth-Roles carry sub, sid and roles'
+          description: 'Valid token; X-Auth-Subject, X-Auth-Session, X-Auth-Roles and X-Auth-AMR carry sub, sid, roles and amr (`pwd`, or `pwd,otp` after a second factor)'
         }),
         ...problemResponses(401, 503)
       }
     }
   }, async (request, reply) => {
-    const { sub, sid, roles, exp } = caller(request)
-    void reply.headers({ 'x-auth-subject': sub, 'x-auth-session': sid, 'x-auth-roles': roles.join(',') })
+    const { sub, sid, roles, exp, amr } = caller(request)
+    void reply.headers({ 'x-auth-subject': sub, 'x-auth-session': sid, 'x-auth-roles': roles.join(','), 'x-auth-amr': amr.join(',') })
     return { sub, sid, roles, exp }
   })
 }

@@ -19,6 +19,9 @@ export interface SessionRecord {
   previousRefreshHash: Buffer | null
   rotatedAt: Date | null
   revokedAt: Date | null
+  /** How the session logged in (RFC 8176 values) and when: every access token of it carries both. */
+  amr: string[]
+  authTime: Date
 }
 
 /**
@@ -27,21 +30,21 @@ export interface SessionRecord {
  * FOR SHARE: a password change, disable, role change or deletion in flight is waited for and then
  * seen, so a log-in that checked an old password (or a since-disabled account) creates nothing.
  */
-export async function insertSessionIfCredentialsHold (db: Db, input: { id: string, accountId: string, verifiedPasswordHash: string, refreshHash: Buffer, idleSeconds: number, maxSeconds: number, userAgent: string | null, ip: string | null }): Promise<{ roles: string[], emailVerified: boolean, tokenVersion: number } | undefined> {
-  const [row] = await db<Array<{ roles: string[], emailVerified: boolean, tokenVersion: number }>>`
+export async function insertSessionIfCredentialsHold (db: Db, input: { id: string, accountId: string, verifiedPasswordHash: string, refreshHash: Buffer, idleSeconds: number, maxSeconds: number, userAgent: string | null, ip: string | null, amr: string[] }): Promise<{ roles: string[], emailVerified: boolean, tokenVersion: number, authTime: Date } | undefined> {
+  const [row] = await db<Array<{ roles: string[], emailVerified: boolean, tokenVersion: number, authTime: Date }>>`
     WITH account AS (
       SELECT id, roles, email_verified, token_version FROM accounts
       WHERE id = ${input.accountId} AND password_hash = ${input.verifiedPasswordHash} AND status = 'active'
       FOR SHARE
     ), created AS (
       -- expires_at is the idle deadline, never past the absolute one (created_at + maxSeconds).
-      INSERT INTO sessions (id, account_id, refresh_hash, expires_at, user_agent, ip)
+      INSERT INTO sessions (id, account_id, refresh_hash, expires_at, user_agent, ip, amr)
       SELECT ${input.id}, account.id, ${input.refreshHash},
-        now() + make_interval(secs => ${Math.min(input.idleSeconds, input.maxSeconds)}), ${input.userAgent}, ${input.ip}
+        now() + make_interval(secs => ${Math.min(input.idleSeconds, input.maxSeconds)}), ${input.userAgent}, ${input.ip}, ${input.amr}
       FROM account
-      RETURNING id
+      RETURNING id, auth_time
     )
-    SELECT account.roles, account.email_verified, account.token_version::float8 AS token_version FROM account, created`
+    SELECT account.roles, account.email_verified, account.token_version::float8 AS token_version, created.auth_time FROM account, created`
   return row
 }
 

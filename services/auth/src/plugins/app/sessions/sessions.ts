@@ -36,18 +36,38 @@ function sameHash (a: Buffer | null, b: Buffer): boolean {
 
 export function createSessions (app: FastifyInstance, options: SessionsOptions) {
   const { sql, signer, refreshTokens } = options
-  const { passwordHasher, revocations, accounts, abuseLimits } = app
+  const { passwordHasher, revocations, accounts, abuseLimits, mfa } = app
 
   /**
    * Signed inside the transaction that holds the account row (FOR SHARE): the roles are those
    * current at issue, and an account-wide cut-off that waited for this transaction is later than
    * the token's iat, so it kills the token.
    */
-  function tokenPair (account: { id: string, roles: string[], emailVerified: boolean, tokenVersion: number }, sessionId: string, refresh: RefreshToken): TokenPair {
+  function tokenPair (account: { id: string, roles: string[], emailVerified: boolean, tokenVersion: number }, session: { id: string, amr: string[], authTime: Date }, refresh: RefreshToken): TokenPair {
+    const sessionId = session.id
     const { accessToken, expiresIn } = signer.issueAccessToken({
-      sub: account.id, sid: sessionId, roles: account.roles, emailVerified: account.emailVerified, tokenVersion: account.tokenVersion
+      sub: account.id, sid: sessionId, roles: account.roles, emailVerified: account.emailVerified, tokenVersion: account.tokenVersion,
+      amr: session.amr, authTime: Math.floor(session.authTime.getTime() / 1000)
     })
     return { accessToken, tokenType: 'Bearer', expiresIn, refreshToken: refresh.token, refreshExpiresIn: options.refreshTokenTtl, sessionId }
+  }
+
+  /**
+   * The account was read before the slow verify: the session is created only if the password
+   * hash that was verified is still the account's and the account is still active.
+   */
+  async function openSession (account: { id: string, passwordHash: string }, client: ClientInfo, amr: string[], rehashed?: string): Promise<TokenPair | undefined> {
+    const sessionId = randomUUID()
+    const refresh = refreshTokens.mint(sessionId)
+    return await sql.begin(async tx => {
+      const current = await insertSessionIfCredentialsHold(tx, {
+        id: sessionId, accountId: account.id, verifiedPasswordHash: account.passwordHash, refreshHash: refresh.hash,
+        idleSeconds: options.refreshTokenTtl, maxSeconds: options.sessionMaxLifetime, ...client, amr
+      })
+      if (current === undefined) return undefined
+      if (rehashed !== undefined) await replacePasswordHash(tx, account.id, account.passwordHash, rehashed)
+      return tokenPair({ id: account.id, ...current }, { id: sessionId, amr, authTime: current.authTime }, refresh)
+    })
   }
 
   return {
@@ -61,24 +81,22 @@ export function createSessions (app: FastifyInstance, options: SessionsOptions) 
       if (account.status === 'disabled') throw errors.accountDisabled()
       // Only after the password matched: a guesser learns nothing from this answer.
       if (options.requireVerifiedEmail === true && !account.emailVerified) throw errors.emailUnverified()
+      // No token pair before the second factor: the answer carries an mfaToken for POST /sessions/mfa.
+      if (await mfa.isEnabled(account.id)) throw await mfa.challenge(account)
       const rehashed = passwordHasher.needsRehash(account.passwordHash) ? await passwordHasher.hashPassword(body.password) : undefined
-      const sessionId = randomUUID()
-      const refresh = refreshTokens.mint(sessionId)
-      // The account was read before the slow verify: the session is created only if the password
-      // hash that was verified is still the account's and the account is still active.
-      const pair = await sql.begin(async tx => {
-        const current = await insertSessionIfCredentialsHold(tx, {
-          id: sessionId, accountId: account.id, verifiedPasswordHash: account.passwordHash, refreshHash: refresh.hash,
-          idleSeconds: options.refreshTokenTtl, maxSeconds: options.sessionMaxLifetime, ...client
-        })
-        if (current === undefined) return undefined
-        if (rehashed !== undefined) await replacePasswordHash(tx, account.id, account.passwordHash, rehashed)
-        return tokenPair({ id: account.id, ...current }, sessionId, refresh)
-      })
+      const pair = await openSession(account, client, ['pwd'], rehashed)
       if (pair === undefined) {
         const now = await accounts.findByEmail(body.email)
         throw now !== undefined && now.id === account.id && now.status === 'disabled' ? errors.accountDisabled() : errors.invalidCredentials()
       }
+      return pair
+    },
+
+    /** The session of a log in whose second factor passed; its password check is the one the mfaToken was bound to. */
+    async openSession (account: { id: string, passwordHash: string }, client: ClientInfo, amr: string[]): Promise<TokenPair> {
+      const pair = await openSession(account, client, amr)
+      // The password changed or the account was disabled since the password check.
+      if (pair === undefined) throw errors.invalidMfaToken()
       return pair
     },
 
@@ -103,13 +121,13 @@ export function createSessions (app: FastifyInstance, options: SessionsOptions) 
             previousHash: presented.hash, nextHash: successor.hash, nextGeneration: successor.generation,
             idleSeconds: options.refreshTokenTtl, maxSeconds: options.sessionMaxLifetime
           })
-          return { kind: 'rotated' as const, pair: tokenPair(account, session.id, successor) }
+          return { kind: 'rotated' as const, pair: tokenPair(account, session, successor) }
         }
         const rotatedAgoMs = session.rotatedAt === null ? Infinity : now - session.rotatedAt.getTime()
         if (presented.generation === session.refreshGeneration - 1 && sameHash(session.previousRefreshHash, presented.hash) &&
           rotatedAgoMs <= options.reuseGraceSeconds * 1000) {
           // A retry or a racing tab: the successor already issued, derived again, not a new one.
-          return { kind: 'rotated' as const, pair: tokenPair(account, session.id, successor) }
+          return { kind: 'rotated' as const, pair: tokenPair(account, session, successor) }
         }
         // A genuine token of this session, but spent: someone holds a copy. Kill the session.
         const entries = await revocations.revokeSessions(tx, { ids: [session.id] }, 'refresh_token_reused')
@@ -173,4 +191,4 @@ declare module 'fastify' {
 
 export default fp(async function sessions (app, options: SessionsOptions) {
   app.decorate('sessions', createSessions(app, options))
-}, { name: 'sessions', dependencies: ['password-hasher', 'revocations', 'accounts', 'abuse-limits'] })
+}, { name: 'sessions', dependencies: ['password-hasher', 'revocations', 'accounts', 'abuse-limits', 'mfa'] })

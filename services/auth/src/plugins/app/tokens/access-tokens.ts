@@ -13,6 +13,9 @@ export interface IssueAccessTokenInput {
   emailVerified: boolean
   /** The account's token version, read with its roles from one row (claim `tv`). */
   tokenVersion: number
+  /** The session's authentication methods and log-in time (seconds), kept across refreshes. */
+  amr: string[]
+  authTime: number
 }
 
 export function createAccessTokenSigner (options: { key: SigningKey, issuer: string, audience: string, ttlSeconds: number }) {
@@ -30,7 +33,9 @@ export function createAccessTokenSigner (options: { key: SigningKey, issuer: str
         sid: input.sid,
         roles: input.roles,
         tv: input.tokenVersion,
-        email_verified: input.emailVerified
+        email_verified: input.emailVerified,
+        amr: input.amr,
+        auth_time: input.authTime
       }
       const signingInput = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`
       const signature = sign(null, Buffer.from(signingInput), options.key.privateKey).toString('base64url')

@@ -1,0 +1,99 @@
+/**
+ * Secrets at rest: an envelope sealed with AES-256-GCM under the key-encryption key SECRETS_KEY
+ * (or the file SECRETS_KEY_FILE names). An envelope reads `v1.<key id>.<iv|ciphertext|tag>`, the
+ * key id being a digest of the key, so a database restored under another key fails loudly instead
+ * of yielding garbage. Each envelope is bound to a context (e.g. the account it belongs to): a
+ * sealed value copied to another row does not open.
+ *
+ * Without either variable, the embedded default (no DATABASE_URL) generates a key once and keeps
+ * it in DATA_DIR/secrets.key (mode 0600); anywhere else there is no key, and the features that
+ * need one (two-factor authentication) refuse to run.
+ */
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto'
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ConfigError } from '@latchkey/contracts'
+
+const VERSION = 'v1'
+const KEY_BYTES = 32
+const IV_BYTES = 12
+const TAG_BYTES = 16
+
+export interface SecretBox {
+  /** Identifies the key (not secret): a digest of it. */
+  keyId: string
+  seal (plaintext: Buffer, context: string): string
+  /** The plaintext; throws for an envelope of another key or context, or one that was altered. */
+  open (envelope: string, context: string): Buffer
+}
+
+export function createSecretBox (key: Buffer): SecretBox {
+  if (key.length !== KEY_BYTES) throw new Error('the secrets key must be 32 bytes')
+  const keyId = createHash('sha256').update('latchkey secrets key id\0').update(key).digest('base64url').slice(0, 11)
+  const aad = (context: string): Buffer => Buffer.from(`${VERSION}.${keyId}.${context}`)
+  return {
+    keyId,
+    seal (plaintext, context) {
+      const iv = randomBytes(IV_BYTES)
+      const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(aad(context))
+      const sealed = Buffer.concat([iv, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()])
+      return `${VERSION}.${keyId}.${sealed.toString('base64url')}`
+    },
+    open (envelope, context) {
+      const [version, id, body] = envelope.split('.')
+      if (version !== VERSION || body === undefined) throw new Error('not a secret envelope')
+      if (id !== keyId) throw new Error(`secret sealed under another key (${String(id)}, not ${keyId}): SECRETS_KEY changed`)
+      const sealed = Buffer.from(body, 'base64url')
+      if (sealed.length < IV_BYTES + TAG_BYTES) throw new Error('secret envelope truncated')
+      const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES)).setAAD(aad(context))
+      decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES))
+      return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()])
+    }
+  }
+}
+
+/** 32 bytes in base64 or base64url; the message names the variable and never shows the value. */
+function decodeKey (text: string, name: string): Buffer {
+  const trimmed = text.trim()
+  const key = /^[A-Za-z0-9+/_-]{43}=?$/.test(trimmed) ? Buffer.from(trimmed.replace(/=$/, ''), 'base64url') : Buffer.alloc(0)
+  if (key.length !== KEY_BYTES) throw new ConfigError([`${name}: must be 32 random bytes in base64, e.g. from \`openssl rand -base64 32\` (the value is not shown)`])
+  return key
+}
+
+async function generatedKey (dataDir: string): Promise<Buffer> {
+  const path = join(dataDir, 'secrets.key')
+  await mkdir(dataDir, { recursive: true })
+  try {
+    await writeFile(path, `${randomBytes(KEY_BYTES).toString('base64')}\n`, { flag: 'wx', mode: 0o600 })
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EEXIST') throw error
+  }
+  // Whatever umask or copy made it wider, the key is readable by this user only.
+  if (((await stat(path)).mode & 0o077) !== 0) await chmod(path, 0o600)
+  return decodeKey(await readFile(path, 'utf8'), path)
+}
+
+export interface SecretsKeyConfig {
+  SECRETS_KEY?: string | undefined
+  SECRETS_KEY_FILE?: string | undefined
+  DATABASE_URL?: string | undefined
+  DATA_DIR: string
+}
+
+/** The key-encryption key, or undefined outside the embedded default when none is configured. */
+export async function loadSecretsKey (config: SecretsKeyConfig): Promise<Buffer | undefined> {
+  if (config.SECRETS_KEY !== undefined && config.SECRETS_KEY_FILE !== undefined) {
+    throw new ConfigError(['SECRETS_KEY, SECRETS_KEY_FILE: set one of them, not both'])
+  }
+  if (config.SECRETS_KEY !== undefined) return decodeKey(config.SECRETS_KEY, 'SECRETS_KEY')
+  if (config.SECRETS_KEY_FILE !== undefined) {
+    let text: string
+    try {
+      text = await readFile(config.SECRETS_KEY_FILE, 'utf8')
+    } catch (error) {
+      throw new ConfigError([`SECRETS_KEY_FILE: cannot read ${config.SECRETS_KEY_FILE} (${(error as { code?: string }).code ?? 'error'})`])
+    }
+    return decodeKey(text, 'SECRETS_KEY_FILE')
+  }
+  return config.DATABASE_URL === undefined ? await generatedKey(config.DATA_DIR) : undefined
+}

@@ -1,0 +1,28 @@
+/** POST /sessions/mfa: the second step of a log in that answered mfa_required. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { MfaLogInBodySchema, problemResponses } from '@latchkey/contracts'
+import { Type } from '@sinclair/typebox'
+import { openSecurity } from '../schemas.js'
+
+const mfaLogIn: FastifyPluginAsyncTypebox = async app => {
+  app.post('/sessions/mfa', {
+    onRequest: app.abuseLimits.perNetwork('sessions'),
+    schema: {
+      tags: ['sessions'],
+      operationId: 'logInWithSecondFactor',
+      summary: 'Log in, second step: a TOTP code or a recovery code',
+      description: 'Takes the mfaToken of the `mfa_required` answer of POST /sessions and exactly one of `code` and `recoveryCode`. A wrong code is 401 `invalid_mfa_code` and counts as a failed log-in of the account; the mfaToken allows 5 attempts within 5 minutes and one success, then 401 `invalid_mfa_token` (log in again). A code is accepted once.',
+      security: openSecurity,
+      body: MfaLogInBodySchema,
+      response: { 201: Type.Ref('TokenPair'), ...problemResponses(400, 401, 413, 415, 429, 503) }
+    }
+  }, async (request, reply) => {
+    const pair = await app.mfa.completeLogIn(request.body, {
+      userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
+      ip: request.ip
+    })
+    return await reply.code(201).header('location', `/sessions/${pair.sessionId}`).send(pair)
+  })
+}
+
+export default mfaLogIn
