@@ -13,6 +13,7 @@
  *   latchkey-admin revoke-sessions <email>   log the account out everywhere
  *   latchkey-admin set-password <email>      password on stdin; every session and access token dies
  *   latchkey-admin send-password-reset <email>   mail the owner a reset link
+ *   latchkey-admin reset-mfa <email>         remove the second factor; every session dies
  *
  * Prints the resulting account as JSON on stdout; exit 0 on success, 1 on failure, 2 on misuse.
  */
@@ -33,6 +34,7 @@ const USAGE = `usage: latchkey-admin <command> <email>
   revoke-sessions <email>                revoke every session and access token of the account
   set-password <email>                   set the password (stdin, first line); revokes every session
   send-password-reset <email>            mail the owner a password reset link
+  reset-mfa <email>                      remove the account's second factor and recovery codes; revokes every session
 Configuration comes from the same environment variables as the service (DATABASE_URL, REDIS_URL, ...).`
 
 class UsageError extends Error {}
@@ -69,6 +71,11 @@ const commands: Record<string, (app: FastifyInstance, email: string, options: { 
   },
   async enable (app, email) {
     return await app.accounts.update(await accountByEmail(app, email), { status: 'active' })
+  },
+  async 'reset-mfa' (app, email) {
+    const id = await accountByEmail(app, email)
+    await app.mfa.reset(id)
+    return await app.accounts.get(id)
   },
   async 'revoke-sessions' (app, email) {
     const id = await accountByEmail(app, email)

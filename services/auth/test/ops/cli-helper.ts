@@ -44,6 +44,8 @@ export async function buildWithCli (t: Test, env: Record<string, string> = {}): 
           REDIS_PREFIX: auth.prefix,
           AUTH_ISSUER: 'http://auth.test',
           LOG_LEVEL: 'warn',
+          // The service's key: the CLI refuses to start without it once accounts have a second factor.
+          SECRETS_KEY: auth.config.SECRETS_KEY ?? '',
           ...env
         },
         stdio: ['pipe', 'pipe', 'pipe']

@@ -47,7 +47,8 @@ t.test('the test\'s own TOTP matches the RFC 6238 appendix B vectors (SHA-1, 8 d
 
 t.test('two-factor authentication (ASVS 6.5.1, 6.5.2, 6.5.3, 6.5.5, 6.5.8, 6.3.4, 6.4.3, 7.5.1)', async t => {
   const adminEmail = uniqueEmail()
-  const { app, sql, buildReplica } = await build(t, { env: { BOOTSTRAP_ADMIN_EMAIL: adminEmail, BOOTSTRAP_ADMIN_PASSWORD: 'bootstrap admin passphrase', LOGIN_FAILURES_MAX: '50', RATE_LIMIT_IP_MAX: '100000' } })
+  const auth = await build(t, { env: { BOOTSTRAP_ADMIN_EMAIL: adminEmail, BOOTSTRAP_ADMIN_PASSWORD: 'bootstrap admin passphrase', LOGIN_FAILURES_MAX: '50', RATE_LIMIT_IP_MAX: '100000' } })
+  const { app, sql } = auth
 
   t.test('POST /accounts/me/mfa/totp › needs the password, answers a secret, an otpauth URI and a QR code; the factor is pending', async t => {
     const user = await registeredUser(app)
@@ -145,7 +146,7 @@ t.test('two-factor authentication (ASVS 6.5.1, 6.5.2, 6.5.3, 6.5.5, 6.5.8, 6.3.4
     const user = await enrolled(app)
     const code = totp(user.secret, user.step + 1)
     t.equal((await app.inject(secondStep({ mfaToken: await mfaToken(app, user.email), code }))).statusCode, 201)
-    const replica = await buildReplica()
+    const replica = await auth.buildReplica()
     const replayed = await replica.inject(secondStep({ mfaToken: await mfaToken(replica, user.email), code }))
     t.equal(replayed.statusCode, 401)
     t.equal(problemOf(replayed).code, 'invalid_mfa_code')
