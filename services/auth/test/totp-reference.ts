@@ -32,7 +32,7 @@ export function hotp (secret: Buffer, counter: number, digits = 6, algorithm = '
   return String(binary % 10 ** digits).padStart(digits, '0')
 }
 
-export const stepAt = (unixSeconds: number): number => Math.floor(unixSeconds / 30)
+const stepAt = (unixSeconds: number): number => Math.floor(unixSeconds / 30)
 export const currentStep = (): number => stepAt(Date.now() / 1000)
 
 /** The 6-digit code of a base32 secret at a time step (default: now). */

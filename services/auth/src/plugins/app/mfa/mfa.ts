@@ -30,7 +30,7 @@ import { base32Of, hashRecoveryCode, matchingStep, newRecoveryCodes, newTotpSecr
 /** Lifetime of an mfaToken, seconds. */
 const CHALLENGE_TTL = 300
 /** Code checks one mfaToken allows. */
-export const MAX_ATTEMPTS = 5
+const MAX_ATTEMPTS = 5
 
 export interface MfaOptions {
   sql: Sql

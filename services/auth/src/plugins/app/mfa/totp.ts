@@ -13,7 +13,7 @@ const DRIFT_STEPS = 1
 /** RFC 4226 §4 recommends 160-bit secrets. */
 const SECRET_BYTES = 20
 const RECOVERY_CODE_BYTES = 15
-export const RECOVERY_CODE_COUNT = 10
+const RECOVERY_CODE_COUNT = 10
 
 function otpSecret (secret: Buffer): Secret {
   return new Secret({ buffer: secret.buffer.slice(secret.byteOffset, secret.byteOffset + secret.length) })
