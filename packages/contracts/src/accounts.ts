@@ -1,6 +1,6 @@
 /** Accounts: credentials, roles and availability (auth service). */
 import { Type, type Static } from '@sinclair/typebox'
-import { PageQueryProperties, PageSchema, TimestampSchema, UuidSchema } from './common.js'
+import { PageQueryProperties, PageSchema, TimestampSchema, TotpCodeSchema, UuidSchema } from './common.js'
 import { TextSchema } from './text.js'
 
 /**
@@ -44,16 +44,22 @@ export const RegisterBodySchema = Type.Object({
 
 export const UpdateMyAccountBodySchema = Type.Object({
   email: EmailSchema,
-  currentPassword: PasswordSchema
+  currentPassword: PasswordSchema,
+  /** With a second factor: a current TOTP code, unless the access token passed one within STEP_UP_MAX_AGE (else 401 step_up_required). */
+  code: Type.Optional(TotpCodeSchema)
 }, { additionalProperties: false })
 
 export const ChangePasswordBodySchema = Type.Object({
   currentPassword: PasswordSchema,
-  newPassword: PasswordSchema
+  newPassword: PasswordSchema,
+  /** With a second factor: a current TOTP code, unless the access token passed one within STEP_UP_MAX_AGE (else 401 step_up_required). */
+  code: Type.Optional(TotpCodeSchema)
 }, { additionalProperties: false })
 
 export const DeleteMyAccountBodySchema = Type.Object({
-  password: PasswordSchema
+  password: PasswordSchema,
+  /** With a second factor: a current TOTP code, unless the access token passed one within STEP_UP_MAX_AGE (else 401 step_up_required). */
+  code: Type.Optional(TotpCodeSchema)
 }, { additionalProperties: false })
 
 export const ListAccountsQuerySchema = Type.Object({

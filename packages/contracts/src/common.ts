@@ -4,6 +4,9 @@ import { Type, type TSchema } from '@sinclair/typebox'
 export const UuidSchema = Type.String({ format: 'uuid', maxLength: 36 })
 export const TimestampSchema = Type.String({ format: 'date-time', maxLength: 40 })
 
+/** A TOTP code (RFC 6238, 6 digits): the second factor, also the step-up proof of sensitive changes. */
+export const TotpCodeSchema = Type.String({ pattern: '^[0-9]{6}$', minLength: 6, maxLength: 6, description: 'The 6-digit code the authenticator app shows' })
+
 export const IdParamsSchema = Type.Object({ id: UuidSchema }, { additionalProperties: false })
 
 export const PageQueryProperties = {

@@ -4,10 +4,8 @@
  * accepts).
  */
 import { Type, type Static } from '@sinclair/typebox'
-import { TimestampSchema } from './common.js'
+import { TimestampSchema, TotpCodeSchema } from './common.js'
 import { PasswordSchema } from './accounts.js'
-
-export const TotpCodeSchema = Type.String({ pattern: '^[0-9]{6}$', minLength: 6, maxLength: 6, description: 'The 6-digit code the authenticator app shows' })
 export const RecoveryCodeSchema = Type.String({ minLength: 1, maxLength: 64, description: 'One of the recovery codes (hyphens, spaces and case do not matter)' })
 
 /** The methods a second step may use, as `methods` of an `mfa_required` problem lists them. */

@@ -167,7 +167,7 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
   await app.register(recovery, { sql: deps.sql, store: counterStore, passwordMinLength: config.PASSWORD_MIN_LENGTH, mailsPerWindow: config.LOGIN_FAILURES_MAX })
   await app.register(accounts, { sql: deps.sql, passwordMinLength: config.PASSWORD_MIN_LENGTH, emailVerification: config.EMAIL_VERIFICATION })
   const secretsKey = await loadSecretsKey(config)
-  await app.register(mfa, { sql: deps.sql, secretBox: secretsKey === undefined ? undefined : createSecretBox(secretsKey), issuer: config.MFA_ISSUER })
+  await app.register(mfa, { sql: deps.sql, secretBox: secretsKey === undefined ? undefined : createSecretBox(secretsKey), issuer: config.MFA_ISSUER, stepUpMaxAge: config.STEP_UP_MAX_AGE })
   await app.register(sessions, {
     sql: deps.sql,
     signer: createAccessTokenSigner({

@@ -38,6 +38,8 @@ export interface MfaOptions {
   secretBox: SecretBox | undefined
   /** The issuer authenticator apps show beside the account (MFA_ISSUER). */
   issuer: string
+  /** STEP_UP_MAX_AGE: how long after a log in with a second factor sensitive changes need no fresh code. */
+  stepUpMaxAge: number
 }
 
 /** A second factor: a TOTP code or a recovery code. */
@@ -98,6 +100,21 @@ export function createMfa (app: FastifyInstance, options: MfaOptions) {
   }
 
   return {
+    /**
+     * Step-up before a sensitive change (password, email, deletion): with a factor active, a
+     * current code, or an access token whose session passed a second factor within
+     * STEP_UP_MAX_AGE; else 401 step_up_required. A wrong code is 403 invalid_mfa_code.
+     */
+    async requireStepUp (auth: { sub: string, amr: string[], auth_time: number }, code: string | undefined, ip: string): Promise<void> {
+      if (!await hasConfirmedTotp(sql, auth.sub)) return
+      if (code !== undefined) {
+        await requireSecondFactor(await requireAccount(auth.sub), { code }, ip)
+        return
+      }
+      if (auth.amr.includes('otp') && Date.now() / 1000 - auth.auth_time <= options.stepUpMaxAge) return
+      throw errors.stepUpRequired()
+    },
+
     async status (accountId: string): Promise<MfaStatus> {
       const factor = await findTotpFactor(sql, accountId)
       const confirmedAt = factor?.confirmedAt ?? null
