@@ -5,11 +5,15 @@ import neostandard, { resolveIgnoresFromGitignore } from 'neostandard'
 import tseslint from 'typescript-eslint'
 
 // neostandard 0.13 is written for @stylistic 2, which ESLint 10 cannot run; pnpm-workspace.yaml
-// overrides it with @stylistic 5, where one rule neostandard names was renamed and one option
-// spelling dropped (allowMultiplePropertiesPerLine was the old name of allowAllPropertiesOnSameLine).
+// overrides it with @stylistic 5, where one rule neostandard names was renamed and some option
+// spellings changed (allowMultiplePropertiesPerLine was the old name of allowAllPropertiesOnSameLine,
+// allowTemplateLiterals: false is now 'never'). @stylistic 5 also applies operator-linebreak to
+// type unions and intersections, which 2 never did: they keep TypeScript's leading | and &.
 const renamed = { '@stylistic/func-call-spacing': '@stylistic/function-call-spacing' }
 const adapted = {
-  '@stylistic/object-property-newline': ['error', { allowAllPropertiesOnSameLine: true }]
+  '@stylistic/object-property-newline': ['error', { allowAllPropertiesOnSameLine: true }],
+  '@stylistic/quotes': ['error', 'single', { avoidEscape: true, allowTemplateLiterals: 'never' }],
+  '@stylistic/operator-linebreak': ['error', 'after', { overrides: { '?': 'before', ':': 'before', '|>': 'before', '|': 'before', '&': 'before' } }]
 }
 const style = neostandard({ ts: true, noJsx: true, ignores: resolveIgnoresFromGitignore() }).map(config =>
   config.rules === undefined

@@ -48,7 +48,7 @@ const { values: args } = parseArgs({
   strict: true
 })
 
-const quick = args.quick === true
+const quick = args.quick
 const settings: BenchSettings = {
   quick,
   durationS: args.duration === undefined ? (quick ? 1 : 10) : Number(args.duration),
@@ -155,7 +155,18 @@ try {
   await expectStatus(call(`${baseUsers.url}/bare/profiles/${id}`), 200, 'bare profile SELECT')
 
   const ctx: BenchContext = {
-    settings, runId, prefix, issuer, audience, key, redis, auth, users, baseAuth, baseUsers, account,
+    settings,
+    runId,
+    prefix,
+    issuer,
+    audience,
+    key,
+    redis,
+    auth,
+    users,
+    baseAuth,
+    baseUsers,
+    account,
     startAuth: async (name, env) => await launch(name, 'auth', { ...authEnv, ...env }),
     log
   }

@@ -51,7 +51,7 @@ export function renderResults (info: RunInfo, results: ScenarioResult[]): string
     ...(info.note === undefined ? [] : [`- **Note**: ${info.note}`]),
     `- **Settings**: ${settings.rounds} round(s) of ${settings.durationS} s per measurement (medians), ${settings.warmupS} s warm-up per server, ` +
       `${settings.connections} connections at saturation, UV_THREADPOOL_SIZE=${settings.uvThreadpoolSize}, PASSWORD_HASH_CONCURRENCY=${settings.passwordHashConcurrency}, ` +
-      `argon2id m=19456 KiB t=2 p=1 (@node-rs/argon2), loggers off in services and baselines alike`,
+      'argon2id m=19456 KiB t=2 p=1 (@node-rs/argon2), loggers off in services and baselines alike',
     '',
     '| scenario | measured | baseline (same run) | ratio / value | target | met | server CPU/req vs baseline |',
     '|---|---|---|---|---|---|---|'

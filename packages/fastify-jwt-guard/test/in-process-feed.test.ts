@@ -72,7 +72,7 @@ t.test('a view on the in-process feed is stale until a heartbeat vouches for it,
   const epoch = await feed.seed([])
   await feed.heartbeat(epoch)
   t.equal(view.isStale(), true, 'a heartbeat of an epoch the view did not load asks for a reload first')
-  t.ok(await view.whenFresh(0) === false)
+  t.ok(!(await view.whenFresh(0)))
   await new Promise(resolve => setTimeout(resolve, 50))
   await feed.heartbeat(epoch)
   t.equal(view.isStale(), false, 'fresh after the reload and the next heartbeat')

@@ -105,7 +105,6 @@ function problemHandler (error: FastifyError, request: FastifyRequest, reply: Fa
   return sendProblem(reply, buildProblem(500, 'internal_error', 'An unexpected error occurred'))
 }
 
-
 /**
  * For Fastify's `frameworkErrors` server option: the router's own refusals (a path parameter over
  * maxParamLength, a malformed URL) answer as problems too, instead of Fastify's raw JSON that

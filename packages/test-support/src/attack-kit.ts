@@ -40,7 +40,7 @@ export const sqlInjectionPayloads: readonly string[] = [
   "admin'--",
   "'; DROP TABLE accounts; --",
   "'; DROP TABLE profiles; --",
-  "1; SELECT pg_sleep(5)--",
+  '1; SELECT pg_sleep(5)--',
   "' UNION SELECT NULL, NULL, NULL --",
   "' UNION SELECT password_hash FROM accounts --",
   '" OR "1"="1',
@@ -48,12 +48,11 @@ export const sqlInjectionPayloads: readonly string[] = [
   "1' AND (SELECT 1 FROM pg_sleep(5)) --",
   "%' OR '1'='1",
   '\\\'; SELECT 1; --',
-  "$$; DROP SCHEMA public CASCADE; $$",
+  '$$; DROP SCHEMA public CASCADE; $$',
   "'||(SELECT version())||'",
-  "1)) OR 1=1 --",
+  '1)) OR 1=1 --',
   "x' AND extractvalue(1,concat(0x7e,version())) --"
 ]
-
 
 /** A lone UTF-16 surrogate: valid in a JSON string escape, not in UTF-8 or PostgreSQL text. */
 const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map(code => String.fromCharCode(code))
