@@ -1,5 +1,5 @@
 /** The RFC 9457 problem-details body every error answer of both services carries. */
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type Static, type TRef } from '@sinclair/typebox'
 
 export const FieldErrorSchema = Type.Object({
   path: Type.String({ description: 'JSON Pointer to the offending value ("" for the whole body)' }),
@@ -33,6 +33,6 @@ const statusDescriptions: Record<number, string> = {
 }
 
 /** Response schemas of problem answers, for a route's `response` map (and so the OpenAPI document). */
-export function problemResponses (...statuses: number[]): Record<number, ReturnType<typeof Type.Ref>> {
+export function problemResponses (...statuses: number[]): Record<number, TRef<'Problem'>> {
   return Object.fromEntries(statuses.map(status => [status, Type.Ref('Problem', { description: statusDescriptions[status] ?? 'Problem' })]))
 }

@@ -11,6 +11,7 @@
  */
 import { Kind, Type, TypeRegistry, type TUnsafe } from '@sinclair/typebox'
 
+// eslint-disable-next-line no-control-regex -- NUL is one of the characters this rejects
 const NUL_OR_LONE_SURROGATE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 export function isWellFormedText (value: string): boolean {
