@@ -60,8 +60,9 @@ const UNAVAILABLE_CODES = new Set([
   '57P01', '57P02', '57P03', '53300'
 ])
 
-function isDependencyUnavailable (error: FastifyError): boolean {
-  const code = String(error.code ?? '')
+// Any error reaches the root handler, whatever Fastify's type says: a driver's may have no code.
+function isDependencyUnavailable (error: Error & { code?: unknown }): boolean {
+  const code = typeof error.code === 'string' || typeof error.code === 'number' ? String(error.code) : ''
   return UNAVAILABLE_CODES.has(code) || code.startsWith('08') || error.name === 'MaxRetriesPerRequestError'
 }
 
@@ -110,11 +111,9 @@ function problemHandler (error: FastifyError, request: FastifyRequest, reply: Fa
  * maxParamLength, a malformed URL) answer as problems too, instead of Fastify's raw JSON that
  * echoes the path.
  */
-export function frameworkErrors (error: FastifyError, _request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-    return sendProblem(reply, buildProblem(400, 'validation_failed', 'The request is not valid', [{ path: '', message: 'a path parameter is too long' }]))
-  }
-  return sendProblem(reply, buildProblem(400, 'validation_failed', 'The request is not valid', [{ path: '', message: 'the URL is malformed' }]))
+export function frameworkErrors (error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'the URL is malformed'
+  void sendProblem(reply, buildProblem(400, 'validation_failed', 'The request is not valid', [{ path: '', message }]))
 }
 
 export const fastifyProblem = fp(async function fastifyProblem (app: FastifyInstance) {

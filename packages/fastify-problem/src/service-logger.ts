@@ -54,9 +54,9 @@ function isLoggerInstance (logger: LoggerOptions | FastifyBaseLogger): logger is
 }
 
 export interface ProcessLog {
-  info (obj: object, msg: string): void
-  warn (obj: object, msg: string): void
-  error (obj: object, msg: string): void
+  info: (obj: object, msg: string) => void
+  warn: (obj: object, msg: string) => void
+  error: (obj: object, msg: string) => void
 }
 
 /**
