@@ -45,6 +45,8 @@ export function createRedisAccountEventConsumer (options: RedisAccountEventConsu
   let handler: AccountEventHandler | undefined
   let loop: Promise<void> | undefined
   let closing = false
+  // Read through a call in the loops below: close() sets the flag while they await Redis.
+  const isClosing = (): boolean => closing
   let healthy = false
   let groupReady = false
   let lastClaimAt = 0
@@ -99,10 +101,10 @@ export function createRedisAccountEventConsumer (options: RedisAccountEventConsu
 
   async function claimStale (redis: Redis, handle: AccountEventHandler): Promise<void> {
     let cursor = '0-0'
-    for (let round = 0; round < 10 && !closing; round++) {
+    for (let round = 0; round < 10 && !isClosing(); round++) {
       const reply = autoClaimReply(await redis.call('XAUTOCLAIM', [key, group, consumerName, claimIdleMs, cursor, 'COUNT', batchSize]))
       for (const entry of reply.entries) {
-        if (closing) return
+        if (isClosing()) return
         if (entry.fields === null) await redis.xack(key, group, entry.id)
         else await handleEntry(redis, handle, entry)
       }
@@ -120,19 +122,19 @@ export function createRedisAccountEventConsumer (options: RedisAccountEventConsu
     const reply = await blocking.call('XREADGROUP', ['GROUP', group, consumerName, 'COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', key, '>'])
     healthy = true
     for (const entry of readGroupEntries(reply)) {
-      if (closing) return
+      if (isClosing()) return
       await handleEntry(redis, handle, entry)
     }
   }
 
   async function run (redis: Redis, blocking: Redis, handle: AccountEventHandler): Promise<void> {
     let backoffMs = 100
-    while (!closing) {
+    while (!isClosing()) {
       try {
         await poll(redis, blocking, handle)
         backoffMs = 100
       } catch (err) {
-        if (closing) return
+        if (isClosing()) return
         healthy = false
         if (err instanceof Error && err.message.startsWith('NOGROUP')) groupReady = false
         log.warn({ err: { message: err instanceof Error ? err.message : String(err) }, retryInMs: backoffMs }, 'account event consumer: redis unavailable, retrying')

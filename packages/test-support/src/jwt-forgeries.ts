@@ -10,7 +10,7 @@ export function b64url (value: unknown): string {
 }
 
 export function decodePart (token: string, index: 0 | 1): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split('.')[index] ?? '', 'base64url').toString('utf8'))
+  return JSON.parse(Buffer.from(token.split('.')[index] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>
 }
 
 export function signEd25519 (header: object, payload: object, key: KeyObject): string {
@@ -204,7 +204,7 @@ export function forgedTokens (input: CatalogueInput): Forgery[] {
   add('claims', 'audience list without ours', signTrusted({}, { ...claims, aud: ['someone-else', 'x'] }))
   add('claims', 'audience missing', signTrusted({}, { ...claims, aud: undefined }))
   for (const [field, value] of [['sub', 'admin'], ['sub', "' OR '1'='1"], ['sub', 1], ['sid', 'not-a-uuid'], ['sid', null], ['sub', undefined]] as const) {
-    add('claims', `${field} ${JSON.stringify(value) ?? 'missing'}`, signTrusted({}, { ...claims, [field]: value }))
+    add('claims', `${field} ${(JSON.stringify(value) as string | undefined) ?? 'missing'}`, signTrusted({}, { ...claims, [field]: value }))
   }
   add('claims', 'exp missing', signTrusted({}, { ...claims, exp: undefined }))
   add('claims', 'exp a string', signTrusted({}, { ...claims, exp: String(now + 600) }))
@@ -225,8 +225,9 @@ export function forgedTokens (input: CatalogueInput): Forgery[] {
 /** Signs with a trusted key: header fields given as undefined are removed. */
 export function trustedSigner (kid: string, privateKey: KeyObject): CatalogueInput['signTrusted'] {
   return (header, payload) => {
-    const fullHeader = Object.fromEntries(Object.entries({ alg: 'EdDSA', typ: 'at+jwt', kid, ...header }).filter(([, value]) => value !== undefined))
-    const fullPayload = Array.isArray(payload) ? payload : Object.fromEntries(Object.entries(payload).filter(([, value]) => value !== undefined))
+    const merged: Record<string, unknown> = { alg: 'EdDSA', typ: 'at+jwt', kid, ...header }
+    const fullHeader = Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined))
+    const fullPayload = Object.fromEntries(Object.entries(payload).filter(([, value]) => value !== undefined))
     return signEd25519(fullHeader, fullPayload, privateKey)
   }
 }
