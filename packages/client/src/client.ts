@@ -30,7 +30,7 @@ type IdArgument<R> = Line<R> extends `${string}{id}${string}` ? [id: string] : [
 type InputArgument<R> = R extends { input: infer I extends InputName }
   ? Line<R> extends `GET ${string}` ? [query?: Shape<I>] : [input: Shape<I>]
   : []
-type Answer<R> = R extends { response: infer C extends ComponentName } ? Shape<C> : void
+type Answer<R> = R extends { response: infer C extends ComponentName } ? Shape<C> : undefined
 
 /** The generic method of an operation: path id first, then its body (or query), answering its component. */
 export type Operations = {
@@ -107,7 +107,7 @@ export function createLatchkeyClient (options: LatchkeyClientOptions): LatchkeyC
       headers['content-type'] = 'application/json'
       body = JSON.stringify(input)
     }
-    return [await call(bases[service] + path + query, { method, headers, body }), path]
+    return [await call(bases[service] + path + query, { method, headers, body: body ?? null }), path]
   }
 
   async function answer (route: Route, [response, path]: [Response, string]): Promise<unknown> {
@@ -143,7 +143,12 @@ export function createLatchkeyClient (options: LatchkeyClientOptions): LatchkeyC
   async function current (): Promise<StoredTokens | null> {
     const tokens = await read()
     const due = tokens !== null && Date.now() >= tokens.expiresAt - Math.min(leewayMs, tokens.expiresIn * 500)
-    return due ? await refresh(tokens).catch(async (error: unknown) => await read() ?? await Promise.reject(error)) : tokens
+    if (!due) return tokens
+    return await refresh(tokens).catch(async (error: unknown) => {
+      const stored = await read()
+      if (stored === null) throw error
+      return stored
+    })
   }
 
   async function send (route: Route, args: unknown[]): Promise<unknown> {

@@ -38,7 +38,8 @@ export function memoryStorage (): TokenStorage {
  * Anything script on the page can read localStorage: see the README's note on XSS.
  */
 export function localStorageStorage (key = 'latchkey.tokens', store: Storage = localStorage): TokenStorage {
-  const locks = globalThis.navigator?.locks
+  // The DOM types promise both; Node.js 20 has no navigator, and older browsers no Web Locks.
+  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks
   let writes = 0
   return {
     get () {
@@ -62,7 +63,7 @@ export function localStorageStorage (key = 'latchkey.tokens', store: Storage = l
           // Each tab reads localStorage from its own copy, which a write of another tab reaches a
           // moment later, in no fixed order with the lock's release: a holder that wrote keeps the
           // lock a little longer so the next holder reads the new tokens instead of refreshing again.
-          if (writes !== before) await new Promise(settled => setTimeout(settled, 100))
+          if (writes !== before) await new Promise(resolve => setTimeout(resolve, 100))
         })
       })
   }

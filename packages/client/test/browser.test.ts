@@ -62,7 +62,7 @@ t.test('in Chromium: log in, read /users/me, and two tabs sharing localStorage r
   }
 
   const first = await open()
-  t.equal(await first.evaluate(() => navigator.locks !== undefined), true, 'the Web Locks API is there')
+  t.equal(await first.evaluate(() => 'locks' in navigator), true, 'the Web Locks API is there')
   const login = await first.evaluate(async credentials => (await window.latchkey.logIn(credentials)).status, { email, password })
   t.equal(login, 'signed_in')
   t.match(await first.evaluate(async () => await window.latchkey.getMyProfile()), { name: 'Tab User' }, '/users/me read across origins')

@@ -5,7 +5,9 @@
 import type { Account, Profile, PublicProfile, Session, TokenPair } from '@latchkey/contracts'
 import type { LatchkeyClient } from '../src/index.js'
 
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the type-equality idiom compares two generic signatures
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- T is the assertion: it must extend true
 function expectType<T extends true> (_check?: T): void {}
 
 export async function typedMethods (client: LatchkeyClient): Promise<void> {
@@ -14,7 +16,7 @@ export async function typedMethods (client: LatchkeyClient): Promise<void> {
   expectType<Equal<Awaited<ReturnType<LatchkeyClient['getUser']>>, PublicProfile>>()
   expectType<Equal<Awaited<ReturnType<LatchkeyClient['listMySessions']>>['items'][number], Session>>()
   expectType<Equal<Awaited<ReturnType<LatchkeyClient['listAccounts']>>['items'][number], Account>>()
-  expectType<Equal<Awaited<ReturnType<LatchkeyClient['revokeSession']>>, void>>()
+  expectType<Equal<Awaited<ReturnType<LatchkeyClient['revokeSession']>>, undefined>>()
   const login = await client.logIn({ email: 'a@example.test', password: 'correct horse battery staple' })
   if (login.status === 'signed_in') expectType<Equal<typeof login.tokens, TokenPair>>()
 
