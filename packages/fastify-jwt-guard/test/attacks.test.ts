@@ -3,7 +3,7 @@
  * token_invalid, and the same server still accepts a genuine token afterwards.
  */
 import t, { type Test } from 'tap'
-import { createHmac, createPublicKey } from 'node:crypto'
+import { createHmac } from 'node:crypto'
 import { exportJWK } from 'jose'
 import { b64url, buildStaticApp, claims, createKey, rawToken, signToken, type TestKey } from './helper.js'
 import type { FastifyInstance } from 'fastify'

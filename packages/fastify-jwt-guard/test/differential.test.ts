@@ -6,7 +6,6 @@
  * leaves to its caller, are written out here independently of the guard's code.
  */
 import t from 'tap'
-import { randomUUID } from 'node:crypto'
 import fc from 'fast-check'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose'
 import { createAccessTokenVerifier, createInProcessRevocationFeed, createStaticKeySource, RevocationView } from '../src/index.js'
@@ -94,9 +93,9 @@ t.test('differential › the guard and jose agree on random and mutated tokens',
   const built = fc.tuple(header, payload, signer).map(([h, p, s]) => rawToken(h, p, s?.privateKey))
 
   const mutation = fc.oneof(
-    fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), to: fc.constantFrom(...'Aa0-_.=+/ x') }),
+    fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), to: fc.constantFrom(...'Aa0-_.=+/ x'.split('')) }),
     fc.record({ kind: fc.constant('delete' as const), at: fc.nat() }),
-    fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), to: fc.constantFrom(...'Aa0-_.=') }),
+    fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), to: fc.constantFrom(...'Aa0-_.='.split('')) }),
     fc.record({ kind: fc.constant('swap parts' as const), at: fc.nat() })
   )
   function mutate (token: string, change: { kind: 'flip' | 'delete' | 'insert' | 'swap parts', at: number, to?: string }): string {

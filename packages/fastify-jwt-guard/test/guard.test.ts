@@ -1,6 +1,5 @@
 /** The guard over HTTP: the happy path, the 401/403 answers and the time rules (RFC 6750, RFC 9068, ASVS 3.5/9.2). */
 import t from 'tap'
-import { randomUUID } from 'node:crypto'
 import { buildStaticApp, claims, createKey, signToken, type ClaimsInput } from './helper.js'
 
 const INVALID_TOKEN = 'Bearer realm="latchkey", error="invalid_token", error_description="The access token is not valid"'

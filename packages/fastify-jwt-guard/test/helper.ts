@@ -188,7 +188,7 @@ export async function ownRedis (t: Teardown): Promise<OwnRedis> {
       await waitFor(async () => {
         const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
         probe.on('error', () => {})
-        try { await probe.connect(); return await probe.ping() === 'PONG' } catch { return false } finally { probe.disconnect() }
+        try { await probe.connect(); await probe.ping(); return true } catch { return false } finally { probe.disconnect() }
       }, 5_000)
     },
     async stop () {
