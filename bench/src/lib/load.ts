@@ -57,7 +57,7 @@ export async function load (options: LoadOptions): Promise<LoadResult> {
       timeout: 10,
       ...(options.tokens === undefined ? {} : { requests: roundRobin(options.tokens) })
     }, (error: unknown, result: autocannon.Result) => {
-      if (error !== null && error !== undefined) reject(error instanceof Error ? error : new Error(String(error)))
+      if (error !== null && error !== undefined) reject(error instanceof Error ? error : new Error('autocannon failed', { cause: error }))
       else resolve(result)
     })
   })
