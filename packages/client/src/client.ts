@@ -28,8 +28,10 @@ export interface LatchkeyClientOptions {
 type Line<R> = R extends { auth: infer L extends string } ? L : R extends { users: infer L extends string } ? L : never
 type IdArgument<R> = Line<R> extends `${string}{id}${string}` ? [id: string] : []
 type InputArgument<R> = R extends { input: infer I extends InputName }
-  ? Line<R> extends `GET ${string}` ? [query?: Shape<I>] : [input: Shape<I>]
+  ? Line<R> extends `GET ${string}` ? [query?: Query<Shape<I>>] : [input: Shape<I>]
   : []
+/** A query parameter given as undefined is left out of the URL. */
+type Query<Q> = { [K in keyof Q]?: Q[K] | undefined }
 type Answer<R> = R extends { response: infer C extends ComponentName } ? Shape<C> : undefined
 
 /** The generic method of an operation: path id first, then its body (or query), answering its component. */

@@ -57,8 +57,12 @@ export function claims (overrides: ClaimsInput = {}): Required<Omit<ClaimsInput,
 }
 
 /** A genuine access token, signed with jose the way the auth service signs. */
-export async function signToken (key: TestKey, payload: ClaimsInput = claims(), header: { typ?: string } = {}): Promise<string> {
-  return await new SignJWT({ ...payload })
+/** What signToken signs: a claim given as undefined is left out of the token. */
+type SignedClaims = { [K in keyof ClaimsInput]?: ClaimsInput[K] | undefined }
+
+export async function signToken (key: TestKey, payload: SignedClaims = claims(), header: { typ?: string } = {}): Promise<string> {
+  const present = Object.fromEntries(Object.entries(payload).filter(([, value]) => value !== undefined))
+  return await new SignJWT(present)
     .setProtectedHeader({ alg: 'EdDSA', typ: header.typ ?? 'at+jwt', kid: key.kid })
     .sign(key.privateKey)
 }

@@ -41,13 +41,16 @@ export function serviceLoggerOptions (service: ServiceName, options: { level: st
  * named on every line: options get it in `base`, an instance becomes a child bound to it.
  */
 export function namedLogger (service: ServiceName, logger: FastifyBaseLogger): FastifyBaseLogger
-export function namedLogger (service: ServiceName, logger: FastifyServerOptions['logger']): FastifyServerOptions['logger']
-export function namedLogger (service: ServiceName, logger: FastifyServerOptions['logger'] | FastifyBaseLogger): FastifyServerOptions['logger'] | FastifyBaseLogger {
+export function namedLogger (service: ServiceName, logger: LoggerOption): LoggerOption
+export function namedLogger (service: ServiceName, logger: LoggerOption | undefined): LoggerOption | undefined
+export function namedLogger (service: ServiceName, logger: LoggerOption | FastifyBaseLogger | undefined): LoggerOption | FastifyBaseLogger | undefined {
   if (logger === undefined || logger === false) return logger
   if (logger === true) return { base: { service, pid: process.pid, hostname: hostname() } }
   if (isLoggerInstance(logger)) return logger.child({ service })
   return { ...logger, base: { pid: process.pid, hostname: hostname(), ...logger.base, service } }
 }
+
+type LoggerOption = NonNullable<FastifyServerOptions['logger']>
 
 function isLoggerInstance (logger: LoggerOptions | FastifyBaseLogger): logger is FastifyBaseLogger {
   return 'child' in logger && typeof logger.child === 'function'
