@@ -67,7 +67,7 @@ export interface AuthDependencies {
   revocationFeed: RevocationFeed
   accountEvents: AccountEventPublisher
   /** Abuse-limit counters; Redis when replicas share them. Default: in this process. */
-  counterStore?: CounterStore
+  counterStore?: CounterStore | undefined
 }
 
 function commaList (value: string | undefined): string[] {

@@ -6,7 +6,7 @@
 import t, { type Test } from 'tap'
 import { createServer, type Server } from 'node:http'
 import { randomUUID } from 'node:crypto'
-import { exportJWK, generateKeyPair } from 'jose'
+import { generateKeyPair } from 'jose'
 import { freePort } from '@latchkey/test-support'
 import { build, createSigningKey, waitFor, type UsersWorld } from './helper.js'
 

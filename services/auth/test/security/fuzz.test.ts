@@ -54,7 +54,7 @@ t.test('fuzzing the auth service', async t => {
     }
   }
 
-  const json = (method: InjectOptions['method'], url: string, token?: string) => (body: string): InjectOptions => ({
+  const json = (method: NonNullable<InjectOptions['method']>, url: string, token?: string) => (body: string): InjectOptions => ({
     method, url, payload: body, headers: { 'content-type': 'application/json', ...(token === undefined ? {} : bearer(token)) }
   })
 

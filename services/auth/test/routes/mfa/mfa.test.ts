@@ -284,7 +284,8 @@ t.test('without SECRETS_KEY (outside the embedded default)', async t => {
 
   t.test('a start with factors enrolled is refused, naming the variable', async t => {
     t.ok(user.id, 'an account has a factor')
-    const started = buildAuthApp({ ...first.config, SECRETS_KEY: undefined }, { sql: first.sql, revocationFeed: first.feed, accountEvents: createInProcessAccountEvents() }, { logger: false })
+    const { SECRETS_KEY: _unset, ...withoutKey } = first.config
+    const started = buildAuthApp(withoutKey, { sql: first.sql, revocationFeed: first.feed, accountEvents: createInProcessAccountEvents() }, { logger: false })
     const error = await started.then(async app => { t.teardown(() => app.close()); await app.ready() }).then(() => undefined, (cause: unknown) => cause)
     t.ok(error instanceof ConfigError, 'the start fails with a configuration error')
     t.match((error as Error).message, /SECRETS_KEY/)

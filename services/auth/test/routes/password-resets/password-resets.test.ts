@@ -1,10 +1,6 @@
 import t from 'tap'
-import { Writable } from 'node:stream'
-import { randomBytes } from 'node:crypto'
-import { bearer, build, eventually, logIn, problemOf, register, registeredUser, strongPassword, uniqueEmail } from '../../helper.js'
-import { resetTokenFor, startMailServer, startStalledMailServer } from '../../mail-server.js'
-
-const newPassword = 'a brand new passphrase for this account'
+import { build, eventually, problemOf, register, uniqueEmail } from '../../helper.js'
+import { startMailServer, startStalledMailServer } from '../../mail-server.js'
 
 t.test('POST /password-resets', async t => {
   t.test('answers 202 with the same body for an existing and an unknown address; only the owner gets a mail (ASVS 6.3.8)', async t => {

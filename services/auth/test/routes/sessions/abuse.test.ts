@@ -1,6 +1,6 @@
 import t from 'tap'
 import { skipWithoutRedis } from '@latchkey/test-support'
-import { build, logIn, problemOf, register, registeredUser, strongPassword, uniqueEmail } from '../../helper.js'
+import { build, problemOf, register, registeredUser, strongPassword, uniqueEmail } from '../../helper.js'
 
 const login = (email: string, password: string, remoteAddress = '127.0.0.1', headers: Record<string, string> = {}) =>
   ({ method: 'POST' as const, url: '/sessions', payload: { email, password }, remoteAddress, headers })

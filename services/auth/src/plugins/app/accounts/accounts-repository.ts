@@ -83,7 +83,7 @@ export async function replacePasswordHash (db: Db, id: string, verified: string,
   await db`UPDATE accounts SET password_hash = ${next}, updated_at = now() WHERE id = ${id} AND password_hash = ${verified}`
 }
 
-export async function updateAccount (db: Db, id: string, changes: { email?: string, passwordHash?: string, status?: AccountStatus, roles?: string[] }): Promise<AccountRecord | undefined> {
+export async function updateAccount (db: Db, id: string, changes: { email?: string | undefined, passwordHash?: string | undefined, status?: AccountStatus | undefined, roles?: string[] | undefined }): Promise<AccountRecord | undefined> {
   const [row] = await db<AccountRecord[]>`
     UPDATE accounts SET
       email = COALESCE(${changes.email === undefined ? null : canonicalEmail(changes.email)}, email),
