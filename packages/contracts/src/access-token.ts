@@ -27,7 +27,12 @@ export const AccessTokenClaimsSchema = Type.Object({
   /** How the session was authenticated (RFC 8176): `pwd`, plus `otp` after a second factor. */
   amr: Type.Array(Type.String()),
   /** When the session's log in happened (OpenID Connect `auth_time`), seconds since the epoch; refreshes keep it. */
-  auth_time: Type.Integer()
+  auth_time: Type.Integer(),
+  /**
+   * The account holds a role of MFA_REQUIRED_ROLES and this session passed no second factor: the
+   * token is good only for enrolling one (every other route answers 403 mfa_enrollment_required).
+   */
+  mfa_enrollment_required: Type.Boolean()
 })
 
 export type AccessTokenClaims = Static<typeof AccessTokenClaimsSchema>

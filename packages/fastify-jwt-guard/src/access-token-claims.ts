@@ -40,6 +40,8 @@ export function readClaims (payload: Record<string, unknown>, rules: ClaimsRules
   if (tv !== undefined && !(Number.isSafeInteger(tv) && (tv as number) >= 0)) return 'tv is not a non-negative integer'
   if (amr !== undefined && !isStringArray(amr)) return 'amr is not a list of strings'
   if (authTime !== undefined && !Number.isSafeInteger(authTime)) return 'auth_time is not an integer'
+  const enrolmentOnly = payload.mfa_enrollment_required
+  if (enrolmentOnly !== undefined && typeof enrolmentOnly !== 'boolean') return 'mfa_enrollment_required is not a boolean'
   const claims: AccessTokenClaims = Object.freeze({
     iss: rules.issuer,
     sub,
@@ -54,7 +56,8 @@ export function readClaims (payload: Record<string, unknown>, rules: ClaimsRules
     email_verified: payload.email_verified === true,
     // Tokens issued before second factors existed were password-only, authenticated at issue.
     amr: Object.freeze(amr === undefined ? ['pwd'] : [...amr]) as string[],
-    auth_time: (authTime as number | undefined) ?? (iat as number)
+    auth_time: (authTime as number | undefined) ?? (iat as number),
+    mfa_enrollment_required: enrolmentOnly === true
   })
   return { claims, nbf: nbf as number | undefined }
 }

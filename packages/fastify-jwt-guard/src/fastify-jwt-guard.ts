@@ -21,6 +21,8 @@ export interface RequestAuth {
   amr: string[]
   /** When the session logged in, seconds since the epoch: a route may demand a recent one (step-up). */
   auth_time: number
+  /** Good only for enrolling a second factor: refused by app.authenticate, accepted by app.authenticateForEnrolment. */
+  mfa_enrollment_required: boolean
 }
 
 export type AuthHook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
@@ -28,6 +30,8 @@ export type AuthHook = (request: FastifyRequest, reply: FastifyReply, done: Hook
 declare module 'fastify' {
   interface FastifyInstance {
     authenticate: AuthHook
+    /** app.authenticate that also accepts a token good only for enrolling a second factor (the enrolment routes). */
+    authenticateForEnrolment: AuthHook
     requireRole: (role: string) => AuthHook
     accessTokens: AccessTokenVerifier
   }
@@ -85,7 +89,13 @@ function bearerToken (header: string | undefined): string | undefined {
   return prefix === null ? undefined : header.slice(prefix[0].length).trim() || undefined
 }
 
-function settle (request: FastifyRequest, check: TokenCheck, done: HookHandlerDoneFunction): void {
+const ENROLMENT_REQUIRED = new HttpProblem(403, 'mfa_enrollment_required', 'Your role requires a second factor: enrol one, then log in again')
+
+function settle (request: FastifyRequest, check: TokenCheck, done: HookHandlerDoneFunction, forEnrolment: boolean): void {
+  if (check.ok && check.claims.mfa_enrollment_required && !forEnrolment) {
+    done(ENROLMENT_REQUIRED)
+    return
+  }
   if (check.ok) {
     request.auth = check.claims
     done()
@@ -98,7 +108,7 @@ function settle (request: FastifyRequest, check: TokenCheck, done: HookHandlerDo
 export const fastifyJwtGuard = fp<FastifyJwtGuardOptions>(async function fastifyJwtGuard (app: FastifyInstance, options: FastifyJwtGuardOptions) {
   const verifier = options.verifier
 
-  const authenticate: AuthHook = (request, _reply, done) => {
+  const authenticateFor = (forEnrolment: boolean): AuthHook => (request, _reply, done) => {
     const token = bearerToken(request.headers.authorization)
     if (token === undefined) {
       done(unauthorized())
@@ -106,11 +116,12 @@ export const fastifyJwtGuard = fp<FastifyJwtGuardOptions>(async function fastify
     }
     const check = verifier.check(token)
     if (check instanceof Promise) {
-      check.then(result => { settle(request, result, done) }, (error: unknown) => { done(error instanceof Error ? error : new Error('token check failed')) })
+      check.then(result => { settle(request, result, done, forEnrolment) }, (error: unknown) => { done(error instanceof Error ? error : new Error('token check failed')) })
       return
     }
-    settle(request, check, done)
+    settle(request, check, done, forEnrolment)
   }
+  const authenticate = authenticateFor(false)
 
   function requireRole (role: string): AuthHook {
     return (request, _reply, done) => {
@@ -123,5 +134,6 @@ export const fastifyJwtGuard = fp<FastifyJwtGuardOptions>(async function fastify
   app.decorateRequest('auth', null)
   app.decorate('accessTokens', verifier)
   app.decorate('authenticate', authenticate)
+  app.decorate('authenticateForEnrolment', authenticateFor(true))
   app.decorate('requireRole', requireRole)
 }, { name: 'fastify-jwt-guard', fastify: '5.x' })

@@ -6,7 +6,7 @@ t.test('request.auth carries amr and auth_time; a token without them is password
   const key = await createKey()
   const { app } = await buildStaticApp(t, [key])
   const base = claims()
-  const withFactor = await signToken(key, { ...base, amr: ['pwd', 'otp'], auth_time: base.iat - 60 } as typeof base)
+  const withFactor = await signToken(key, { ...base, amr: ['pwd', 'otp'], auth_time: base.iat - 60 })
   const auth = (await app.inject({ url: '/me', headers: { authorization: `Bearer ${withFactor}` } })).json().auth
   t.same(auth.amr, ['pwd', 'otp'])
   t.equal(auth.auth_time, base.iat - 60)
@@ -24,4 +24,17 @@ t.test('a token whose amr or auth_time has the wrong shape is refused (401 token
     t.equal(response.statusCode, 401, JSON.stringify(extra))
     t.equal(response.json().code, 'token_invalid')
   }
+})
+
+t.test('a token good only for enrolling a second factor: 403 mfa_enrollment_required from app.authenticate; a non-boolean claim is refused', async t => {
+  const key = await createKey()
+  const { app } = await buildStaticApp(t, [key])
+  const enrolOnly = await signToken(key, { ...claims(), mfa_enrollment_required: true })
+  const refused = await app.inject({ url: '/me', headers: { authorization: `Bearer ${enrolOnly}` } })
+  t.equal(refused.statusCode, 403)
+  t.equal(refused.json().code, 'mfa_enrollment_required')
+  const malformed = await signToken(key, { ...claims(), mfa_enrollment_required: 'yes' })
+  t.equal((await app.inject({ url: '/me', headers: { authorization: `Bearer ${malformed}` } })).statusCode, 401)
+  const normal = await signToken(key, { ...claims(), mfa_enrollment_required: false })
+  t.equal((await app.inject({ url: '/me', headers: { authorization: `Bearer ${normal}` } })).statusCode, 200)
 })

@@ -49,9 +49,15 @@ export interface ClaimsInput {
   iat?: number
   exp?: number
   nbf?: number
+  /** Any JSON, so tests can send malformed values too. */
+  amr?: unknown
+  auth_time?: unknown
+  mfa_enrollment_required?: unknown
 }
 
-export function claims (overrides: ClaimsInput = {}): Required<Omit<ClaimsInput, 'nbf'>> & { nbf?: number } {
+type Optional = 'nbf' | 'amr' | 'auth_time' | 'mfa_enrollment_required'
+
+export function claims (overrides: ClaimsInput = {}): Required<Omit<ClaimsInput, Optional>> & Pick<ClaimsInput, Optional> {
   const iat = Math.floor(Date.now() / 1000)
   return { iss: ISSUER, aud: AUDIENCE, sub: randomUUID(), sid: randomUUID(), jti: randomUUID(), roles: ['user'], iat, exp: iat + 900, ...overrides }
 }

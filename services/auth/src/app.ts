@@ -177,7 +177,8 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
     refreshTokenTtl: config.REFRESH_TOKEN_TTL,
     sessionMaxLifetime: config.SESSION_MAX_LIFETIME,
     reuseGraceSeconds: config.REFRESH_REUSE_GRACE,
-    requireVerifiedEmail: config.EMAIL_VERIFICATION === 'required'
+    requireVerifiedEmail: config.EMAIL_VERIFICATION === 'required',
+    mfaRequiredRoles: commaList(config.MFA_REQUIRED_ROLES)
   })
   await app.register(metrics, { view })
   // After the relay's own onReady, which seeds the feed: the view then loads that epoch at once,

@@ -38,6 +38,7 @@ export const AuthConfigSchema = Type.Object({
   SECRETS_KEY: Type.Optional(Type.String({ description: 'Key-encryption key of secrets at rest (TOTP secrets): 32 random bytes in base64; unset = SECRETS_KEY_FILE, or in the embedded default a key generated in DATA_DIR/secrets.key' })),
   SECRETS_KEY_FILE: Type.Optional(Type.String({ description: 'File holding SECRETS_KEY (Docker/Kubernetes secrets)' })),
   STEP_UP_MAX_AGE: Type.Integer({ minimum: 0, maximum: 86400, default: 600, description: 'Seconds after a log in with a second factor during which sensitive changes need no fresh code' }),
+  MFA_REQUIRED_ROLES: Type.Optional(Type.String({ description: 'Comma-separated roles (e.g. admin) whose accounts must log in with a second factor: without one their tokens only serve to enrol' })),
   MFA_ISSUER: Type.String({ default: 'Latchkey', minLength: 1, maxLength: 64, description: 'Issuer name authenticator apps show beside the account' }),
   JWT_PRIVATE_KEY: Type.Optional(Type.String({ description: 'Ed25519 private key (PKCS#8 PEM); unset = generated and kept in the database' })),
   ARGON2_MEMORY_COST: Type.Integer({ minimum: 8192, default: 19456, description: 'argon2id memory, KiB' }),

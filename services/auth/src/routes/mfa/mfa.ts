@@ -1,4 +1,7 @@
-/** The caller's second factor: status, TOTP enrolment and its confirmation, removal, new recovery codes. */
+/**
+ * The caller's second factor: status, TOTP enrolment and its confirmation, removal, new recovery
+ * codes. The first three also take the enrolment-only tokens of MFA_REQUIRED_ROLES accounts.
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import {
   ConfirmTotpBodySchema, RegenerateRecoveryCodesBodySchema, RemoveTotpBodySchema, StartTotpEnrolmentBodySchema, problemResponses
@@ -9,7 +12,7 @@ import { bearerSecurity } from '../schemas.js'
 
 const mfa: FastifyPluginAsyncTypebox = async app => {
   app.get('/accounts/me/mfa', {
-    onRequest: app.authenticate,
+    onRequest: app.authenticateForEnrolment,
     schema: {
       tags: ['mfa'],
       operationId: 'getMyMfa',
@@ -20,7 +23,7 @@ const mfa: FastifyPluginAsyncTypebox = async app => {
   }, async request => await app.mfa.status(caller(request).sub))
 
   app.post('/accounts/me/mfa/totp', {
-    onRequest: app.authenticate,
+    onRequest: app.authenticateForEnrolment,
     schema: {
       tags: ['mfa'],
       operationId: 'startTotpEnrolment',
@@ -35,7 +38,7 @@ const mfa: FastifyPluginAsyncTypebox = async app => {
   })
 
   app.post('/accounts/me/mfa/totp/confirm', {
-    onRequest: app.authenticate,
+    onRequest: app.authenticateForEnrolment,
     schema: {
       tags: ['mfa'],
       operationId: 'confirmTotpEnrolment',

@@ -26,6 +26,8 @@ export interface SessionsOptions {
   reuseGraceSeconds: number
   /** EMAIL_VERIFICATION=required: log in needs a verified email. */
   requireVerifiedEmail?: boolean
+  /** MFA_REQUIRED_ROLES: an account holding one gets enrolment-only tokens from a session without a second factor. */
+  mfaRequiredRoles?: string[]
 }
 
 export interface ClientInfo { userAgent: string | null, ip: string | null }
@@ -47,7 +49,9 @@ export function createSessions (app: FastifyInstance, options: SessionsOptions) 
     const sessionId = session.id
     const { accessToken, expiresIn } = signer.issueAccessToken({
       sub: account.id, sid: sessionId, roles: account.roles, emailVerified: account.emailVerified, tokenVersion: account.tokenVersion,
-      amr: session.amr, authTime: Math.floor(session.authTime.getTime() / 1000)
+      amr: session.amr,
+      authTime: Math.floor(session.authTime.getTime() / 1000),
+      mfaEnrollmentRequired: !session.amr.includes('otp') && (options.mfaRequiredRoles ?? []).some(role => account.roles.includes(role))
     })
     return { accessToken, tokenType: 'Bearer', expiresIn, refreshToken: refresh.token, refreshExpiresIn: options.refreshTokenTtl, sessionId }
   }

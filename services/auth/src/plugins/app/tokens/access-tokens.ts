@@ -16,6 +16,8 @@ export interface IssueAccessTokenInput {
   /** The session's authentication methods and log-in time (seconds), kept across refreshes. */
   amr: string[]
   authTime: number
+  /** The token may only be used to enrol a second factor (MFA_REQUIRED_ROLES). */
+  mfaEnrollmentRequired: boolean
 }
 
 export function createAccessTokenSigner (options: { key: SigningKey, issuer: string, audience: string, ttlSeconds: number }) {
@@ -35,7 +37,8 @@ export function createAccessTokenSigner (options: { key: SigningKey, issuer: str
         tv: input.tokenVersion,
         email_verified: input.emailVerified,
         amr: input.amr,
-        auth_time: input.authTime
+        auth_time: input.authTime,
+        mfa_enrollment_required: input.mfaEnrollmentRequired
       }
       const signingInput = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`
       const signature = sign(null, Buffer.from(signingInput), options.key.privateKey).toString('base64url')
