@@ -22,8 +22,11 @@ t.test('SIGTERM on the built services', { skip: await skipWithoutRedis() }, asyn
   // Eight log-ins of one account from one network at once exceed the attempts reserved per
   // (email, network) by default, so the limit is raised here; the queue must hold them all too.
   const auth = await spawnService(t, entryOf('auth'), authEnv(isolation, authPort, {
-    PASSWORD_HASH_CONCURRENCY: '1', ARGON2_MEMORY_COST: '65536', ARGON2_TIME_COST: '3',
-    LOGIN_FAILURES_MAX: '100', PASSWORD_HASH_QUEUE_MAX: '16'
+    PASSWORD_HASH_CONCURRENCY: '1',
+    ARGON2_MEMORY_COST: '65536',
+    ARGON2_TIME_COST: '3',
+    LOGIN_FAILURES_MAX: '100',
+    PASSWORD_HASH_QUEUE_MAX: '16'
   }), { port: authPort })
 
   t.test('the auth service finishes in-flight log-ins, refuses new connections and exits 0 within 10 s', async t => {

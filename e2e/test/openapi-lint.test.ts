@@ -19,7 +19,10 @@ t.test('both OpenAPI documents pass redocly lint with the recommended rules and 
     await writeFile(file, document)
     const result = await run('pnpm', ['exec', 'redocly', 'lint', '--extends', 'recommended', '--format', 'summary', file], { cwd: process.cwd() })
       .then(({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }))
-      .catch((error: { code?: number, stdout?: string, stderr?: string }) => ({ code: error.code ?? 1, output: `${error.stdout ?? ''}${error.stderr ?? ''}` }))
+      .catch((caught: unknown) => {
+        const error = caught as { code?: number, stdout?: string, stderr?: string }
+        return { code: error.code ?? 1, output: `${error.stdout ?? ''}${error.stderr ?? ''}` }
+      })
     t.equal(result.code, 0, `${name}: ${result.output.split('\n').filter(line => /error|warning/i.test(line)).slice(0, 20).join(' | ')}`)
   }
 })

@@ -77,8 +77,8 @@ export async function spawnService (t: Test, script: string, env: Record<string,
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let output = ''
-  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
   const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>(resolve => {
     child.once('exit', (code, signal) => { resolve({ code, signal }) })
   })
@@ -94,7 +94,7 @@ export async function spawnService (t: Test, script: string, env: Record<string,
   const url = `http://127.0.0.1:${options.port}`
   const deadline = Date.now() + (options.timeoutMs ?? 20_000)
   for (;;) {
-    if (!running) throw new Error(`${script} exited before it was ready:\n${output}`)
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${script} exited before it was ready:\n${output}`)
     const status = await fetch(url + (options.readyPath ?? '/health/ready')).then(response => response.status, () => 0)
     if (status === 200) break
     if (Date.now() > deadline) throw new Error(`${script} not ready within its deadline (last status ${status}):\n${output}`)
