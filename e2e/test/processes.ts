@@ -92,7 +92,10 @@ export async function spawnService (t: Test, script: string, env: Record<string,
   })
 
   const url = `http://127.0.0.1:${options.port}`
-  const deadline = Date.now() + (options.timeoutMs ?? 20_000)
+  // Start-up is not what is tested: it runs migrations under an advisory lock and times a password
+  // hash, and two replicas started at once on a loaded machine (CI runs two packages' suites at a
+  // time) were seen to need more than 20 s.
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000)
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${script} exited before it was ready:\n${output}`)
     const status = await fetch(url + (options.readyPath ?? '/health/ready')).then(response => response.status, () => 0)
