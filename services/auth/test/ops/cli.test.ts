@@ -3,7 +3,6 @@ import type { Account } from '@latchkey/contracts'
 import { skipWithoutRedis } from '@latchkey/test-support'
 import { bearer, eventually, logIn, problemOf, registeredUser, strongPassword, uniqueEmail } from '../helper.js'
 import { buildWithCli } from './cli-helper.js'
-import { totp } from '../totp-reference.js'
 
 t.test('latchkey-admin (the auth CLI, run as a process on the service\'s database and Redis)', { skip: await skipWithoutRedis() }, async t => {
   const { app, sql, admin } = await buildWithCli(t)
@@ -80,18 +79,6 @@ t.test('latchkey-admin (the auth CLI, run as a process on the service\'s databas
       const refresh = await app.inject({ method: 'POST', url: '/sessions/refresh', payload: { refreshToken } })
       t.equal(refresh.statusCode, 401)
     }
-  })
-
-  t.test('reset-mfa removes the second factor of a user who lost it; every session dies; log in is password-only again', async t => {
-    const user = await registeredUser(app)
-    const headers = bearer(user.tokens.accessToken)
-    const { secret } = (await app.inject({ method: 'POST', url: '/accounts/me/mfa/totp', headers, payload: { password: strongPassword } })).json<{ secret: string }>()
-    t.equal((await app.inject({ method: 'POST', url: '/accounts/me/mfa/totp/confirm', headers, payload: { code: totp(secret) } })).statusCode, 200)
-    t.equal(problemOf(await app.inject({ method: 'POST', url: '/sessions', payload: { email: user.email, password: strongPassword } })).code, 'mfa_required')
-    const result = await admin(['reset-mfa', user.email])
-    t.equal(result.code, 0, result.stderr)
-    t.ok(await revokedAtService(user.tokens.accessToken))
-    t.equal((await app.inject({ method: 'POST', url: '/sessions', payload: { email: user.email, password: strongPassword } })).statusCode, 201)
   })
 
   t.test('exits 1 for an unknown email and 2 with the usage for a wrong command line', async t => {
