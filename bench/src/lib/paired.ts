@@ -29,7 +29,7 @@ export interface Side {
   load: Omit<LoadOptions, 'durationS'>
 }
 
-export async function measure (side: Side, durationS: number): Promise<Measured> {
+async function measure (side: Side, durationS: number): Promise<Measured> {
   const before = await side.server.cpuMicros()
   const result = await load({ ...side.load, durationS })
   const after = await side.server.cpuMicros()

@@ -5,8 +5,6 @@
  */
 import type { ComponentName, InputName } from './contract-schemas.js'
 
-export type Service = 'auth' | 'users'
-
 export interface Route {
   auth?: string
   users?: string

@@ -155,7 +155,7 @@ export async function buildStaticApp (t: Teardown, keys: TestKey[], options: Par
   return { app: await buildApp(t, verifier), verifier, view, feed }
 }
 
-export async function freePort (): Promise<number> {
+async function freePort (): Promise<number> {
   return await new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)

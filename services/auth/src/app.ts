@@ -81,7 +81,7 @@ export const logRedaction = [
   '*.code', '*.recoveryCode', '*.recoveryCodes', '*.mfaToken', '*.secret', 'mfaToken'
 ]
 
-export function serverOptions (config: { LOG_LEVEL: string, NODE_ENV?: string, TRUST_PROXY?: string | undefined }, logger?: FastifyServerOptions['logger']): FastifyServerOptions {
+function serverOptions (config: { LOG_LEVEL: string, NODE_ENV?: string, TRUST_PROXY?: string | undefined }, logger?: FastifyServerOptions['logger']): FastifyServerOptions {
   const trustedProxies = commaList(config.TRUST_PROXY)
   return {
     logger: namedLogger('auth', logger ?? serviceLoggerOptions('auth', { level: config.LOG_LEVEL, redact: logRedaction, pretty: wantsPrettyLogs(config.NODE_ENV) })),

@@ -11,7 +11,7 @@ import type { AuthConfig } from './config.js'
 import { createMemoryCounterStore, createRedisCounterStore } from './plugins/app/abuse/counter-store.js'
 import type { AuthDependencies } from './app.js'
 
-export const authMigrationsDirectory = migrationsDirectoryOf(import.meta.url)
+const authMigrationsDirectory = migrationsDirectoryOf(import.meta.url)
 
 export async function migrateAuthDatabase (sql: Sql, schema: string): Promise<string[]> {
   return await runMigrations(sql, { schema, directory: authMigrationsDirectory })

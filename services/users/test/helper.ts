@@ -21,13 +21,13 @@ import { connectPostgres } from '@latchkey/postgres-kit'
 import { testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
 import { buildUsersApp, loadUsersConfig } from '../src/index.js'
 
-export const DATABASE_URL = await testDatabaseUrl()
+const DATABASE_URL = await testDatabaseUrl()
 // The users suite drives the Redis stream and feed directly; without a Redis it fails loudly.
-export const REDIS_URL = await testRedisUrl() ?? 'redis://127.0.0.1:6379'
-export const ISSUER = 'http://127.0.0.1:3001'
-export const AUDIENCE = 'latchkey'
+const REDIS_URL = await testRedisUrl() ?? 'redis://127.0.0.1:6379'
+const ISSUER = 'http://127.0.0.1:3001'
+const AUDIENCE = 'latchkey'
 
-export const silentLog = { info () {}, warn () {}, error () {} }
+const silentLog = { info () {}, warn () {}, error () {} }
 
 export interface TokenOptions {
   sub?: string
@@ -192,7 +192,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<Users
  * store when it is not seeded and heartbeats every 100 ms, so the guard counts itself fresh.
  * Returns the function that stops it.
  */
-export function startRevocationProducer (feed: RevocationFeed): () => void {
+function startRevocationProducer (feed: RevocationFeed): () => void {
   const beat = async (): Promise<void> => {
     try {
       await feed.heartbeat(await feed.currentEpoch() ?? await feed.seed([]))

@@ -61,7 +61,7 @@ export interface CounterStore {
 }
 
 /** Exponential, capped: the k-th attempt past the threshold blocks for 2^k seconds. */
-export function blockMs (count: number, threshold: number, maxBlockMs: number): number {
+function blockMs (count: number, threshold: number, maxBlockMs: number): number {
   return Math.min(maxBlockMs, 1000 * 2 ** Math.min(30, count - threshold))
 }
 

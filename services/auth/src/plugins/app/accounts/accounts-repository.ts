@@ -39,7 +39,7 @@ export function toAccount (record: AccountRecord): Account {
  * `ﬁ` is `fi`), trimmed, without the trailing dot of a fully qualified domain (`x.io.` is `x.io`).
  * Invisible characters never get here: the schema refuses them.
  */
-export function canonicalEmail (email: string): string {
+function canonicalEmail (email: string): string {
   return email.normalize('NFKC').trim().replace(/\.+$/, '')
 }
 

@@ -11,7 +11,7 @@ import type { FieldError } from '@latchkey/contracts'
 const commonPasswords = new Set((dictionary['passwords-common'] as string[]).map(password => password.toLowerCase()))
 
 /** Words tied to this product that make a password guessable here. */
-export const CONTEXT_WORDS = ['latchkey']
+const CONTEXT_WORDS = ['latchkey']
 
 export function passwordProblems (password: string, options: { path: string, minLength: number, email?: string }): FieldError[] {
   const problems: FieldError[] = []
