@@ -47,23 +47,23 @@ export const fastifyServiceMetrics = fp<ServiceMetricsOptions>(async function fa
     registers
   })
   const view = options.view
-  new Gauge({
+  registry.registerMetric(new Gauge({
     name: 'latchkey_revocation_view_entries',
     help: 'Live revocations held in this process\'s in-memory view, by kind',
     labelNames: ['kind'] as const,
-    registers,
+    registers: [],
     collect () {
       const size = view.size
       this.set({ kind: 'session' }, size.sessions)
       this.set({ kind: 'account' }, size.accounts)
     }
-  })
-  new Gauge({
+  }))
+  registry.registerMetric(new Gauge({
     name: 'latchkey_revocation_view_age_seconds',
     help: 'Seconds since the revocation view was last confirmed current (+Inf before its first load)',
-    registers,
+    registers: [],
     collect () { this.set(view.ageMs / 1000) }
-  })
+  }))
 
   app.decorate('metrics', { registry, registers })
 
