@@ -6,7 +6,8 @@
  *             REDIS_URL, buildAuthApp), the revocation feed wrapped to time the view's reloads
  *   users     the users service, wired as services/users/src/server.ts wires it
  *   baseline  the bare comparisons: a bare route, a bare Ed25519 verify, a bare PK SELECT, raw
- *             argon2 verification, with the server options of BENCH_SERVER_OPTIONS (auth|users)
+ *             argon2 verification, with the services' shared server options (BENCH_SERVER_OPTIONS
+ *             names the service the bare app stands in for: auth|users)
  *
  * It reports { type: 'ready', port } over IPC and answers the requests in ./lib/ipc.ts.
  */
@@ -15,13 +16,14 @@ import { createPublicKey, randomBytes, randomUUID, verify as verifySignature } f
 import { subscribe } from 'node:diagnostics_channel'
 import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2'
 import { buildAuthApp, loadAuthConfig, openAuthRuntime } from '@latchkey/auth'
 import { buildUsersApp, loadUsersConfig } from '@latchkey/users'
 import { createRedisAccountEventConsumer } from '@latchkey/account-events'
 import { createRedisRevocationFeed, createRemoteKeySource, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
 import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
+import { serverOptions } from '@latchkey/service-kit'
 import type { Sql } from 'postgres'
 import type { ChildRequest, ChildReply, ReloadTiming } from './lib/ipc.js'
 
@@ -114,34 +116,11 @@ async function startUsers (): Promise<FastifyInstance> {
   return users
 }
 
-/**
- * The server options of each service (services/auth/src/app.ts serverOptions, services/users/src/app.ts
- * buildUsersApp), with the logger off as in the benchmarked services.
- */
-const SERVER_OPTIONS: Record<string, FastifyServerOptions> = {
-  auth: {
-    logger: false,
-    bodyLimit: 16 * 1024,
-    connectionTimeout: 30_000,
-    requestTimeout: 30_000,
-    keepAliveTimeout: 72_000,
-    return503OnClosing: true,
-    trustProxy: false
-  },
-  users: {
-    logger: false,
-    bodyLimit: 16 * 1024,
-    connectionTimeout: 30_000,
-    requestTimeout: 15_000,
-    keepAliveTimeout: 5_000,
-    pluginTimeout: 30_000
-  }
-}
-
 async function startBaseline (): Promise<FastifyInstance> {
-  const options = SERVER_OPTIONS[env.BENCH_SERVER_OPTIONS ?? 'auth']
-  if (options === undefined) throw new Error('BENCH_SERVER_OPTIONS must be auth or users')
-  const bare = Fastify(options)
+  // Both services run on the one set of server options of @latchkey/service-kit; logger off as measured.
+  const service = env.BENCH_SERVER_OPTIONS ?? 'auth'
+  if (service !== 'auth' && service !== 'users') throw new Error('BENCH_SERVER_OPTIONS must be auth or users')
+  const bare = Fastify(serverOptions({ service, logLevel: 'silent', nodeEnv: 'production', trustedProxies: [], logger: false }))
   const answer = { sub: randomUUID(), sid: randomUUID(), roles: ['user'], exp: Math.floor(Date.now() / 1000) + 3600 }
 
   // 1: the bare route.

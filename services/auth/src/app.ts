@@ -3,25 +3,21 @@
  * Its connections (PostgreSQL, the revocation feed, the account-event publisher) are injected,
  * so the same app runs standalone, in the one-process embedded default and in tests.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import { fastifySecurityHeaders } from '@latchkey/fastify-security-headers'
 import cors from '@fastify/cors'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Sql } from 'postgres'
 import {
-  AcceptedSchema, AccountPageSchema, AccountSchema, FieldErrorSchema, HealthSchema, JwkSchema, JwksSchema, ProblemSchema,
-  SessionListSchema, SessionSchema, TokenPairSchema, VerifyResponseSchema, MfaStatusSchema, TotpEnrolmentSchema, RecoveryCodesSchema,
-  MfaRequiredProblemSchema
+  AcceptedSchema, AccountPageSchema, AccountSchema, JwkSchema, JwksSchema, MfaRequiredProblemSchema, MfaStatusSchema, RecoveryCodesSchema,
+  SessionListSchema, SessionSchema, TokenPairSchema, TotpEnrolmentSchema, VerifyResponseSchema
 } from '@latchkey/contracts'
-import {
-  createStrictValidatorCompiler, fastifyProblem, frameworkErrors, namedLogger, requestIdOptions, serviceLoggerOptions, wantsPrettyLogs
-} from '@latchkey/fastify-problem'
+import { fastifyProblem } from '@latchkey/fastify-problem'
+import { createServiceApp, health, openapi } from '@latchkey/service-kit'
 import {
   createAccessTokenVerifier, createStaticKeySource, fastifyJwtGuard, RevocationView, type RevocationFeed
 } from '@latchkey/fastify-jwt-guard'
 import type { AccountEventPublisher } from '@latchkey/account-events'
 import type { AuthConfig } from './config.js'
-import openapi from './plugins/external/swagger.js'
 import passwordHasher from './plugins/app/password-hasher.js'
 import abuseLimits from './plugins/app/abuse/abuse-limits.js'
 import { createMemoryCounterStore, type CounterStore } from './plugins/app/abuse/counter-store.js'
@@ -49,7 +45,6 @@ import sessionRoutes from './routes/sessions/sessions.js'
 import logoutRoute from './routes/sessions/logout.js'
 import verifyRoute from './routes/tokens/verify.js'
 import jwksRoute from './routes/tokens/jwks.js'
-import healthRoutes from './routes/health/health.js'
 import emailVerificationRoutes from './routes/email-verifications/email-verifications.js'
 import passwordResetRoutes from './routes/password-resets/password-resets.js'
 import adminPasswordResetRoute from './routes/accounts/admin-password-reset.js'
@@ -74,32 +69,11 @@ function commaList (value: string | undefined): string[] {
   return (value ?? '').split(',').map(item => item.trim()).filter(item => item !== '')
 }
 
-/** Secrets never reach the logs, whatever shape the request or error has. */
-export const logRedaction = [
-  'req.headers.authorization', 'req.headers.cookie', 'password', '*.password', '*.currentPassword', '*.newPassword',
-  '*.refreshToken', '*.accessToken', 'refreshToken', 'accessToken',
-  '*.code', '*.recoveryCode', '*.recoveryCodes', '*.mfaToken', '*.secret', 'mfaToken'
-]
-
-function serverOptions (config: { LOG_LEVEL: string, NODE_ENV?: string, TRUST_PROXY?: string | undefined }, logger?: FastifyServerOptions['logger']): FastifyServerOptions {
-  const trustedProxies = commaList(config.TRUST_PROXY)
-  return {
-    logger: namedLogger('auth', logger ?? serviceLoggerOptions('auth', { level: config.LOG_LEVEL, redact: logRedaction, pretty: wantsPrettyLogs(config.NODE_ENV) })),
-    ...requestIdOptions(trustedProxies),
-    bodyLimit: 16 * 1024,
-    connectionTimeout: 30_000,
-    requestTimeout: 30_000,
-    keepAliveTimeout: 72_000,
-    return503OnClosing: true,
-    frameworkErrors,
-    // Only the named proxies may say who the client is (ASVS 4.1.3, 15.3.4; RFC 9700 4.13).
-    trustProxy: trustedProxies.length > 0 ? trustedProxies : false
-  }
-}
+/** Re-exported for the tests that build their own logger with the service's redaction. */
+export { logRedaction } from '@latchkey/service-kit'
 
 export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<FastifyInstance> {
-  const app = Fastify(serverOptions(config, options.logger)).withTypeProvider<TypeBoxTypeProvider>()
-  app.setValidatorCompiler(createStrictValidatorCompiler())
+  const app = createServiceApp({ service: 'auth', logLevel: config.LOG_LEVEL, nodeEnv: config.NODE_ENV, trustedProxies: commaList(config.TRUST_PROXY), logger: options.logger })
 
   // External plugins.
   // Every auth answer is no-store but the JWKS (which sets its own) and the docs.
@@ -110,12 +84,20 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
   }
   // Before any route, so that every route counts for the 405 answers and their Allow header.
   await app.register(fastifyProblem)
-  await app.register(openapi, { serverUrl: config.AUTH_ISSUER })
-  for (const schema of [FieldErrorSchema, ProblemSchema, AccountSchema, AccountPageSchema, TokenPairSchema, SessionSchema,
-    SessionListSchema, VerifyResponseSchema, JwkSchema, JwksSchema, HealthSchema, AcceptedSchema,
-    MfaStatusSchema, TotpEnrolmentSchema, RecoveryCodesSchema, MfaRequiredProblemSchema]) {
-    app.addSchema(schema)
-  }
+  await app.register(openapi, {
+    title: 'Latchkey auth service',
+    description: 'Accounts, credentials, sessions, EdDSA access tokens, rotating refresh tokens and revocation.',
+    serverUrl: config.AUTH_ISSUER,
+    tags: [
+      { name: 'accounts', description: 'Registration and the caller\'s own account' },
+      { name: 'admin', description: 'Account administration (role admin)' },
+      { name: 'sessions', description: 'Log in, refresh, log out' },
+      { name: 'tokens', description: 'Forward-auth verification and signing keys' },
+      { name: 'mfa', description: 'Second factor: TOTP and recovery codes' }
+    ],
+    schemas: [AccountSchema, AccountPageSchema, TokenPairSchema, SessionSchema, SessionListSchema, VerifyResponseSchema, JwkSchema, JwksSchema, AcceptedSchema,
+      MfaStatusSchema, TotpEnrolmentSchema, RecoveryCodesSchema, MfaRequiredProblemSchema]
+  })
 
   // Keys, tokens and the guard: the auth service checks its own tokens in process.
   const signingKeys = await loadSigningKeys(deps.sql, { privateKeyPem: config.JWT_PRIVATE_KEY, accessTokenTtl: config.ACCESS_TOKEN_TTL })
@@ -204,7 +186,7 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
   await app.register(mfaLogInRoute)
   await app.register(adminMfaRoute)
   await app.register(jwksRoute, { jwks: () => signingKeys.jwks })
-  await app.register(healthRoutes, {
+  await app.register(health, {
     checks: {
       postgres: async () => { await deps.sql`SELECT 1`; return true },
       revocations: async () => deps.revocationFeed.isConnected() && !view.isStale()

@@ -24,11 +24,7 @@ const app = await buildAuthApp(config, runtime.deps)
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err !== undefined) app.log.error({ err }, 'closing after an error')
   else app.log.info({ signal }, 'closing')
-  // server.close() drops idle keep-alive connections once, when it starts; a connection whose
-  // request was in flight then would idle until keepAliveTimeout (72 s) and hold the exit up.
-  const sweep = setInterval(() => { app.server.closeIdleConnections() }, 100)
   await app.close()
-  clearInterval(sweep)
   await runtime.close()
 })
 

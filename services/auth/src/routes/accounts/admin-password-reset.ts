@@ -1,8 +1,7 @@
 /** An administrator starts a password reset: the owner gets the mail and chooses the password (ASVS 6.4.6). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { IdParamsSchema, problemResponses } from '@latchkey/contracts'
-import { Type } from '@sinclair/typebox'
-import { bearerSecurity } from '../schemas.js'
+import { AcceptedSchema, IdParamsSchema } from '@latchkey/contracts'
+import { bearerSecurity, problemResponses, ref } from '@latchkey/service-kit'
 
 const adminPasswordReset: FastifyPluginAsyncTypebox = async app => {
   app.post('/accounts/:id/password-reset', {
@@ -14,7 +13,7 @@ const adminPasswordReset: FastifyPluginAsyncTypebox = async app => {
       description: 'The administrator never sees or chooses the password; the account keeps working until the owner uses the link.',
       security: bearerSecurity,
       params: IdParamsSchema,
-      response: { 202: Type.Ref('Accepted'), ...problemResponses(400, 401, 403, 404, 503) }
+      response: { 202: ref(AcceptedSchema), ...problemResponses(400, 401, 403, 404, 503) }
     }
   }, async (request, reply) => {
     await app.recovery.sendPasswordReset(request.params.id)

@@ -1,8 +1,8 @@
 /** Account administration, for the role `admin`. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { AdminUpdateAccountBodySchema, IdParamsSchema, ListAccountsQuerySchema, problemResponses } from '@latchkey/contracts'
+import { AccountPageSchema, AccountSchema, AdminUpdateAccountBodySchema, IdParamsSchema, ListAccountsQuerySchema } from '@latchkey/contracts'
 import { Type } from '@sinclair/typebox'
-import { bearerSecurity } from '../schemas.js'
+import { bearerSecurity, problemResponses, ref } from '@latchkey/service-kit'
 
 const admin: FastifyPluginAsyncTypebox = async app => {
   const onRequest = [app.authenticate, app.requireRole('admin')]
@@ -15,7 +15,7 @@ const admin: FastifyPluginAsyncTypebox = async app => {
       summary: 'List accounts',
       security: bearerSecurity,
       querystring: ListAccountsQuerySchema,
-      response: { 200: Type.Ref('AccountPage'), ...problemResponses(400, 401, 403, 503) }
+      response: { 200: ref(AccountPageSchema), ...problemResponses(400, 401, 403, 503) }
     }
   }, async request => await app.accounts.list(request.query))
 
@@ -27,7 +27,7 @@ const admin: FastifyPluginAsyncTypebox = async app => {
       summary: 'Get an account',
       security: bearerSecurity,
       params: IdParamsSchema,
-      response: { 200: Type.Ref('Account'), ...problemResponses(400, 401, 403, 404, 503) }
+      response: { 200: ref(AccountSchema), ...problemResponses(400, 401, 403, 404, 503) }
     }
   }, async request => await app.accounts.get(request.params.id))
 
@@ -41,7 +41,7 @@ const admin: FastifyPluginAsyncTypebox = async app => {
       security: bearerSecurity,
       params: IdParamsSchema,
       body: AdminUpdateAccountBodySchema,
-      response: { 200: Type.Ref('Account'), ...problemResponses(400, 401, 403, 404, 409, 413, 415, 503) }
+      response: { 200: ref(AccountSchema), ...problemResponses(400, 401, 403, 404, 409, 413, 415, 503) }
     }
   }, async request => await app.accounts.update(request.params.id, request.body))
 

@@ -1,9 +1,9 @@
 /** The caller's own account: read, change email, change password, delete. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { ChangePasswordBodySchema, DeleteMyAccountBodySchema, UpdateMyAccountBodySchema, problemResponses } from '@latchkey/contracts'
+import { AccountSchema, ChangePasswordBodySchema, DeleteMyAccountBodySchema, UpdateMyAccountBodySchema } from '@latchkey/contracts'
 import { Type } from '@sinclair/typebox'
 import { caller } from '@latchkey/fastify-jwt-guard'
-import { bearerSecurity } from '../schemas.js'
+import { bearerSecurity, problemResponses, ref } from '@latchkey/service-kit'
 
 const me: FastifyPluginAsyncTypebox = async app => {
   app.get('/accounts/me', {
@@ -13,7 +13,7 @@ const me: FastifyPluginAsyncTypebox = async app => {
       operationId: 'getMyAccount',
       summary: 'The caller\'s account',
       security: bearerSecurity,
-      response: { 200: Type.Ref('Account'), ...problemResponses(401, 404, 503) }
+      response: { 200: ref(AccountSchema), ...problemResponses(401, 404, 503) }
     }
   }, async request => await app.accounts.get(caller(request).sub))
 
@@ -26,7 +26,7 @@ const me: FastifyPluginAsyncTypebox = async app => {
       description: 'Requires the current password (re-authentication); wrong passwords and taken emails count as failed log-ins of the account (429 once blocked). Unless EMAIL_VERIFICATION is off the change is pending (202, `pendingEmail`) until confirmed from the new address at POST /email-verifications/confirm; the old address gets a notice and stays the log-in name until then. With a second factor active, also a current `code` unless the session passed a second factor within STEP_UP_MAX_AGE seconds (401 `step_up_required`; a wrong code is 403 `invalid_mfa_code`).',
       security: bearerSecurity,
       body: UpdateMyAccountBodySchema,
-      response: { 200: Type.Ref('Account'), 202: Type.Ref('Account'), ...problemResponses(400, 401, 403, 409, 413, 415, 429, 503) }
+      response: { 200: ref(AccountSchema), 202: ref(AccountSchema), ...problemResponses(400, 401, 403, 409, 413, 415, 429, 503) }
     }
   }, async (request, reply) => {
     await app.mfa.requireStepUp(caller(request), request.body.code, request.ip)

@@ -1,8 +1,7 @@
 /** POST /accounts: self-service registration. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { RegisterBodySchema, problemResponses } from '@latchkey/contracts'
-import { Type } from '@sinclair/typebox'
-import { openSecurity } from '../schemas.js'
+import { AccountSchema, RegisterBodySchema } from '@latchkey/contracts'
+import { openSecurity, problemResponses, ref } from '@latchkey/service-kit'
 
 const register: FastifyPluginAsyncTypebox = async app => {
   app.post('/accounts', {
@@ -14,7 +13,7 @@ const register: FastifyPluginAsyncTypebox = async app => {
       description: 'Creates an account with the role `user`; its profile (with `name`) appears in the users service.',
       security: openSecurity,
       body: RegisterBodySchema,
-      response: { 201: Type.Ref('Account'), ...problemResponses(400, 409, 413, 415, 429, 503) }
+      response: { 201: ref(AccountSchema), ...problemResponses(400, 409, 413, 415, 429, 503) }
     }
   }, async (request, reply) => {
     const account = await app.accounts.register(request.body, { ip: request.ip })

@@ -1,9 +1,9 @@
 /** Email ownership: ask for a new verification mail, and confirm an address with its mailed token. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { ConfirmEmailBodySchema, problemResponses } from '@latchkey/contracts'
+import { AcceptedSchema, ConfirmEmailBodySchema } from '@latchkey/contracts'
 import { Type } from '@sinclair/typebox'
 import { caller } from '@latchkey/fastify-jwt-guard'
-import { bearerSecurity, openSecurity } from '../schemas.js'
+import { bearerSecurity, openSecurity, problemResponses, ref } from '@latchkey/service-kit'
 
 const emailVerifications: FastifyPluginAsyncTypebox = async app => {
   app.post('/email-verifications', {
@@ -14,7 +14,7 @@ const emailVerifications: FastifyPluginAsyncTypebox = async app => {
       summary: 'Send a new verification mail to the caller\'s address',
       description: 'Queued, never sent inside the request; nothing is sent when the address is already verified. At most LOGIN_FAILURES_MAX per account per 15 minutes.',
       security: bearerSecurity,
-      response: { 202: Type.Ref('Accepted'), ...problemResponses(401, 429, 503) }
+      response: { 202: ref(AcceptedSchema), ...problemResponses(401, 429, 503) }
     }
   }, async (request, reply) => {
     await app.recovery.requestEmailVerification(caller(request).sub)

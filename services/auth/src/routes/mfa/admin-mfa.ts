@@ -1,8 +1,8 @@
 /** DELETE /accounts/{id}/mfa: an administrator resets an account's second factor (lost device and recovery codes). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { IdParamsSchema, problemResponses } from '@latchkey/contracts'
+import { IdParamsSchema } from '@latchkey/contracts'
 import { Type } from '@sinclair/typebox'
-import { bearerSecurity } from '../schemas.js'
+import { bearerSecurity, problemResponses } from '@latchkey/service-kit'
 
 const adminMfa: FastifyPluginAsyncTypebox = async app => {
   app.delete('/accounts/:id/mfa', {

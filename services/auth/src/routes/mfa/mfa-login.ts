@@ -1,8 +1,7 @@
 /** POST /sessions/mfa: the second step of a log in that answered mfa_required. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { MfaLogInBodySchema, problemResponses } from '@latchkey/contracts'
-import { Type } from '@sinclair/typebox'
-import { openSecurity } from '../schemas.js'
+import { MfaLogInBodySchema, TokenPairSchema } from '@latchkey/contracts'
+import { openSecurity, problemResponses, ref } from '@latchkey/service-kit'
 
 const mfaLogIn: FastifyPluginAsyncTypebox = async app => {
   app.post('/sessions/mfa', {
@@ -14,7 +13,7 @@ const mfaLogIn: FastifyPluginAsyncTypebox = async app => {
       description: 'Takes the mfaToken of the `mfa_required` answer of POST /sessions and exactly one of `code` and `recoveryCode`. A wrong code is 401 `invalid_mfa_code` and counts as a failed log-in of the account; the mfaToken allows 5 attempts within 5 minutes and one success, then 401 `invalid_mfa_token` (log in again). A code is accepted once.',
       security: openSecurity,
       body: MfaLogInBodySchema,
-      response: { 201: Type.Ref('TokenPair'), ...problemResponses(400, 401, 413, 415, 429, 503) }
+      response: { 201: ref(TokenPairSchema), ...problemResponses(400, 401, 413, 415, 429, 503) }
     }
   }, async (request, reply) => {
     const pair = await app.mfa.completeLogIn(request.body, {

@@ -3,12 +3,10 @@
  * codes. The first three also take the enrolment-only tokens of MFA_REQUIRED_ROLES accounts.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import {
-  ConfirmTotpBodySchema, RegenerateRecoveryCodesBodySchema, RemoveTotpBodySchema, StartTotpEnrolmentBodySchema, problemResponses
-} from '@latchkey/contracts'
+import { ConfirmTotpBodySchema, MfaStatusSchema, RecoveryCodesSchema, RegenerateRecoveryCodesBodySchema, RemoveTotpBodySchema, StartTotpEnrolmentBodySchema, TotpEnrolmentSchema } from '@latchkey/contracts'
 import { Type } from '@sinclair/typebox'
 import { caller } from '@latchkey/fastify-jwt-guard'
-import { bearerSecurity } from '../schemas.js'
+import { bearerSecurity, problemResponses, ref } from '@latchkey/service-kit'
 
 const mfa: FastifyPluginAsyncTypebox = async app => {
   app.get('/accounts/me/mfa', {
@@ -18,7 +16,7 @@ const mfa: FastifyPluginAsyncTypebox = async app => {
       operationId: 'getMyMfa',
       summary: 'The caller\'s second factors',
       security: bearerSecurity,
-      response: { 200: Type.Ref('MfaStatus'), ...problemResponses(401, 503) }
+      response: { 200: ref(MfaStatusSchema), ...problemResponses(401, 503) }
     }
   }, async request => await app.mfa.status(caller(request).sub))
 
@@ -31,7 +29,7 @@ const mfa: FastifyPluginAsyncTypebox = async app => {
       description: 'Requires the current password (counted as a log-in attempt). Answers the secret, an otpauth:// URI and its QR code, shown this once; the factor stays pending until confirmed, and a new call replaces a pending one. 409 `mfa_already_enabled` while a factor is active. 503 when the server has no SECRETS_KEY.',
       security: bearerSecurity,
       body: StartTotpEnrolmentBodySchema,
-      response: { 201: Type.Ref('TotpEnrolment'), ...problemResponses(400, 401, 403, 409, 413, 415, 429, 503) }
+      response: { 201: ref(TotpEnrolmentSchema), ...problemResponses(400, 401, 403, 409, 413, 415, 429, 503) }
     }
   }, async (request, reply) => {
     return await reply.code(201).send(await app.mfa.startEnrolment(caller(request).sub, request.body.password, request.ip))
@@ -46,7 +44,7 @@ const mfa: FastifyPluginAsyncTypebox = async app => {
       description: 'The factor is active from now on: log in needs a code. Answers 10 single-use recovery codes, shown this once. A wrong code is 403 `invalid_mfa_code` and counts as a failed log-in.',
       security: bearerSecurity,
       body: ConfirmTotpBodySchema,
-      response: { 200: Type.Ref('RecoveryCodes'), ...problemResponses(400, 401, 403, 409, 413, 415, 429, 503) }
+      response: { 200: ref(RecoveryCodesSchema), ...problemResponses(400, 401, 403, 409, 413, 415, 429, 503) }
     }
   }, async request => await app.mfa.confirmEnrolment(caller(request).sub, request.body.code, request.ip))
 
@@ -76,7 +74,7 @@ const mfa: FastifyPluginAsyncTypebox = async app => {
       description: 'Requires a current TOTP code. Answers 10 new codes, shown this once; the old ones stop working.',
       security: bearerSecurity,
       body: RegenerateRecoveryCodesBodySchema,
-      response: { 200: Type.Ref('RecoveryCodes'), ...problemResponses(400, 401, 403, 409, 413, 415, 429, 503) }
+      response: { 200: ref(RecoveryCodesSchema), ...problemResponses(400, 401, 403, 409, 413, 415, 429, 503) }
     }
   }, async request => await app.mfa.regenerateRecoveryCodes(caller(request).sub, request.body.code, request.ip))
 }

@@ -1,8 +1,8 @@
 /** Password reset: ask for a reset mail by address, and set a new password with its mailed token. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { ConfirmPasswordResetBodySchema, PasswordResetBodySchema, problemResponses } from '@latchkey/contracts'
+import { AcceptedSchema, ConfirmPasswordResetBodySchema, PasswordResetBodySchema } from '@latchkey/contracts'
 import { Type } from '@sinclair/typebox'
-import { openSecurity } from '../schemas.js'
+import { openSecurity, problemResponses, ref } from '@latchkey/service-kit'
 
 const passwordResets: FastifyPluginAsyncTypebox = async app => {
   const perNetwork = app.abuseLimits.perNetwork('password-resets')
@@ -16,7 +16,7 @@ const passwordResets: FastifyPluginAsyncTypebox = async app => {
       description: 'The same answer, doing the same work, whether or not the address has an account: the mail is queued and composed later, never sent inside the request. At most LOGIN_FAILURES_MAX requests per address per 15 minutes, counted for every address.',
       security: openSecurity,
       body: PasswordResetBodySchema,
-      response: { 202: Type.Ref('Accepted'), ...problemResponses(400, 413, 415, 429, 503) }
+      response: { 202: ref(AcceptedSchema), ...problemResponses(400, 413, 415, 429, 503) }
     }
   }, async (request, reply) => {
     await app.recovery.requestPasswordReset(request.body.email)

@@ -1,8 +1,7 @@
 /** POST /sessions: log in with email and password; every login is a new session. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { LoginBodySchema, problemResponses } from '@latchkey/contracts'
-import { Type } from '@sinclair/typebox'
-import { openSecurity } from '../schemas.js'
+import { LoginBodySchema, MfaRequiredProblemSchema, TokenPairSchema } from '@latchkey/contracts'
+import { openSecurity, problemResponse, problemResponses, ref, responseHeaders } from '@latchkey/service-kit'
 
 const login: FastifyPluginAsyncTypebox = async app => {
   app.post('/sessions', {
@@ -15,9 +14,9 @@ const login: FastifyPluginAsyncTypebox = async app => {
       security: openSecurity,
       body: LoginBodySchema,
       response: {
-        201: Type.Ref('TokenPair'),
+        201: ref(TokenPairSchema),
         ...problemResponses(400, 403, 413, 415, 429, 503),
-        401: Type.Ref('MfaRequiredProblem', { description: 'invalid_credentials, or mfa_required with mfaToken and methods' })
+        401: problemResponse('invalid_credentials, or mfa_required with mfaToken and methods', ref(MfaRequiredProblemSchema), responseHeaders.wwwAuthenticate)
       }
     }
   }, async (request, reply) => {

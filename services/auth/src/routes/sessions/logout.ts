@@ -3,10 +3,9 @@
  * or of an already revoked session: 204); a token that never was valid gets 401.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { problemResponses } from '@latchkey/contracts'
 import { bearerChallenge, HttpProblem } from '@latchkey/fastify-problem'
 import { Type } from '@sinclair/typebox'
-import { bearerSecurity } from '../schemas.js'
+import { bearerSecurity, problemResponses } from '@latchkey/service-kit'
 
 const bearer = /^Bearer ([^\s]+)$/i
 

@@ -1,8 +1,7 @@
 /** POST /sessions/refresh: rotate a refresh token. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { RefreshBodySchema, problemResponses } from '@latchkey/contracts'
-import { Type } from '@sinclair/typebox'
-import { openSecurity } from '../schemas.js'
+import { RefreshBodySchema, TokenPairSchema } from '@latchkey/contracts'
+import { openSecurity, problemResponses, ref } from '@latchkey/service-kit'
 
 const refresh: FastifyPluginAsyncTypebox = async app => {
   app.post('/sessions/refresh', {
@@ -14,7 +13,7 @@ const refresh: FastifyPluginAsyncTypebox = async app => {
       description: 'Rotates the refresh token. Presenting the old one again within REFRESH_REUSE_GRACE seconds returns the same successor; later, the whole session is revoked (401 refresh_token_reused).',
       security: openSecurity,
       body: RefreshBodySchema,
-      response: { 200: Type.Ref('TokenPair'), ...problemResponses(400, 401, 413, 415, 429, 503) }
+      response: { 200: ref(TokenPairSchema), ...problemResponses(400, 401, 413, 415, 429, 503) }
     }
   }, async request => await app.sessions.refresh(request.body.refreshToken))
 }

@@ -1,9 +1,9 @@
 /** The caller's sessions: list, revoke one, revoke all (log out everywhere). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { IdParamsSchema, problemResponses } from '@latchkey/contracts'
+import { IdParamsSchema, SessionListSchema } from '@latchkey/contracts'
 import { Type } from '@sinclair/typebox'
 import { caller } from '@latchkey/fastify-jwt-guard'
-import { bearerSecurity } from '../schemas.js'
+import { bearerSecurity, problemResponses, ref } from '@latchkey/service-kit'
 
 const sessions: FastifyPluginAsyncTypebox = async app => {
   app.get('/sessions', {
@@ -13,7 +13,7 @@ const sessions: FastifyPluginAsyncTypebox = async app => {
       operationId: 'listMySessions',
       summary: 'The caller\'s live sessions',
       security: bearerSecurity,
-      response: { 200: Type.Ref('SessionList'), ...problemResponses(401, 503) }
+      response: { 200: ref(SessionListSchema), ...problemResponses(401, 503) }
     }
   }, async request => ({ items: await app.sessions.list(caller(request).sub, caller(request).sid) }))
 

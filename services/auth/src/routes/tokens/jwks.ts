@@ -1,8 +1,8 @@
+import { JwksSchema } from '@latchkey/contracts'
 /** GET /.well-known/jwks.json: the public keys of every token that may still be live. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
 import type { Jwks } from '@latchkey/contracts'
-import { openSecurity } from '../schemas.js'
+import { openSecurity, ref } from '@latchkey/service-kit'
 
 const jwks: FastifyPluginAsyncTypebox<{ jwks: () => Jwks }> = async (app, options) => {
   app.get('/.well-known/jwks.json', {
@@ -11,7 +11,7 @@ const jwks: FastifyPluginAsyncTypebox<{ jwks: () => Jwks }> = async (app, option
       operationId: 'getJwks',
       summary: 'JSON Web Key Set',
       security: openSecurity,
-      response: { 200: Type.Ref('Jwks') }
+      response: { 200: ref(JwksSchema) }
     }
   }, async (_request, reply) => {
     void reply.header('cache-control', 'public, max-age=300')

@@ -1,9 +1,8 @@
 /** GET /verify: forward-auth for gateways (nginx auth_request, Traefik forwardAuth, Envoy ext_authz). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { problemResponses } from '@latchkey/contracts'
-import { Type } from '@sinclair/typebox'
+import { VerifyResponseSchema } from '@latchkey/contracts'
 import { caller } from '@latchkey/fastify-jwt-guard'
-import { bearerSecurity } from '../schemas.js'
+import { bearerSecurity, problemResponses, ref } from '@latchkey/service-kit'
 
 const verify: FastifyPluginAsyncTypebox = async app => {
   app.get('/verify', {
@@ -15,7 +14,7 @@ const verify: FastifyPluginAsyncTypebox = async app => {
       description: 'Checks signature, claims and revocation from memory (no database or Redis round trip) and answers the subject in headers for a gateway to forward.',
       security: bearerSecurity,
       response: {
-        200: Type.Ref('Verification', {
+        200: ref(VerifyResponseSchema, {
           description: 'Valid token; X-Auth-Subject, X-Auth-Session, X-Auth-Roles and X-Auth-AMR carry sub, sid, roles and amr (`pwd`, or `pwd,otp` after a second factor)'
         }),
         ...problemResponses(401, 503)

@@ -3,12 +3,12 @@
  * the full profile for administrators to correct (PATCH /users/{id}).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
-import { IdParamsSchema, ProfilePatchBodySchema } from '@latchkey/contracts'
+import { IdParamsSchema, ProfilePatchBodySchema, ProfileSchema, PublicProfileSchema } from '@latchkey/contracts'
 import { userNotFound } from '../../errors.js'
 import { answerWrite, expectedVersions, noStore } from '../../http/profile-answers.js'
 import { patchChanges } from '../../profiles/profile-input.js'
-import { BEARER_AUTH, ETAG_HEADER, GUARDED_PROBLEMS, IfMatchHeadersSchema, jsonResponse, PATCH_MEDIA_TYPES, problemResponses } from '../../schemas/responses.js'
+import { bearerSecurity, jsonResponse, problemResponses, ref, responseHeaders } from '@latchkey/service-kit'
+import { GUARDED_PROBLEMS, IfMatchHeadersSchema, PATCH_MEDIA_TYPES } from './schemas.js'
 
 const userByIdRoutes: FastifyPluginAsyncTypebox = async app => {
   app.get('/users/:id', {
@@ -18,10 +18,10 @@ const userByIdRoutes: FastifyPluginAsyncTypebox = async app => {
       operationId: 'getUser',
       summary: 'Read a public profile',
       description: 'Only `id`, `name`, `bio` and `avatarUrl`: nothing private, nothing from the auth side.',
-      security: BEARER_AUTH,
+      security: bearerSecurity,
       params: IdParamsSchema,
       response: {
-        200: jsonResponse('The public profile', Type.Ref('PublicProfile')),
+        200: jsonResponse('The public profile', ref(PublicProfileSchema)),
         ...problemResponses(...GUARDED_PROBLEMS, 400, 404)
       }
     }
@@ -39,13 +39,13 @@ const userByIdRoutes: FastifyPluginAsyncTypebox = async app => {
       operationId: 'adminUpdateUser',
       summary: 'Change some fields of anyone\'s profile (admin)',
       description: 'As PATCH /users/me, for administrators only.',
-      security: BEARER_AUTH,
+      security: bearerSecurity,
       params: IdParamsSchema,
       headers: IfMatchHeadersSchema,
       consumes: PATCH_MEDIA_TYPES,
       body: ProfilePatchBodySchema,
       response: {
-        200: jsonResponse('The updated profile', Type.Ref('Profile'), ETAG_HEADER),
+        200: jsonResponse('The updated profile', ref(ProfileSchema), responseHeaders.etag),
         ...problemResponses(...GUARDED_PROBLEMS, 400, 403, 404, 412, 413, 415)
       }
     }

@@ -3,10 +3,10 @@
  * filtered by a case-insensitive name prefix.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
-import { ListUsersQuerySchema } from '@latchkey/contracts'
+import { ListUsersQuerySchema, PublicProfilePageSchema } from '@latchkey/contracts'
 import { decodeCursor, encodeCursor } from '../../http/cursor.js'
-import { BEARER_AUTH, GUARDED_PROBLEMS, jsonResponse, problemResponses } from '../../schemas/responses.js'
+import { bearerSecurity, jsonResponse, problemResponses, ref } from '@latchkey/service-kit'
+import { GUARDED_PROBLEMS } from './schemas.js'
 
 const listRoutes: FastifyPluginAsyncTypebox = async app => {
   app.get('/users', {
@@ -17,10 +17,10 @@ const listRoutes: FastifyPluginAsyncTypebox = async app => {
       summary: 'List public profiles',
       description: 'Ordered by name (case-insensitive), then id. `q` keeps names starting with it, case-insensitively; ' +
         '`%` and `_` are plain characters. Pass `nextCursor` back as `cursor` for the next page.',
-      security: BEARER_AUTH,
+      security: bearerSecurity,
       querystring: ListUsersQuerySchema,
       response: {
-        200: jsonResponse('A page of public profiles', Type.Ref('PublicProfilePage')),
+        200: jsonResponse('A page of public profiles', ref(PublicProfilePageSchema)),
         ...problemResponses(...GUARDED_PROBLEMS, 400)
       }
     }

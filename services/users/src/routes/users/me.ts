@@ -3,16 +3,16 @@
  * ETag; writes honour If-Match atomically. Every answer here, errors included, is `no-store`.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
-import { ProfilePatchBodySchema, ProfilePutBodySchema } from '@latchkey/contracts'
+import { ProfilePatchBodySchema, ProfilePutBodySchema, ProfileSchema } from '@latchkey/contracts'
 import { mergePatchNotForPut, profileNotCreated } from '../../errors.js'
 import { caller } from '@latchkey/fastify-jwt-guard'
 import { profileEtag } from '../../http/etag.js'
 import { answerWrite, expectedVersions, noStore } from '../../http/profile-answers.js'
 import { patchChanges, replacementChanges } from '../../profiles/profile-input.js'
-import { BEARER_AUTH, ETAG_HEADER, GUARDED_PROBLEMS, IfMatchHeadersSchema, jsonResponse, PATCH_MEDIA_TYPES, problemResponses } from '../../schemas/responses.js'
+import { bearerSecurity, jsonResponse, problemResponses, ref, responseHeaders } from '@latchkey/service-kit'
+import { GUARDED_PROBLEMS, IfMatchHeadersSchema, PATCH_MEDIA_TYPES } from './schemas.js'
 
-const ProfileRef = Type.Ref('Profile')
+const ProfileRef = ref(ProfileSchema)
 
 const meRoutes: FastifyPluginAsyncTypebox = async app => {
   app.addHook('onRequest', async (_request, reply) => { noStore(reply) })
@@ -24,9 +24,9 @@ const meRoutes: FastifyPluginAsyncTypebox = async app => {
       operationId: 'getMyProfile',
       summary: 'Read your profile',
       description: 'Answers 404 until the profile has been created from your registration (normally within milliseconds).',
-      security: BEARER_AUTH,
+      security: bearerSecurity,
       response: {
-        200: jsonResponse('Your profile', ProfileRef, ETAG_HEADER),
+        200: jsonResponse('Your profile', ProfileRef, responseHeaders.etag),
         ...problemResponses(...GUARDED_PROBLEMS, 404)
       }
     }
@@ -45,12 +45,12 @@ const meRoutes: FastifyPluginAsyncTypebox = async app => {
       summary: 'Change some fields of your profile',
       description: 'JSON merge patch (RFC 7396): absent fields stay, `null` clears an optional field. ' +
         'Send `application/merge-patch+json` or `application/json`.',
-      security: BEARER_AUTH,
+      security: bearerSecurity,
       headers: IfMatchHeadersSchema,
       consumes: PATCH_MEDIA_TYPES,
       body: ProfilePatchBodySchema,
       response: {
-        200: jsonResponse('The updated profile', ProfileRef, ETAG_HEADER),
+        200: jsonResponse('The updated profile', ProfileRef, responseHeaders.etag),
         ...problemResponses(...GUARDED_PROBLEMS, 400, 404, 412, 413, 415)
       }
     }
@@ -69,11 +69,11 @@ const meRoutes: FastifyPluginAsyncTypebox = async app => {
       operationId: 'replaceMyProfile',
       summary: 'Replace your profile',
       description: 'Sets every editable field: `name` is required, an absent optional field becomes `null`.',
-      security: BEARER_AUTH,
+      security: bearerSecurity,
       headers: IfMatchHeadersSchema,
       body: ProfilePutBodySchema,
       response: {
-        200: jsonResponse('The replaced profile', ProfileRef, ETAG_HEADER),
+        200: jsonResponse('The replaced profile', ProfileRef, responseHeaders.etag),
         ...problemResponses(...GUARDED_PROBLEMS, 400, 404, 412, 413, 415)
       }
     }
