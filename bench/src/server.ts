@@ -4,14 +4,13 @@
  *
  *   auth      the auth service as its server.ts starts it (openAuthRuntime with DATABASE_URL and
  *             REDIS_URL, buildAuthApp), the revocation feed wrapped to time the view's reloads
- *   users     the users service, wired as services/users/src/server.ts wires it
+ *   users     the users service as its server.ts starts it (openUsersRuntime, buildUsersApp)
  *   baseline  the bare comparisons: a bare route, a bare Ed25519 verify, a bare PK SELECT, raw
  *             argon2 verification, with the services' shared server options (BENCH_SERVER_OPTIONS
  *             names the service the bare app stands in for: auth|users)
  *
  * It reports { type: 'ready', port } over IPC and answers the requests in ./lib/ipc.ts.
  */
-import { hostname } from 'node:os'
 import { createPublicKey, randomBytes, randomUUID, verify as verifySignature } from 'node:crypto'
 import { subscribe } from 'node:diagnostics_channel'
 import type { Socket } from 'node:net'
@@ -19,9 +18,8 @@ import { performance } from 'node:perf_hooks'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2'
 import { buildAuthApp, loadAuthConfig, openAuthRuntime } from '@latchkey/auth'
-import { buildUsersApp, loadUsersConfig } from '@latchkey/users'
-import { createRedisAccountEventConsumer } from '@latchkey/account-events'
-import { createRedisRevocationFeed, createRemoteKeySource, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
+import { buildUsersApp, loadUsersConfig, openUsersRuntime } from '@latchkey/users'
+import type { RevocationFeed } from '@latchkey/fastify-jwt-guard'
 import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
 import { serverOptions } from '@latchkey/service-kit'
 import type { Sql } from 'postgres'
@@ -94,25 +92,10 @@ async function startAuth (): Promise<FastifyInstance> {
 
 async function startUsers (): Promise<FastifyInstance> {
   const config = loadUsersConfig(env)
-  const redisUrl = required('REDIS_URL')
-  const sql = connectPostgres({ url: required('DATABASE_URL'), schema: config.databaseSchema })
-  const revocationFeed = createRedisRevocationFeed({ url: redisUrl, prefix: config.redisPrefix, commandTimeoutMs: config.redisCommandTimeoutMs })
-  const keySource = createRemoteKeySource({ url: config.authJwksUrl, refetchIntervalMs: config.jwksRefetchIntervalMs })
-  await keySource.ready()
-  const users = await buildUsersApp(config, {
-    sql,
-    revocationFeed,
-    keySource,
-    accountEvents: createRedisAccountEventConsumer({
-      url: redisUrl,
-      prefix: config.redisPrefix,
-      commandTimeoutMs: config.redisCommandTimeoutMs,
-      group: 'users',
-      consumer: `users-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
-      log: { info () {}, warn () {}, error () {} }
-    })
-  }, { logger })
-  closers.push(async () => { await revocationFeed.close(); keySource.close(); await closePostgres(sql) })
+  const runtime = await openUsersRuntime(config, { info () {}, warn () {}, error () {} })
+  await runtime.deps.keySource.ready()
+  const users = await buildUsersApp(config, runtime.deps, { logger })
+  closers.push(async () => { await runtime.close() })
   return users
 }
 

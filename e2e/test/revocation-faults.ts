@@ -8,7 +8,7 @@ import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { Jwks, TokenPair } from '@latchkey/contracts'
 import { buildAuthApp, loadAuthConfig, openAuthRuntime } from '@latchkey/auth'
-import { buildUsersApp, loadUsersConfig } from '@latchkey/users'
+import { buildUsersApp, loadUsersConfig, migrateUsersDatabase } from '@latchkey/users'
 import { createInProcessAccountEvents } from '@latchkey/account-events'
 import { createRedisRevocationFeed, createStaticKeySource } from '@latchkey/fastify-jwt-guard'
 import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
@@ -89,6 +89,7 @@ export async function faultWorld (t: Test): Promise<FaultWorld> {
         LOG_LEVEL: 'silent'
       })
       const sql = connectPostgres({ url: databaseUrl, schema: usersSchema, max: 2 })
+      await migrateUsersDatabase(sql, usersSchema)
       const feed = createRedisRevocationFeed({ url: redisUrl, prefix })
       const app = await buildUsersApp(config, {
         sql, revocationFeed: feed, keySource: createStaticKeySource(jwks), accountEvents: createInProcessAccountEvents()

@@ -3,14 +3,9 @@
  * process between them (which is only valid because they share this process); without
  * DATABASE_URL, both run on one embedded PostgreSQL, each in its own schema.
  */
-import { hostname } from 'node:os'
-import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { buildAuthApp, loadAuthConfig, openAuthRuntime, type AuthConfig, type BootLog } from '@latchkey/auth'
-import { buildUsersApp, loadUsersConfig, type UsersConfig } from '@latchkey/users'
-import { createRedisAccountEventConsumer, type AccountEventConsumer } from '@latchkey/account-events'
-import { createRedisRevocationFeed, createRemoteKeySource, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
-import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
+import { buildUsersApp, loadUsersConfig, openUsersRuntime, type UsersConfig } from '@latchkey/users'
 
 export interface Stack {
   auth: FastifyInstance
@@ -35,21 +30,19 @@ export async function startStack (env: Record<string, string | undefined>, log: 
   const auth = await buildAuthApp(authConfig, runtime.deps, loggerOption)
   await auth.listen({ port: authConfig.AUTH_PORT, host: authConfig.HOST })
 
-  const usersSql = connectPostgres({ url: runtime.databaseUrl, schema: usersConfig.databaseSchema })
-  const redisUrl = authConfig.REDIS_URL
-  const revocationFeed: RevocationFeed = redisUrl === undefined
-    ? runtime.deps.revocationFeed
-    : createRedisRevocationFeed({ url: redisUrl, prefix: authConfig.REDIS_PREFIX, commandTimeoutMs: usersConfig.redisCommandTimeoutMs })
-  const accountEvents: AccountEventConsumer = runtime.inProcessEvents ?? createRedisAccountEventConsumer({
-    url: redisUrl ?? '',
-    prefix: authConfig.REDIS_PREFIX,
-    commandTimeoutMs: usersConfig.redisCommandTimeoutMs,
-    group: 'users',
-    consumer: `users-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
+  // The users service runs on the auth runtime's PostgreSQL (its own schema) and, without
+  // REDIS_URL, on its in-process revocation feed and account events.
+  const usersLog = {
+    info: (obj: object, msg: string) => { log.info(obj, msg) },
+    warn: (obj: object, msg: string) => { log.warn(obj, msg) },
+    error: (obj: object, msg: string) => { if (log.error === undefined) log.warn(obj, msg); else log.error(obj, msg) }
+  }
+  const usersRuntime = await openUsersRuntime(usersConfig, usersLog, {
+    databaseUrl: runtime.databaseUrl,
+    ...(runtime.inProcessEvents === undefined ? {} : { inProcess: { revocationFeed: runtime.deps.revocationFeed, accountEvents: runtime.inProcessEvents } })
   })
-  const keySource = createRemoteKeySource({ url: usersConfig.authJwksUrl, refetchIntervalMs: usersConfig.jwksRefetchIntervalMs })
-  await keySource.ready()
-  const users = await buildUsersApp(usersConfig, { sql: usersSql, revocationFeed, keySource, accountEvents }, loggerOption)
+  await usersRuntime.deps.keySource.ready()
+  const users = await buildUsersApp(usersConfig, usersRuntime.deps, loggerOption)
   await users.listen({ port: usersConfig.port, host: usersConfig.host })
 
   return {
@@ -59,9 +52,7 @@ export async function startStack (env: Record<string, string | undefined>, log: 
     usersConfig,
     async close () {
       await users.close()
-      keySource.close()
-      if (revocationFeed !== runtime.deps.revocationFeed) await revocationFeed.close()
-      await closePostgres(usersSql)
+      await usersRuntime.close()
       await auth.close()
       await runtime.close()
     }

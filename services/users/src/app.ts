@@ -24,7 +24,7 @@ import userByIdRoutes from './routes/users/by-id.js'
 import listRoutes from './routes/users/list.js'
 
 export interface UsersDeps {
-  /** Must come from postgres-kit's connectPostgres (schema-pinned search_path, camelCase columns). Not closed by the app. */
+  /** Must come from postgres-kit's connectPostgres (schema-pinned search_path, camelCase columns), migrated (the runtime does it). Not closed by the app. */
   sql: Sql
   /** Not closed by the app. */
   revocationFeed: RevocationFeed
@@ -50,7 +50,7 @@ export const usersService: FastifyPluginAsync<{ config: Readonly<UsersConfig>, d
     tags: [{ name: 'profiles', description: 'Your own and other people\'s profiles' }],
     schemas: [ProfileSchema, PublicProfileSchema, PublicProfilePageSchema]
   })
-  await app.register(postgres, { sql: deps.sql, schema: config.databaseSchema })
+  await app.register(postgres, { sql: deps.sql })
   await app.register(jwtGuard, {
     keySource: deps.keySource,
     revocationFeed: deps.revocationFeed,

@@ -19,7 +19,7 @@ import {
 import { createRedisRevocationFeed, createRemoteKeySource, createStaticKeySource, type KeySource, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
 import { connectPostgres } from '@latchkey/postgres-kit'
 import { testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
-import { buildUsersApp, loadUsersConfig } from '../src/index.js'
+import { buildUsersApp, loadUsersConfig, migrateUsersDatabase } from '../src/index.js'
 
 const DATABASE_URL = await testDatabaseUrl()
 // The users suite drives the Redis stream and feed directly; without a Redis it fails loudly.
@@ -114,6 +114,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<Users
   const prefix = `latchkey_t_${randomUUID().slice(0, 8)}:`
   const config = loadUsersConfig({ USERS_DATABASE_SCHEMA: schema, REDIS_PREFIX: prefix, LOG_LEVEL: 'silent', REVOCATION_MAX_STALENESS: '10', ...options.env })
   const sql = connectPostgres({ url: options.databaseUrl ?? DATABASE_URL, schema, max: 10 })
+  await migrateUsersDatabase(sql, schema)
   const redis = new Redis(REDIS_URL, { protocol: 2 })
   const feed = createRedisRevocationFeed({ url: REDIS_URL, prefix })
 

@@ -1,0 +1,68 @@
+/**
+ * The connections the users service runs on: PostgreSQL (DATABASE_URL, or the database the
+ * launcher hands over), the revocation feed and the account-event consumer on Redis (REDIS_URL, or
+ * the auth service's in-process transports when both run in one process), and the auth service's
+ * JWKS. Migrations are applied here, before the app is built.
+ */
+import { hostname } from 'node:os'
+import { randomUUID } from 'node:crypto'
+import type { Sql } from 'postgres'
+import { createRedisAccountEventConsumer, type AccountEventConsumer } from '@latchkey/account-events'
+import { createRedisRevocationFeed, createRemoteKeySource, type RemoteKeySource, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
+import type { ProcessLog } from '@latchkey/fastify-problem'
+import { closePostgres, connectPostgres, migrationsDirectoryOf, runMigrations } from '@latchkey/postgres-kit'
+import type { UsersConfig } from './config.js'
+import type { UsersDeps } from './app.js'
+
+const usersMigrationsDirectory = migrationsDirectoryOf(import.meta.url)
+
+/** Applies every pending migration to `schema` (created if absent); returns the files applied. */
+export async function migrateUsersDatabase (sql: Sql, schema: string): Promise<string[]> {
+  return await runMigrations(sql, { schema, directory: usersMigrationsDirectory })
+}
+
+export interface UsersRuntimeOptions {
+  /** The PostgreSQL to use when DATABASE_URL is unset: the launcher's embedded one. */
+  databaseUrl?: string
+  /**
+   * Without REDIS_URL: the auth service's in-process revocation feed and account events, valid
+   * only because both services run in this one process. They belong to the auth runtime.
+   */
+  inProcess?: { revocationFeed: RevocationFeed, accountEvents: AccountEventConsumer }
+}
+
+export interface UsersRuntime {
+  /** keySource fetches the auth service's JWKS: await its ready() where the auth service is known to be up. */
+  deps: UsersDeps & { keySource: RemoteKeySource }
+  close (): Promise<void>
+}
+
+export async function openUsersRuntime (config: Readonly<UsersConfig>, log: ProcessLog, options: UsersRuntimeOptions = {}): Promise<UsersRuntime> {
+  const databaseUrl = config.databaseUrl ?? options.databaseUrl
+  const inProcess = config.redisUrl === undefined ? options.inProcess : undefined
+  if (databaseUrl === undefined || (config.redisUrl === undefined && inProcess === undefined)) {
+    throw new Error('the users service needs DATABASE_URL and REDIS_URL (run `pnpm start` for the embedded default)')
+  }
+  const sql = connectPostgres({ url: databaseUrl, schema: config.databaseSchema })
+  const applied = await migrateUsersDatabase(sql, config.databaseSchema)
+  if (applied.length > 0) log.info({ schema: config.databaseSchema, applied }, 'migrations applied')
+
+  const redis = { url: config.redisUrl ?? '', prefix: config.redisPrefix, commandTimeoutMs: config.redisCommandTimeoutMs }
+  const revocationFeed = inProcess?.revocationFeed ?? createRedisRevocationFeed(redis)
+  const accountEvents = inProcess?.accountEvents ?? createRedisAccountEventConsumer({
+    ...redis,
+    group: 'users',
+    consumer: `users-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    log
+  })
+  const keySource = createRemoteKeySource({ url: config.authJwksUrl, refetchIntervalMs: config.jwksRefetchIntervalMs })
+
+  return {
+    deps: { sql, revocationFeed, keySource, accountEvents },
+    async close () {
+      keySource.close()
+      if (inProcess === undefined) await revocationFeed.close()
+      await closePostgres(sql)
+    }
+  }
+}
