@@ -5,7 +5,7 @@
  */
 import fp from 'fastify-plugin'
 import type { AccountEventConsumer } from '@latchkey/account-events'
-import { applyAccountEvent } from '../../profiles/apply-account-event.js'
+import { applyAccountEvent } from './profiles/apply-account-event.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -5,8 +5,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { IdParamsSchema, ProfilePatchBodySchema, ProfileSchema, PublicProfileSchema } from '@latchkey/contracts'
 import { userNotFound } from '../../errors.js'
-import { answerWrite, expectedVersions, noStore } from '../../http/profile-answers.js'
-import { patchChanges } from '../../profiles/profile-input.js'
+import { answerWrite, expectedVersions, noStore } from './profile-answers.js'
+import { patchChanges } from '../../plugins/app/profiles/profile-input.js'
 import { bearerSecurity, jsonResponse, problemResponses, ref, responseHeaders } from '@latchkey/service-kit'
 import { GUARDED_PROBLEMS, IfMatchHeadersSchema, PATCH_MEDIA_TYPES } from './schemas.js'
 

@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ListUsersQuerySchema, PublicProfilePageSchema } from '@latchkey/contracts'
-import { decodeCursor, encodeCursor } from '../../http/cursor.js'
+import { decodeCursor, encodeCursor } from './cursor.js'
 import { bearerSecurity, jsonResponse, problemResponses, ref } from '@latchkey/service-kit'
 import { GUARDED_PROBLEMS } from './schemas.js'
 

@@ -5,8 +5,13 @@
 import fp from 'fastify-plugin'
 import type { Sql } from 'postgres'
 import type { Profile, PublicProfile } from '@latchkey/contracts'
-import type { ProfileChanges } from '../../profiles/profile-input.js'
-import type { PagePosition } from '../../http/cursor.js'
+import type { ProfileChanges } from './profile-input.js'
+
+/** Where a page of the directory starts: after this sort key and id. */
+export interface PagePosition {
+  sortKey: string
+  id: string
+}
 
 export interface VersionedProfile {
   profile: Profile

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { decodeCursor, encodeCursor } from '../../src/http/cursor.js'
+import { decodeCursor, encodeCursor } from '../../../src/routes/users/cursor.js'
 
 const id = '9b2f0c6e-54a4-4bd0-9d38-6f1c1a3e2b11'
 const b64 = (value: unknown): string => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url')

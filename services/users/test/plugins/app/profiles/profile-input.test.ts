@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { patchChanges, replacementChanges } from '../../src/profiles/profile-input.js'
+import { patchChanges, replacementChanges } from '../../../../src/plugins/app/profiles/profile-input.js'
 
 function refusal (t: Test, run: () => unknown, path: string): void {
   t.throws(run, { statusCode: 400, code: 'validation_failed', errors: [{ path }] }, path)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { parseIfMatch, profileEtag } from '../../src/http/etag.js'
+import { parseIfMatch, profileEtag } from '../../../src/routes/users/etag.js'
 
 t.test('If-Match › absent, any, and the versions named by strong tags (RFC 9110 §13.1.1)', async t => {
   t.same(parseIfMatch(undefined), { kind: 'absent' })

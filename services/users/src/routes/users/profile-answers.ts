@@ -5,8 +5,8 @@
 import type { FastifyReply } from 'fastify'
 import type { Profile } from '@latchkey/contracts'
 import type { HttpProblem } from '@latchkey/fastify-problem'
-import type { WriteOutcome } from '../plugins/app/profiles-repository.js'
-import { profileChanged } from '../errors.js'
+import type { WriteOutcome } from '../../plugins/app/profiles/profiles-repository.js'
+import { profileChanged } from '../../errors.js'
 import { parseIfMatch, profileEtag } from './etag.js'
 
 /** The versions a write may apply to: undefined without If-Match (or with `*`). */

@@ -3,12 +3,8 @@
  * JSON. Clients must not build one; anything this service did not issue is a 400.
  */
 import { isWellFormedText } from '@latchkey/contracts'
-import { invalidCursor } from '../errors.js'
-
-export interface PagePosition {
-  sortKey: string
-  id: string
-}
+import { invalidCursor } from '../../errors.js'
+import type { PagePosition } from '../../plugins/app/profiles/profiles-repository.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { deadLetterKey, streamKey } from '@latchkey/account-events'
-import { accountCreated, accountDeleted, bearer, build, waitFor } from '../helper.js'
+import { accountCreated, accountDeleted, bearer, build, waitFor } from '../../helper.js'
 
 const world = await build(t, { events: 'redis', claimIdleMs: 200 })
 const { app, sql } = world
