@@ -54,7 +54,7 @@ async function me (world: UsersWorld, token: string): Promise<{ statusCode: numb
     statusCode: response.statusCode,
     code: response.statusCode === 200 ? undefined : response.json<{ code: string }>().code,
     type: typeof header === 'string' ? header : undefined,
-    retryAfter: response.headers['retry-after'] as string | undefined
+    retryAfter: response.headers['retry-after']
   }
 }
 

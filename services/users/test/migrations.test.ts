@@ -12,7 +12,7 @@ t.test('runUsersMigrations › two replicas starting together apply each file ex
     await sql.end({ timeout: 5 })
   })
   const [first, second] = await Promise.all([runUsersMigrations(sql, schema), runUsersMigrations(sql, schema)])
-  const applied = [...(first ?? []), ...(second ?? [])].sort()
+  const applied = [...first, ...second].sort()
   t.same(applied, ['00001_create-profiles.sql', '00002_create-account-event-bookkeeping.sql'])
   t.same(await runUsersMigrations(sql, schema), [], 'nothing left to apply')
   const tables = await sql<Array<{ tableName: string }>>`

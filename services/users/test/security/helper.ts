@@ -40,4 +40,3 @@ export async function trustedKeys (world: UsersWorld): Promise<{ kid: string, pu
   keySource.setKeys({ keys: [jwk(publicKey, kid), jwk(pair.publicKey, testKid)] })
   return { kid, publicKey, testKid, testKey: pair.privateKey }
 }
-

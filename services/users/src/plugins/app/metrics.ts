@@ -9,21 +9,21 @@ import { fastifyServiceMetrics } from '@latchkey/fastify-metrics'
 
 export default fp(async function metrics (app) {
   await app.register(fastifyServiceMetrics, { service: 'users', view: app.revocations })
-  const registers = app.metrics.registers
+  const registry = app.metrics.registry
 
-  new Gauge({
+  registry.registerMetric(new Gauge({
     name: 'latchkey_users_account_events_consuming',
     help: '1 while account events are being consumed (the transport answered its last request), else 0',
-    registers,
+    registers: [],
     collect () { this.set(app.accountEvents.running ? 1 : 0) }
-  })
-  new Gauge({
+  }))
+  registry.registerMetric(new Gauge({
     name: 'latchkey_users_account_event_lag_seconds',
     help: 'Seconds between the publication of the newest handled account event and its handling',
-    registers,
+    registers: [],
     collect () {
       const lagMs = app.accountEvents.lagMs
       if (lagMs !== undefined) this.set(lagMs / 1000)
     }
-  })
+  }))
 }, { name: 'metrics', dependencies: ['jwt-guard', 'account-events-consumer'] })

@@ -85,7 +85,7 @@ t.test('GET /users › answers 401 without a token', async t => {
 t.test('GET /users › uses the name index for the prefix search', async t => {
   const plan = await world.sql.begin(async tx => {
     await tx`SET LOCAL enable_seqscan = off`
-    return await tx.unsafe(`EXPLAIN SELECT id FROM profiles WHERE lower(name) COLLATE "C" LIKE 'abc%' ORDER BY lower(name) COLLATE "C", id LIMIT 21`)
+    return await tx.unsafe('EXPLAIN SELECT id FROM profiles WHERE lower(name) COLLATE "C" LIKE \'abc%\' ORDER BY lower(name) COLLATE "C", id LIMIT 21')
   })
   t.match(JSON.stringify(plan), /profiles_name_search/)
 })
