@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto'
 import { hash, parseOptions, verify } from '@node-rs/argon2'
 import type { AuthConfig } from '../../config.js'
 import { errors } from '../../errors.js'
-import { createConcurrencyLimit, QueueFullError } from '../../lib/concurrency-limit.js'
+import { createConcurrencyLimit, QueueFullError } from './concurrency-limit.js'
 
 // Algorithm.Argon2id: a const enum in the library's typings, which isolated modules cannot read.
 const ARGON2ID = 2

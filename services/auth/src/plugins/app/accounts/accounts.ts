@@ -10,7 +10,7 @@ import type { Account, AdminUpdateAccountBody, ListAccountsQuery, RegisterBody }
 import type { RevocationEntry } from '@latchkey/fastify-jwt-guard'
 import { HttpProblem } from '@latchkey/fastify-problem'
 import { errors } from '../../../errors.js'
-import { decodeCursor, encodeCursor } from '../../../lib/cursor.js'
+import { decodeCursor, encodeCursor } from './cursor.js'
 import { recordEvent } from '../events/outbox.js'
 import { queueMail } from '../mail/mail-outbox.js'
 import { deleteResetTokens, markEmailVerified } from '../recovery/account-tokens.js'

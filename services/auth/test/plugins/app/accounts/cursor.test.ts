@@ -1,5 +1,5 @@
 import t from 'tap'
-import { decodeCursor, encodeCursor } from '../../src/lib/cursor.js'
+import { decodeCursor, encodeCursor } from '../../../../src/plugins/app/accounts/cursor.js'
 
 t.test('cursor › a sort key survives the round trip as an opaque base64url string', async t => {
   const key = ['2026-11-29T12:00:00.000Z', '9b2f0c6e-54a4-4bd0-9d38-6f1c1a3e2b11']
