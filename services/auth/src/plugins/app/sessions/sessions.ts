@@ -63,15 +63,21 @@ export function createSessions (app: FastifyInstance, options: SessionsOptions) 
   async function openSession (account: { id: string, passwordHash: string }, client: ClientInfo, amr: string[], rehashed?: string): Promise<TokenPair | undefined> {
     const sessionId = randomUUID()
     const refresh = refreshTokens.mint(sessionId)
-    return await sql.begin(async tx => {
-      const current = await insertSessionIfCredentialsHold(tx, {
-        id: sessionId, accountId: account.id, verifiedPasswordHash: account.passwordHash, refreshHash: refresh.hash,
-        idleSeconds: options.refreshTokenTtl, maxSeconds: options.sessionMaxLifetime, ...client, amr
+    const session = {
+      id: sessionId, accountId: account.id, verifiedPasswordHash: account.passwordHash, refreshHash: refresh.hash,
+      idleSeconds: options.refreshTokenTtl, maxSeconds: options.sessionMaxLifetime, ...client, amr
+    }
+    // The insert is one statement that share-locks the account row it checks, atomic on its own:
+    // only a rehash needs a transaction around it (two round trips fewer on every other log in).
+    const current = rehashed === undefined
+      ? await insertSessionIfCredentialsHold(sql, session)
+      : await sql.begin(async tx => {
+        const inserted = await insertSessionIfCredentialsHold(tx, session)
+        if (inserted !== undefined) await replacePasswordHash(tx, account.id, account.passwordHash, rehashed)
+        return inserted
       })
-      if (current === undefined) return undefined
-      if (rehashed !== undefined) await replacePasswordHash(tx, account.id, account.passwordHash, rehashed)
-      return tokenPair({ id: account.id, ...current }, { id: sessionId, amr, authTime: current.authTime }, refresh)
-    })
+    if (current === undefined) return undefined
+    return tokenPair({ id: account.id, ...current }, { id: sessionId, amr, authTime: current.authTime }, refresh)
   }
 
   return {
