@@ -116,8 +116,10 @@ t.test('rejects claims of the wrong shape: non-UUID sub, missing sid, string rol
 
 t.test('a cached token still expires and is still revoked later (ASVS 3.5.2)', async t => {
   const key = await createKey()
-  let nowMs = Date.now()
-  const { app, view, feed, verifier } = await buildStaticApp(t, [key], { now: () => nowMs })
+  // The real clock until the expiry step: a clock fixed before minting made a token whose iat fell
+  // in the next second look issued in the future.
+  const clock: { fixedMs?: number } = {}
+  const { app, view, feed, verifier } = await buildStaticApp(t, [key], { now: () => clock.fixedMs ?? Date.now() })
   const payload = claims()
   const token = await signToken(key, payload)
   const headers = { authorization: `Bearer ${token}` }
@@ -134,7 +136,7 @@ t.test('a cached token still expires and is still revoked later (ASVS 3.5.2)', a
   const other = claims()
   const otherToken = await signToken(key, other)
   t.equal((await app.inject({ url: '/me', headers: { authorization: `Bearer ${otherToken}` } })).statusCode, 200)
-  nowMs = (other.exp * 1000) + 1
+  clock.fixedMs = (other.exp * 1000) + 1
   const expired = await app.inject({ url: '/me', headers: { authorization: `Bearer ${otherToken}` } })
   t.equal(expired.json().code, 'token_expired')
 })
