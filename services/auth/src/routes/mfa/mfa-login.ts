@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { MfaLogInBodySchema, TokenPairSchema } from '@latchkey/contracts'
 import { openSecurity, problemResponses, ref } from '@latchkey/service-kit'
+import { clientOf } from '../../plugins/app/sessions/sessions.js'
 
 const mfaLogIn: FastifyPluginAsyncTypebox = async app => {
   app.post('/sessions/mfa', {
@@ -16,10 +17,7 @@ const mfaLogIn: FastifyPluginAsyncTypebox = async app => {
       response: { 201: ref(TokenPairSchema), ...problemResponses(400, 401, 413, 415, 429, 503) }
     }
   }, async (request, reply) => {
-    const pair = await app.mfa.completeLogIn(request.body, {
-      userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
-      ip: request.ip
-    })
+    const pair = await app.mfa.completeLogIn(request.body, clientOf(request))
     return await reply.code(201).header('location', `/sessions/${pair.sessionId}`).send(pair)
   })
 }

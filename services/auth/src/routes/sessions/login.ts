@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { LoginBodySchema, MfaRequiredProblemSchema, TokenPairSchema } from '@latchkey/contracts'
 import { openSecurity, problemResponse, problemResponses, ref, responseHeaders } from '@latchkey/service-kit'
+import { clientOf } from '../../plugins/app/sessions/sessions.js'
 
 const login: FastifyPluginAsyncTypebox = async app => {
   app.post('/sessions', {
@@ -20,10 +21,7 @@ const login: FastifyPluginAsyncTypebox = async app => {
       }
     }
   }, async (request, reply) => {
-    const pair = await app.sessions.logIn(request.body, {
-      userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
-      ip: request.ip
-    })
+    const pair = await app.sessions.logIn(request.body, clientOf(request))
     return await reply.code(201).header('location', `/sessions/${pair.sessionId}`).send(pair)
   })
 }

@@ -32,6 +32,11 @@ export interface SessionsOptions {
 
 export interface ClientInfo { userAgent: string | null, ip: string | null }
 
+/** What a new session records of the client that opened it (the user agent cut to 512 characters). */
+export function clientOf (request: { headers: { 'user-agent'?: string | undefined }, ip: string }): ClientInfo & { ip: string } {
+  return { userAgent: request.headers['user-agent']?.slice(0, 512) ?? null, ip: request.ip }
+}
+
 function sameHash (a: Buffer | null, b: Buffer): boolean {
   return a !== null && a.length === b.length && timingSafeEqual(a, b)
 }
