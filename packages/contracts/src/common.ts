@@ -1,5 +1,20 @@
 /** Small schema atoms shared by both services: ids, timestamps, pagination. */
-import { Type, type TSchema } from '@sinclair/typebox'
+import { FormatRegistry, Type, type TSchema } from '@sinclair/typebox'
+
+/**
+ * The one UUID rule: RFC 9562's 36-character textual form, hex digits in either case (the RFC
+ * reads both; PostgreSQL prints lower case). No braces, no `urn:uuid:` prefix. Ajv's `uuid`
+ * format (fastify-problem), TypeBox's (registered here, for `Value.Check`), the guard's claims
+ * rules and the page cursors all use it.
+ */
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
+
+export function isUuid (value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value)
+}
+
+// TypeBox's Value.Check refuses every string of a format it does not know.
+FormatRegistry.Set('uuid', isUuid)
 
 export const UuidSchema = Type.String({ format: 'uuid', maxLength: 36 })
 export const TimestampSchema = Type.String({ format: 'date-time', maxLength: 40 })

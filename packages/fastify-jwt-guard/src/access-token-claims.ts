@@ -3,18 +3,13 @@
  * already checked out. Returns a clean, frozen claims object: shared by the cache and
  * request.auth, so no one may mutate it.
  */
-import type { AccessTokenClaims } from '@latchkey/contracts'
+import { isUuid, type AccessTokenClaims } from '@latchkey/contracts'
 
-const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
 const MAX_JTI_LENGTH = 256
 
 export interface ClaimsRules {
   issuer: string
   audience: string
-}
-
-function isUuid (value: unknown): value is string {
-  return typeof value === 'string' && UUID.test(value)
 }
 
 function isStringArray (value: unknown): value is string[] {

@@ -7,10 +7,13 @@
 import { Ajv, type Options } from 'ajv'
 import addFormats from 'ajv-formats'
 import type { FastifySchemaCompiler } from 'fastify'
+import { isUuid } from '@latchkey/contracts'
 
 function createAjv (options: Options): Ajv {
   const ajv = new Ajv({ allErrors: false, useDefaults: true, removeAdditional: false, strict: false, ...options })
   addFormats.default(ajv)
+  // The one UUID rule, as everywhere else (ajv-formats' own would also take a urn:uuid: prefix).
+  ajv.addFormat('uuid', { type: 'string', validate: isUuid })
   return ajv
 }
 

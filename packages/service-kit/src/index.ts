@@ -4,3 +4,4 @@ export { health, CHECK_TIMEOUT_MS, type ReadinessChecks } from './health.js'
 export {
   ref, jsonResponse, problemResponse, problemResponses, responseHeaders, bearerSecurity, openSecurity, type ProblemStatus, type ProblemResponse
 } from './responses.js'
+export { pageCursor, type PageCursor } from './page-cursor.js'

@@ -1,7 +1,7 @@
 /**
  * The auth service's error catalogue: every expected failure, with its status and stable code.
  */
-import { bearerChallenge, HttpProblem, validationProblem } from '@latchkey/fastify-problem'
+import { bearerChallenge, HttpProblem } from '@latchkey/fastify-problem'
 
 // Log in and refresh take their credentials in the body, yet a 401 must still carry a challenge
 // (RFC 9110 §15.5.2): it names the Bearer scheme the API's protected routes use. A refused refresh
@@ -35,6 +35,5 @@ export const errors = {
   mfaAlreadyEnabled: () => new HttpProblem(409, 'mfa_already_enabled', 'Two-factor authentication is already enabled; remove the factor first'),
   mfaNotEnabled: (detail: string) => new HttpProblem(409, 'mfa_not_enabled', detail),
   stepUpRequired: () => new HttpProblem(401, 'step_up_required', 'This change needs a current code from your authenticator app (the `code` member)'),
-  mfaUnavailable: () => new HttpProblem(503, 'service_unavailable', 'Two-factor authentication is not available on this server'),
-  badCursor: () => validationProblem('/cursor', 'is not a cursor this service issued')
+  mfaUnavailable: () => new HttpProblem(503, 'service_unavailable', 'Two-factor authentication is not available on this server')
 }

@@ -2,7 +2,7 @@
  * The users service's error catalogue: every expected failure, with its stable code and a detail
  * that is safe to show a client. Thrown from routes; the problem handler shapes the answer.
  */
-import { HttpProblem, validationProblem } from '@latchkey/fastify-problem'
+import { HttpProblem } from '@latchkey/fastify-problem'
 
 export const profileNotCreated = (): HttpProblem =>
   new HttpProblem(404, 'not_found', 'Your profile does not exist yet; it is created shortly after registration')
@@ -15,6 +15,3 @@ export const profileChanged = (): HttpProblem =>
 
 export const mergePatchNotForPut = (): HttpProblem =>
   new HttpProblem(415, 'unsupported_media_type', 'PUT takes a whole profile as application/json')
-
-export const invalidCursor = (): HttpProblem =>
-  validationProblem('/cursor', 'is not a cursor this service issued')

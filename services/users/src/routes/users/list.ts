@@ -3,10 +3,13 @@
  * filtered by a case-insensitive name prefix.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { ListUsersQuerySchema, PublicProfilePageSchema } from '@latchkey/contracts'
-import { decodeCursor, encodeCursor } from './cursor.js'
-import { bearerSecurity, jsonResponse, problemResponses, ref } from '@latchkey/service-kit'
+import { Type } from '@sinclair/typebox'
+import { ListUsersQuerySchema, PublicProfilePageSchema, UuidSchema } from '@latchkey/contracts'
+import { bearerSecurity, jsonResponse, pageCursor, problemResponses, ref } from '@latchkey/service-kit'
 import { GUARDED_PROBLEMS } from './schemas.js'
+
+/** The page cursor of GET /users: the sort key (lower(name)) of the last profile seen, then its id. */
+const directoryCursor = pageCursor(Type.Tuple([Type.String(), UuidSchema]))
 
 const listRoutes: FastifyPluginAsyncTypebox = async app => {
   app.get('/users', {
@@ -26,8 +29,10 @@ const listRoutes: FastifyPluginAsyncTypebox = async app => {
     }
   }, async request => {
     const { limit = 20, cursor, q } = request.query
-    const page = await app.profiles.directory({ limit, after: cursor === undefined ? undefined : decodeCursor(cursor), prefix: q })
-    return { items: page.items, nextCursor: page.next === undefined ? null : encodeCursor(page.next) }
+    const position = cursor === undefined ? undefined : directoryCursor.decode(cursor)
+    const after = position === undefined ? undefined : { sortKey: position[0], id: position[1] }
+    const page = await app.profiles.directory({ limit, after, prefix: q })
+    return { items: page.items, nextCursor: page.next === undefined ? null : directoryCursor.encode([page.next.sortKey, page.next.id]) }
   })
 }
 

@@ -6,11 +6,12 @@
 import fp from 'fastify-plugin'
 import { randomUUID } from 'node:crypto'
 import type { Sql, TransactionSql } from 'postgres'
-import type { Account, AdminUpdateAccountBody, ListAccountsQuery, RegisterBody } from '@latchkey/contracts'
+import { Type } from '@sinclair/typebox'
+import { UuidSchema, type Account, type AdminUpdateAccountBody, type ListAccountsQuery, type RegisterBody } from '@latchkey/contracts'
 import type { RevocationEntry } from '@latchkey/fastify-jwt-guard'
 import { HttpProblem } from '@latchkey/fastify-problem'
+import { pageCursor } from '@latchkey/service-kit'
 import { errors } from '../../../errors.js'
-import { decodeCursor, encodeCursor } from './cursor.js'
 import { recordEvent } from '../events/outbox.js'
 import { queueMail } from '../mail/mail-outbox.js'
 import { deleteResetTokens, markEmailVerified } from '../recovery/account-tokens.js'
@@ -21,9 +22,11 @@ import {
 } from './accounts-repository.js'
 import type { FastifyInstance } from 'fastify'
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
-/** created_at as PostgreSQL prints it (see listAccounts): nothing else reaches the query. */
-const POSITION = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/
+/** The page cursor of GET /accounts: created_at as PostgreSQL prints it (see listAccounts), then the id. */
+const accountsCursor = pageCursor(Type.Tuple([
+  Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}(\\.\\d{1,6})?[+-]\\d{2}(:\\d{2})?$' }),
+  UuidSchema
+]))
 
 export interface AccountsOptions {
   sql: Sql
@@ -190,9 +193,7 @@ export function createAccounts (app: FastifyInstance, options: AccountsOptions) 
       const limit = query.limit ?? 20
       let after: { createdAt: string, id: string } | undefined
       if (query.cursor !== undefined) {
-        const key = decodeCursor(query.cursor)
-        const [createdAt, id] = key ?? []
-        if (typeof createdAt !== 'string' || typeof id !== 'string' || !UUID.test(id) || !POSITION.test(createdAt)) throw errors.badCursor()
+        const [createdAt, id] = accountsCursor.decode(query.cursor)
         after = { createdAt, id }
       }
       const rows = await listAccounts(sql, { limit: limit + 1, after, email: query.email })
@@ -200,7 +201,7 @@ export function createAccounts (app: FastifyInstance, options: AccountsOptions) 
       const last = page.at(-1)
       return {
         items: page.map(toAccount),
-        nextCursor: rows.length > limit && last !== undefined ? encodeCursor([last.position, last.id]) : null
+        nextCursor: rows.length > limit && last !== undefined ? accountsCursor.encode([last.position, last.id]) : null
       }
     },
 
