@@ -27,10 +27,10 @@ export interface TestStack {
 }
 
 /**
- * `env` overrides the stack's settings; `schemaTag` goes into the schema names
- * (`auth_<tag>_<random>`), so a leftover schema tells which suite left it.
+ * `env` overrides the stack's settings, `options.usersEnv` the users service's alone; `schemaTag`
+ * goes into the schema names (`auth_<tag>_<random>`), so a leftover schema tells which suite left it.
  */
-export async function startTestStack (t: Test, env: Record<string, string> = {}, schemaTag = 's'): Promise<TestStack> {
+export async function startTestStack (t: Test, env: Record<string, string> = {}, schemaTag = 's', options: { usersEnv?: Record<string, string> } = {}): Promise<TestStack> {
   const suffix = `${schemaTag}_${randomBytes(5).toString('hex')}`
   const [authPort, usersPort] = [await freePort(), await freePort()]
   const redisUrl = await testRedisUrl()
@@ -47,7 +47,7 @@ export async function startTestStack (t: Test, env: Record<string, string> = {},
     USERS_PORT: String(usersPort),
     LOG_LEVEL: 'silent',
     ...env
-  }, { info: () => {}, warn: () => {} }, { logger: false })
+  }, { info: () => {}, warn: () => {} }, { logger: false, ...options })
   t.teardown(async () => {
     await stack.close()
     const sql = connectPostgres({ url: databaseUrl, schema: 'public', max: 1 })

@@ -26,6 +26,8 @@ interface ComposeService {
   ports?: string[]
   volumes?: string[]
   command?: string[]
+  entrypoint?: string[]
+  user?: string
   depends_on?: Record<string, { condition: string }>
   healthcheck?: { test: string[] }
   stop_grace_period?: string
@@ -38,6 +40,8 @@ const { auth, users, postgres, redis } = compose.services
 const envExample = await read('.env.example')
 const [serviceSection = '', composeSection = ''] = envExample.split('# ---- Compose only')
 const envExampleNames = new Set([...serviceSection.matchAll(/^#? ?([A-Z][A-Z0-9_]*)=/gm)].map(match => match[1] ?? ''))
+const usersEnvExample = await read('deploy/docker/users.env.example')
+const usersEnvExampleNames = new Set([...usersEnvExample.matchAll(/^#? ?([A-Z][A-Z0-9_]*)=/gm)].map(match => match[1] ?? ''))
 
 t.test('docker-compose.yml', async t => {
   t.test('has postgres, redis, auth, users and a local mail catcher (mailpit)', async t => {
@@ -73,10 +77,36 @@ t.test('docker-compose.yml', async t => {
     t.ok((script.mode & 0o111) !== 0, 'the init script is executable')
   })
 
-  t.test('configures auth and users from .env, which git ignores', async t => {
+  t.test('configures auth from .env and users from deploy/docker/users.env, which git and the images ignore', async t => {
     t.same(auth?.env_file, [{ path: '.env', required: true }])
-    t.same(users?.env_file, [{ path: '.env', required: true }])
+    t.same(users?.env_file, [{ path: 'deploy/docker/users.env', required: true }])
     t.match(await read('.gitignore'), /^\.env$/m)
+    t.match(await read('.gitignore'), /^deploy\/docker\/users\.env$/m)
+    t.match(await read('.dockerignore'), /^deploy\/docker\/\*\.env$/m)
+  })
+
+  t.test('ASVS 13.2.2: the users container gets none of the auth service\'s variables, its secrets least of all', async t => {
+    const authOnly = [...authNames].filter(name => !usersNames.has(name))
+    for (const secret of ['JWT_PRIVATE_KEY', 'SECRETS_KEY', 'SECRETS_KEY_FILE', 'SMTP_URL', 'BOOTSTRAP_ADMIN_EMAIL', 'BOOTSTRAP_ADMIN_PASSWORD']) {
+      t.ok(authOnly.includes(secret), `${secret} is the auth service's alone`)
+    }
+    t.same(Object.keys(users?.environment ?? {}).filter(name => authOnly.includes(name)), [], 'compose sets none')
+    t.same(sorted(usersEnvExampleNames).filter(name => authOnly.includes(name)), [], 'deploy/docker/users.env.example names none')
+    t.notMatch(JSON.stringify(users?.environment ?? {}), /LATCHKEY_AUTH_/, 'nor the auth service\'s database or Redis password')
+  })
+
+  t.test('ASVS 13.2.2: runs Redis as its redis user with deploy/redis\'s ACL users, and each service connects as its own', async t => {
+    t.same(redis?.entrypoint, ['/etc/latchkey-redis/start-redis.sh'])
+    t.ok(redis?.volumes?.includes('./deploy/redis:/etc/latchkey-redis:ro'))
+    t.equal(redis?.user, 'redis')
+    t.match(auth?.environment?.REDIS_URL, /^redis:\/\/latchkey-auth:\$\{LATCHKEY_AUTH_REDIS_PASSWORD:-[^}]+\}@redis:6379$/)
+    t.match(users?.environment?.REDIS_URL, /^redis:\/\/latchkey-users:\$\{LATCHKEY_USERS_REDIS_PASSWORD:-[^}]+\}@redis:6379$/)
+    const acl = await read('deploy/redis/latchkey.acl')
+    t.match(acl, /^user latchkey-auth on #\{\{LATCHKEY_AUTH_REDIS_PASSWORD_SHA256\}\} /m)
+    t.match(acl, /^user latchkey-users on #\{\{LATCHKEY_USERS_REDIS_PASSWORD_SHA256\}\} /m)
+    t.match(acl, /^user default on nopass resetkeys resetchannels -@all \+ping$/m, 'the healthcheck\'s PING, nothing else')
+    const script = await stat(join(repositoryRoot, 'deploy/redis/start-redis.sh'))
+    t.ok((script.mode & 0o111) !== 0, 'the start script is executable')
   })
 
   t.test('sets only variables of each service\'s configuration schema', async t => {
@@ -158,6 +188,25 @@ t.test('.env.example', async t => {
     t.ok(Object.keys(set).length > 0)
     t.doesNotThrow(() => loadAuthConfig({ ...set, DATABASE_URL: 'postgres://x@localhost/x' }))
     t.doesNotThrow(() => loadUsersConfig(set))
+  })
+})
+
+t.test('deploy/docker/users.env.example', async t => {
+  t.test('names exactly the users service\'s variables', async t => {
+    t.same(sorted(usersEnvExampleNames), sorted(usersNames))
+  })
+  t.test('explains each one as .env.example does, tagged [users] or [both]', async t => {
+    for (const name of usersEnvExampleNames) {
+      t.match(usersEnvExample, new RegExp(`^# .*\\[(users|both)\\].*\\n(# .*\\n)*#? ?${name}=`, 'm'), `${name} is explained`)
+    }
+  })
+  t.test('sets values the users service accepts, the same as .env.example where both set one', async t => {
+    const { loadUsersConfig } = await import('@latchkey/users')
+    const setIn = (text: string): Record<string, string> => Object.fromEntries([...text.matchAll(/^([A-Z][A-Z0-9_]*)=(.*)$/gm)].map(match => [match[1] ?? '', match[2] ?? '']))
+    const set = setIn(usersEnvExample)
+    t.doesNotThrow(() => loadUsersConfig(set))
+    const shared = setIn(serviceSection)
+    for (const [name, value] of Object.entries(set)) if (name in shared) t.equal(value, shared[name], name)
   })
 })
 

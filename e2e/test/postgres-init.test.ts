@@ -81,13 +81,20 @@ t.test('deploy/postgres/init/10-latchkey-roles.sh', { skip: await skipWithoutRed
     }, 'each schema is owned by its service\'s role')
   })
 
-  t.test('keeps each service\'s role out of the other\'s schema', async t => {
+  t.test('ASVS 13.2.2: keeps each service\'s role out of the other\'s schema', async t => {
     const asAuth = connectPostgres({ url: urlOf(roles.auth), schema: isolation.env.AUTH_DATABASE_SCHEMA, max: 1 })
     const asUsers = connectPostgres({ url: urlOf(roles.users), schema: isolation.env.USERS_DATABASE_SCHEMA, max: 1 })
     t.teardown(async () => { await closePostgres(asAuth); await closePostgres(asUsers) })
     await t.rejects(asAuth.unsafe(`SELECT count(*) FROM ${isolation.env.USERS_DATABASE_SCHEMA}.profiles`), { code: '42501' })
     await t.rejects(asUsers.unsafe(`SELECT count(*) FROM ${isolation.env.AUTH_DATABASE_SCHEMA}.accounts`), { code: '42501' })
     t.same(await asAuth.unsafe('SELECT count(*)::int AS n FROM accounts'), [{ n: 0 }], 'while its own tables answer')
+    // Every table of the auth schema, not only accounts: sessions, signing keys, outbox, secrets …
+    const tables = await asAuth<Array<{ tablename: string }>>`SELECT tablename FROM pg_tables WHERE schemaname = ${isolation.env.AUTH_DATABASE_SCHEMA}`
+    t.ok(tables.length >= 5, `${tables.length} auth tables`)
+    for (const { tablename } of tables) {
+      await t.rejects(asUsers.unsafe(`SELECT 1 FROM ${isolation.env.AUTH_DATABASE_SCHEMA}.${tablename} LIMIT 1`), { code: '42501' }, `auth.${tablename}`)
+    }
+    t.same(await asUsers`SELECT has_schema_privilege(${roles.users}, ${isolation.env.AUTH_DATABASE_SCHEMA}, 'USAGE') AS usage`, [{ usage: false }])
   })
 
   t.test('lets no other role connect', async t => {

@@ -15,12 +15,14 @@ export interface Stack {
   close (): Promise<void>
 }
 
-export async function startStack (env: Record<string, string | undefined>, log: BootLog, options: { logger?: boolean } = {}): Promise<Stack> {
+/** `options.usersEnv` overrides `env` for the users service alone (its own REDIS_URL, say, as in compose). */
+export async function startStack (env: Record<string, string | undefined>, log: BootLog, options: { logger?: boolean, usersEnv?: Record<string, string> } = {}): Promise<Stack> {
   const authConfig = loadAuthConfig(env)
   // The users service checks tokens of this auth service; it fetches the JWKS over loopback even
   // when AUTH_ISSUER names a public URL.
   const usersConfig = loadUsersConfig({
     ...env,
+    ...options.usersEnv,
     AUTH_ISSUER: authConfig.AUTH_ISSUER,
     AUTH_JWKS_URL: env.AUTH_JWKS_URL ?? `http://127.0.0.1:${authConfig.AUTH_PORT}/.well-known/jwks.json`
   })
