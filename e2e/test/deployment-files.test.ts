@@ -7,14 +7,14 @@ import t from 'tap'
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parse } from 'yaml'
-import { UsersEnvSchema } from '@latchkey/users'
+import { UsersConfigSchema } from '@latchkey/users'
 import { AuthConfigSchema } from '../../services/auth/dist/src/config.js'
 import { repositoryRoot } from './processes.js'
 
 const read = async (path: string): Promise<string> => await readFile(join(repositoryRoot, path), 'utf8')
 
 const authNames = new Set(Object.keys(AuthConfigSchema.properties))
-const usersNames = new Set(Object.keys(UsersEnvSchema.properties))
+const usersNames = new Set(Object.keys(UsersConfigSchema.properties))
 const allNames = new Set([...authNames, ...usersNames])
 const sorted = (names: Iterable<string>): string[] => [...names].sort()
 

@@ -11,7 +11,7 @@ export interface Stack {
   auth: FastifyInstance
   users: FastifyInstance
   authConfig: AuthConfig
-  usersConfig: Readonly<UsersConfig>
+  usersConfig: UsersConfig
   close (): Promise<void>
 }
 
@@ -45,7 +45,7 @@ export async function startStack (env: Record<string, string | undefined>, log: 
   })
   await usersRuntime.deps.keySource.ready()
   const users = await buildUsersApp(usersConfig, usersRuntime.deps, loggerOption)
-  await users.listen({ port: usersConfig.port, host: usersConfig.host })
+  await users.listen({ port: usersConfig.USERS_PORT, host: usersConfig.HOST })
 
   return {
     auth,

@@ -12,7 +12,7 @@ const log = processLog('launcher')
 
 try {
   const stack = await startStack(process.env, log)
-  log.info({ auth: `http://${stack.authConfig.HOST}:${stack.authConfig.AUTH_PORT}`, users: `http://${stack.usersConfig.host}:${stack.usersConfig.port}` }, 'latchkey is up')
+  log.info({ auth: `http://${stack.authConfig.HOST}:${stack.authConfig.AUTH_PORT}`, users: `http://${stack.usersConfig.HOST}:${stack.usersConfig.USERS_PORT}` }, 'latchkey is up')
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err !== undefined) log.warn({ err: String(err) }, 'closing after an error')
     else log.info({ signal }, 'closing')

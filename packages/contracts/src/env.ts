@@ -5,6 +5,11 @@
 import { type Static, type TObject } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 
+/** A comma-separated variable (TRUST_PROXY, CORS_ORIGINS, …) as its trimmed, non-empty items. */
+export function commaList (value: string | undefined): string[] {
+  return (value ?? '').split(',').map(item => item.trim()).filter(item => item !== '')
+}
+
 export class ConfigError extends Error {
   constructor (readonly problems: string[]) {
     super(`Invalid configuration:\n  ${problems.join('\n  ')}`)

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Type } from '@sinclair/typebox'
-import { ConfigError, parseEnv } from '../src/index.js'
+import { commaList, ConfigError, parseEnv } from '../src/index.js'
 
 const Schema = Type.Object({
   PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 3001 }),
@@ -20,4 +20,10 @@ t.test('parseEnv › names the variable that is wrong', async t => {
   } catch (error) {
     t.match((error as Error).message, /PORT/)
   }
+})
+
+t.test('commaList › a comma-separated variable as its trimmed, non-empty items', async t => {
+  t.same(commaList(undefined), [])
+  t.same(commaList(''), [])
+  t.same(commaList(' 10.0.0.0/8, 192.0.2.1 ,,'), ['10.0.0.0/8', '192.0.2.1'])
 })

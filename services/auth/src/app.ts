@@ -8,7 +8,7 @@ import { fastifySecurityHeaders } from '@latchkey/fastify-security-headers'
 import cors from '@fastify/cors'
 import type { Sql } from 'postgres'
 import {
-  AcceptedSchema, AccountPageSchema, AccountSchema, JwkSchema, JwksSchema, MfaRequiredProblemSchema, MfaStatusSchema, RecoveryCodesSchema,
+  AcceptedSchema, commaList, AccountPageSchema, AccountSchema, JwkSchema, JwksSchema, MfaRequiredProblemSchema, MfaStatusSchema, RecoveryCodesSchema,
   SessionListSchema, SessionSchema, TokenPairSchema, TotpEnrolmentSchema, VerifyResponseSchema
 } from '@latchkey/contracts'
 import { fastifyProblem } from '@latchkey/fastify-problem'
@@ -63,10 +63,6 @@ export interface AuthDependencies {
   accountEvents: AccountEventPublisher
   /** Abuse-limit counters; Redis when replicas share them. Default: in this process. */
   counterStore?: CounterStore | undefined
-}
-
-function commaList (value: string | undefined): string[] {
-  return (value ?? '').split(',').map(item => item.trim()).filter(item => item !== '')
 }
 
 /** Re-exported for the tests that build their own logger with the service's redaction. */

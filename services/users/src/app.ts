@@ -6,7 +6,7 @@
  */
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyServerOptions } from 'fastify'
 import type { Sql } from 'postgres'
-import { ProfileSchema, PublicProfilePageSchema, PublicProfileSchema } from '@latchkey/contracts'
+import { commaList, ProfileSchema, PublicProfilePageSchema, PublicProfileSchema } from '@latchkey/contracts'
 import type { AccountEventConsumer } from '@latchkey/account-events'
 import type { KeySource, RevocationFeed } from '@latchkey/fastify-jwt-guard'
 import { fastifyProblem } from '@latchkey/fastify-problem'
@@ -35,18 +35,18 @@ export interface UsersDeps {
 }
 
 export interface UsersAppOptions {
-  /** A logger configuration or instance (its lines get `service: 'users'`); default: pino at config.logLevel, pretty on a terminal. */
+  /** A logger configuration or instance (its lines get `service: 'users'`); default: pino at LOG_LEVEL, pretty on a terminal. */
   logger?: FastifyServerOptions['logger'] | FastifyBaseLogger
 }
 
-export const usersService: FastifyPluginAsync<{ config: Readonly<UsersConfig>, deps: UsersDeps }> = async (app, { config, deps }) => {
+export const usersService: FastifyPluginAsync<{ config: UsersConfig, deps: UsersDeps }> = async (app, { config, deps }) => {
   // Before any route, so that every route counts for the 405 answers and their Allow header.
   await app.register(fastifyProblem)
-  await app.register(securityHeaders, { corsOrigins: config.corsOrigins, hstsMaxAgeSeconds: config.hstsMaxAgeSeconds })
+  await app.register(securityHeaders, { corsOrigins: commaList(config.CORS_ORIGINS), hstsMaxAgeSeconds: config.HSTS_MAX_AGE })
   await app.register(openapi, {
     title: 'Latchkey users service',
     description: 'Profiles: who a person is. Credentials and sessions live in the auth service.',
-    serverUrl: `http://${['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host}:${config.port}`,
+    serverUrl: `http://${['0.0.0.0', '::'].includes(config.HOST) ? '127.0.0.1' : config.HOST}:${config.USERS_PORT}`,
     tags: [{ name: 'profiles', description: 'Your own and other people\'s profiles' }],
     schemas: [ProfileSchema, PublicProfileSchema, PublicProfilePageSchema]
   })
@@ -54,11 +54,11 @@ export const usersService: FastifyPluginAsync<{ config: Readonly<UsersConfig>, d
   await app.register(jwtGuard, {
     keySource: deps.keySource,
     revocationFeed: deps.revocationFeed,
-    issuer: config.authIssuer,
-    audience: config.tokenAudience,
-    leewaySeconds: config.tokenLeewaySeconds,
-    maxLifetimeSeconds: config.accessTokenTtlSeconds,
-    maxStalenessSeconds: config.revocationMaxStalenessSeconds
+    issuer: config.AUTH_ISSUER,
+    audience: config.TOKEN_AUDIENCE,
+    leewaySeconds: config.TOKEN_LEEWAY,
+    maxLifetimeSeconds: config.ACCESS_TOKEN_TTL,
+    maxStalenessSeconds: config.REVOCATION_MAX_STALENESS
   })
 
   await app.register(contentTypes)
@@ -79,8 +79,8 @@ export const usersService: FastifyPluginAsync<{ config: Readonly<UsersConfig>, d
 }
 
 /** A configured, fully registered users app: call listen() (or ready()) to start consuming events. */
-export async function buildUsersApp (config: Readonly<UsersConfig>, deps: UsersDeps, options: UsersAppOptions = {}): Promise<FastifyInstance> {
-  const app = createServiceApp({ service: 'users', logLevel: config.logLevel, nodeEnv: process.env.NODE_ENV, trustedProxies: config.trustedProxies, logger: options.logger })
+export async function buildUsersApp (config: UsersConfig, deps: UsersDeps, options: UsersAppOptions = {}): Promise<FastifyInstance> {
+  const app = createServiceApp({ service: 'users', logLevel: config.LOG_LEVEL, nodeEnv: process.env.NODE_ENV, trustedProxies: commaList(config.TRUST_PROXY), logger: options.logger })
   await app.register(usersService, { config, deps })
   return app
 }

@@ -1,88 +1,37 @@
 /**
- * The users service's configuration: one TypeBox schema over the environment, loaded once into a
- * frozen, typed object. Names and defaults are those of docs/configuration.md;
- * USERS_DATABASE_SCHEMA and REDIS_PREFIX exist so tests (and co-hosted deployments) can isolate
- * their data.
+ * The users service's configuration: one TypeBox schema of its environment (names and defaults as
+ * in docs/configuration.md), validated at start into one frozen object whose type is the schema's;
+ * a bad value stops the process with a message naming the variable. USERS_DATABASE_SCHEMA and
+ * REDIS_PREFIX exist so tests (and co-hosted deployments) can isolate their data.
  */
-import { Type } from '@sinclair/typebox'
-import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS, parseEnv, RedisCommandTimeoutSchema } from '@latchkey/contracts'
+import { Type, type Static } from '@sinclair/typebox'
+import { parseEnv, RedisCommandTimeoutSchema } from '@latchkey/contracts'
 
-const Port = Type.Integer({ minimum: 0, maximum: 65535 })
-const Seconds = Type.Integer({ minimum: 0 })
-
-export const UsersEnvSchema = Type.Object({
-  USERS_PORT: Type.Optional(Port),
-  HOST: Type.Optional(Type.String({ minLength: 1 })),
-  DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
-  USERS_DATABASE_SCHEMA: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$' })),
-  REDIS_URL: Type.Optional(Type.String({ minLength: 1 })),
-  REDIS_PREFIX: Type.Optional(Type.String()),
-  REDIS_COMMAND_TIMEOUT: Type.Optional(RedisCommandTimeoutSchema),
-  AUTH_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
-  AUTH_JWKS_URL: Type.Optional(Type.String({ minLength: 1 })),
-  JWKS_REFETCH_INTERVAL: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, description: 'Seconds between JWKS refetches caused by an unknown kid' })),
-  TOKEN_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
-  TOKEN_LEEWAY: Type.Optional(Seconds),
-  ACCESS_TOKEN_TTL: Type.Optional(Type.Integer({ minimum: 30, maximum: 86400, description: 'The auth service\'s access-token lifetime, seconds: tokens living longer are refused' })),
-  REVOCATION_MAX_STALENESS: Type.Optional(Type.Integer({ minimum: 1 })),
+export const UsersConfigSchema = Type.Object({
+  USERS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3002, description: 'Port of the users service' }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Interface to listen on' }),
+  DATABASE_URL: Type.Optional(Type.String({ minLength: 1, description: 'PostgreSQL URL; unset = the launcher\'s embedded PostgreSQL' })),
+  USERS_DATABASE_SCHEMA: Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$', default: 'users', description: 'PostgreSQL schema owned by this service' }),
+  REDIS_URL: Type.Optional(Type.String({ minLength: 1, description: 'Redis URL; unset = revocations and events in process (launcher only)' })),
+  REDIS_PREFIX: Type.String({ default: 'latchkey:', description: 'Prefix of every Redis key and channel' }),
+  REDIS_COMMAND_TIMEOUT: RedisCommandTimeoutSchema,
+  AUTH_ISSUER: Type.String({ minLength: 1, default: 'http://127.0.0.1:3001', description: 'iss the access tokens must carry: the auth service\'s base URL' }),
+  AUTH_JWKS_URL: Type.Optional(Type.String({ minLength: 1, description: 'Where the signing keys are fetched; unset = AUTH_ISSUER/.well-known/jwks.json' })),
+  JWKS_REFETCH_INTERVAL: Type.Integer({ minimum: 1, maximum: 3600, default: 10, description: 'Seconds between JWKS refetches caused by an unknown kid' }),
+  TOKEN_AUDIENCE: Type.String({ minLength: 1, default: 'latchkey', description: 'aud the access tokens must carry' }),
+  TOKEN_LEEWAY: Type.Integer({ minimum: 0, default: 0, description: 'Clock leeway for exp/nbf, seconds' }),
+  ACCESS_TOKEN_TTL: Type.Integer({ minimum: 30, maximum: 86400, default: 900, description: 'The auth service\'s access-token lifetime, seconds: tokens living longer are refused' }),
+  REVOCATION_MAX_STALENESS: Type.Integer({ minimum: 1, default: 10, description: 'Seconds the revocation view may go unconfirmed before 503' }),
   TRUST_PROXY: Type.Optional(Type.String({ description: 'Comma-separated addresses/CIDRs of trusted proxies; X-Forwarded-For and X-Request-Id from anyone else are ignored' })),
   CORS_ORIGINS: Type.Optional(Type.String({ description: 'Comma-separated origins allowed by CORS; none by default' })),
-  HSTS_MAX_AGE: Type.Optional(Type.Integer({ minimum: 0, description: 'Strict-Transport-Security max-age, seconds; 0 = none' })),
-  LOG_LEVEL: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(level => Type.Literal(level))))
+  HSTS_MAX_AGE: Type.Integer({ minimum: 0, default: 0, description: 'Strict-Transport-Security max-age, seconds; 0 = none' }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(level => Type.Literal(level)), { default: 'info' })
 })
 
-export interface UsersConfig {
-  port: number
-  host: string
-  /** Absent in the embedded default, where the launcher injects the database. */
-  databaseUrl: string | undefined
-  databaseSchema: string
-  /** Absent in the embedded default, where revocations and events travel in process. */
-  redisUrl: string | undefined
-  redisPrefix: string
-  /** Longest wait for one Redis command, ms (REDIS_COMMAND_TIMEOUT). */
-  redisCommandTimeoutMs: number
-  authIssuer: string
-  authJwksUrl: string
-  /** An unknown kid refetches the JWKS at most once per this many ms (JWKS_REFETCH_INTERVAL). */
-  jwksRefetchIntervalMs: number
-  tokenAudience: string
-  tokenLeewaySeconds: number
-  /** The longest exp - iat accepted: the auth service's ACCESS_TOKEN_TTL, shared by both services. */
-  accessTokenTtlSeconds: number
-  revocationMaxStalenessSeconds: number
-  logLevel: string
-  /** Peers whose X-Forwarded-For and X-Request-Id are believed. */
-  trustedProxies: string[]
-  corsOrigins: string[]
-  hstsMaxAgeSeconds: number
-}
+export type UsersConfig = Static<typeof UsersConfigSchema> & { AUTH_JWKS_URL: string }
 
-function commaList (value: string | undefined): string[] {
-  return (value ?? '').split(',').map(item => item.trim()).filter(item => item !== '')
-}
-
-export function loadUsersConfig (env: NodeJS.ProcessEnv = process.env): Readonly<UsersConfig> {
-  const e = parseEnv(UsersEnvSchema, env)
-  const authIssuer = e.AUTH_ISSUER ?? 'http://127.0.0.1:3001'
-  return Object.freeze({
-    port: e.USERS_PORT ?? 3002,
-    host: e.HOST ?? '127.0.0.1',
-    databaseUrl: e.DATABASE_URL,
-    databaseSchema: e.USERS_DATABASE_SCHEMA ?? 'users',
-    redisUrl: e.REDIS_URL,
-    redisPrefix: e.REDIS_PREFIX ?? 'latchkey:',
-    redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
-    authIssuer,
-    authJwksUrl: e.AUTH_JWKS_URL ?? `${authIssuer.replace(/\/+$/, '')}/.well-known/jwks.json`,
-    jwksRefetchIntervalMs: (e.JWKS_REFETCH_INTERVAL ?? 10) * 1000,
-    tokenAudience: e.TOKEN_AUDIENCE ?? 'latchkey',
-    tokenLeewaySeconds: e.TOKEN_LEEWAY ?? 0,
-    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL ?? 900,
-    revocationMaxStalenessSeconds: e.REVOCATION_MAX_STALENESS ?? 10,
-    logLevel: e.LOG_LEVEL ?? 'info',
-    trustedProxies: commaList(e.TRUST_PROXY),
-    corsOrigins: commaList(e.CORS_ORIGINS),
-    hstsMaxAgeSeconds: e.HSTS_MAX_AGE ?? 0
-  })
+export function loadUsersConfig (env: Record<string, string | undefined> = process.env): UsersConfig {
+  const config = parseEnv(UsersConfigSchema, env)
+  const jwksUrl = config.AUTH_JWKS_URL ?? `${config.AUTH_ISSUER.replace(/\/+$/, '')}/.well-known/jwks.json`
+  return Object.freeze({ ...config, AUTH_JWKS_URL: jwksUrl })
 }

@@ -37,17 +37,18 @@ export interface UsersRuntime {
   close (): Promise<void>
 }
 
-export async function openUsersRuntime (config: Readonly<UsersConfig>, log: ProcessLog, options: UsersRuntimeOptions = {}): Promise<UsersRuntime> {
-  const databaseUrl = config.databaseUrl ?? options.databaseUrl
-  const inProcess = config.redisUrl === undefined ? options.inProcess : undefined
-  if (databaseUrl === undefined || (config.redisUrl === undefined && inProcess === undefined)) {
+export async function openUsersRuntime (config: UsersConfig, log: ProcessLog, options: UsersRuntimeOptions = {}): Promise<UsersRuntime> {
+  const databaseUrl = config.DATABASE_URL ?? options.databaseUrl
+  const inProcess = config.REDIS_URL === undefined ? options.inProcess : undefined
+  if (databaseUrl === undefined || (config.REDIS_URL === undefined && inProcess === undefined)) {
     throw new Error('the users service needs DATABASE_URL and REDIS_URL (run `pnpm start` for the embedded default)')
   }
-  const sql = connectPostgres({ url: databaseUrl, schema: config.databaseSchema })
-  const applied = await migrateUsersDatabase(sql, config.databaseSchema)
-  if (applied.length > 0) log.info({ schema: config.databaseSchema, applied }, 'migrations applied')
+  const schema = config.USERS_DATABASE_SCHEMA
+  const sql = connectPostgres({ url: databaseUrl, schema })
+  const applied = await migrateUsersDatabase(sql, schema)
+  if (applied.length > 0) log.info({ schema, applied }, 'migrations applied')
 
-  const redis = { url: config.redisUrl ?? '', prefix: config.redisPrefix, commandTimeoutMs: config.redisCommandTimeoutMs }
+  const redis = { url: config.REDIS_URL ?? '', prefix: config.REDIS_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT }
   const revocationFeed = inProcess?.revocationFeed ?? createRedisRevocationFeed(redis)
   const accountEvents = inProcess?.accountEvents ?? createRedisAccountEventConsumer({
     ...redis,
@@ -55,7 +56,7 @@ export async function openUsersRuntime (config: Readonly<UsersConfig>, log: Proc
     consumer: `users-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
     log
   })
-  const keySource = createRemoteKeySource({ url: config.authJwksUrl, refetchIntervalMs: config.jwksRefetchIntervalMs })
+  const keySource = createRemoteKeySource({ url: config.AUTH_JWKS_URL, refetchIntervalMs: config.JWKS_REFETCH_INTERVAL * 1000 })
 
   return {
     deps: { sql, revocationFeed, keySource, accountEvents },

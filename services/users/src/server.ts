@@ -40,4 +40,4 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   await runtime.close()
 })
 
-await app.listen({ port: config.port, host: config.host })
+await app.listen({ port: config.USERS_PORT, host: config.HOST })

@@ -3,24 +3,20 @@ import { loadUsersConfig } from '../src/index.js'
 
 t.test('loadUsersConfig › gives the documented defaults for an empty environment', async t => {
   t.same(loadUsersConfig({}), {
-    port: 3002,
-    host: '127.0.0.1',
-    databaseUrl: undefined,
-    databaseSchema: 'users',
-    redisUrl: undefined,
-    redisPrefix: 'latchkey:',
-    redisCommandTimeoutMs: 1000,
-    authIssuer: 'http://127.0.0.1:3001',
-    authJwksUrl: 'http://127.0.0.1:3001/.well-known/jwks.json',
-    jwksRefetchIntervalMs: 10_000,
-    tokenAudience: 'latchkey',
-    tokenLeewaySeconds: 0,
-    accessTokenTtlSeconds: 900,
-    revocationMaxStalenessSeconds: 10,
-    logLevel: 'info',
-    trustedProxies: [],
-    corsOrigins: [],
-    hstsMaxAgeSeconds: 0
+    USERS_PORT: 3002,
+    HOST: '127.0.0.1',
+    USERS_DATABASE_SCHEMA: 'users',
+    REDIS_PREFIX: 'latchkey:',
+    REDIS_COMMAND_TIMEOUT: 1000,
+    AUTH_ISSUER: 'http://127.0.0.1:3001',
+    AUTH_JWKS_URL: 'http://127.0.0.1:3001/.well-known/jwks.json',
+    JWKS_REFETCH_INTERVAL: 10,
+    TOKEN_AUDIENCE: 'latchkey',
+    TOKEN_LEEWAY: 0,
+    ACCESS_TOKEN_TTL: 900,
+    REVOCATION_MAX_STALENESS: 10,
+    HSTS_MAX_AGE: 0,
+    LOG_LEVEL: 'info'
   })
   t.ok(Object.isFrozen(loadUsersConfig({})))
 })
@@ -45,25 +41,26 @@ t.test('loadUsersConfig › reads and converts every variable, deriving the JWKS
     UNRELATED: 'ignored'
   })
   t.match(config, {
-    port: 4002,
-    host: '0.0.0.0',
-    databaseUrl: 'postgres://db/latchkey',
-    databaseSchema: 'profiles_eu',
-    redisUrl: 'redis://cache:6379',
-    redisPrefix: 'lk:',
-    redisCommandTimeoutMs: 250,
-    authIssuer: 'https://auth.example/',
-    authJwksUrl: 'https://auth.example/.well-known/jwks.json',
-    jwksRefetchIntervalMs: 30_000,
-    tokenAudience: 'aud',
-    tokenLeewaySeconds: 5,
-    accessTokenTtlSeconds: 600,
-    revocationMaxStalenessSeconds: 3,
-    logLevel: 'warn',
-    trustedProxies: ['10.0.0.0/8', '192.0.2.1']
+    USERS_PORT: 4002,
+    HOST: '0.0.0.0',
+    DATABASE_URL: 'postgres://db/latchkey',
+    USERS_DATABASE_SCHEMA: 'profiles_eu',
+    REDIS_URL: 'redis://cache:6379',
+    REDIS_PREFIX: 'lk:',
+    REDIS_COMMAND_TIMEOUT: 250,
+    AUTH_ISSUER: 'https://auth.example/',
+    AUTH_JWKS_URL: 'https://auth.example/.well-known/jwks.json',
+    JWKS_REFETCH_INTERVAL: 30,
+    TOKEN_AUDIENCE: 'aud',
+    TOKEN_LEEWAY: 5,
+    ACCESS_TOKEN_TTL: 600,
+    REVOCATION_MAX_STALENESS: 3,
+    LOG_LEVEL: 'warn',
+    TRUST_PROXY: '10.0.0.0/8, 192.0.2.1'
   })
-  t.equal(loadUsersConfig({ AUTH_JWKS_URL: 'http://keys/jwks.json' }).authJwksUrl, 'http://keys/jwks.json')
-  t.equal(loadUsersConfig({ DATABASE_URL: '' }).databaseUrl, undefined, 'empty counts as unset')
+  t.notOk('UNRELATED' in config, 'only the variables of the schema')
+  t.equal(loadUsersConfig({ AUTH_JWKS_URL: 'http://keys/jwks.json' }).AUTH_JWKS_URL, 'http://keys/jwks.json')
+  t.equal(loadUsersConfig({ DATABASE_URL: '' }).DATABASE_URL, undefined, 'empty counts as unset')
 })
 
 t.test('loadUsersConfig › refuses invalid values, naming them', async t => {

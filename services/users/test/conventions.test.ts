@@ -47,13 +47,13 @@ t.test('request id › adopted from X-Request-Id only when the peer is in TRUST_
   t.equal(trusted.headers['x-request-id'], 'gw-43')
   const untrusted = await app.inject({ method: 'GET', url: '/health/live', remoteAddress: '198.51.100.4', headers: { 'x-request-id': 'gw-43' } })
   t.match(untrusted.headers['x-request-id'], UUID, 'anyone else gets a generated id')
-  t.same(loadUsersConfig({}).trustedProxies, [], 'without TRUST_PROXY no peer is trusted')
+  t.equal(loadUsersConfig({}).TRUST_PROXY, undefined, 'without TRUST_PROXY no peer is trusted')
 })
 
 t.test('logs › every line names the users service and carries the adopted request id', async t => {
   const lines: Array<Record<string, unknown>> = []
   const stream = new Writable({ write (chunk: Buffer, _encoding, done) { lines.push(JSON.parse(chunk.toString())); done() } })
-  const logged = await buildUsersApp({ ...world.config, trustedProxies: ['127.0.0.1'] }, {
+  const logged = await buildUsersApp({ ...world.config, TRUST_PROXY: '127.0.0.1' }, {
     sql: world.sql, revocationFeed: world.feed, keySource: world.keySource, accountEvents: createInProcessAccountEvents()
   }, { logger: { level: 'info', stream } })
   t.teardown(async () => { await logged.close() })

@@ -120,7 +120,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<Users
 
   const { privateKey, kid, jwk } = options.signingKey ?? await createSigningKey()
   const jwks = { keys: [jwk] }
-  const remoteKeys = options.jwksUrl === undefined ? undefined : createRemoteKeySource({ url: options.jwksUrl, refetchIntervalMs: config.jwksRefetchIntervalMs })
+  const remoteKeys = options.jwksUrl === undefined ? undefined : createRemoteKeySource({ url: options.jwksUrl, refetchIntervalMs: config.JWKS_REFETCH_INTERVAL * 1000 })
   const keySource = remoteKeys ?? createStaticKeySource(jwks)
 
   const inProcess = createInProcessAccountEvents()

@@ -79,7 +79,7 @@ t.test('GET /health/ready › answers 503 and guarded routes fail closed when re
   const { buildUsersApp } = await import('../../src/index.js')
   const deadFeed = createRedisRevocationFeed({ url: 'redis://127.0.0.1:1', prefix: world.prefix })
   const events = createInProcessAccountEvents()
-  const blind = await buildUsersApp({ ...world.config, revocationMaxStalenessSeconds: 1 }, { sql: world.sql, revocationFeed: deadFeed, keySource: world.keySource, accountEvents: events })
+  const blind = await buildUsersApp({ ...world.config, REVOCATION_MAX_STALENESS: 1 }, { sql: world.sql, revocationFeed: deadFeed, keySource: world.keySource, accountEvents: events })
   t.teardown(async () => { await blind.close(); await deadFeed.close() })
   await blind.ready()
   const ready = await blind.inject({ method: 'GET', url: '/health/ready' })
