@@ -2,18 +2,34 @@
  * One postgres.js pool per service, pinned to the service's own schema, with camelCase columns.
  */
 import postgres, { type Sql } from 'postgres'
+import type { DatabasePoolMode } from '@latchkey/contracts'
+
+/**
+ * DATABASE_POOL_MODE. `session`: a direct PostgreSQL (or a session-mode pooler): the schema is pinned by the
+ * connection's search_path and statements are prepared. `transaction`: PgBouncer in transaction
+ * mode, which hands each transaction any server connection of the pool: nothing may live in a
+ * session, so no prepared statements (PgBouncer before 1.21 cannot route them) and no search_path
+ * startup parameter (PgBouncer refuses it); the schema comes from the role's default search_path,
+ * which `openServiceDatabase` checks.
+ */
+export type PoolMode = DatabasePoolMode
 
 export interface ConnectOptions {
   url: string
   schema: string
   max?: number
+  poolMode?: PoolMode
 }
 
 export function connectPostgres (options: ConnectOptions): Sql {
+  const transactionPooled = options.poolMode === 'transaction'
   return postgres(options.url, {
     max: options.max ?? 10,
     transform: postgres.camel,
-    connection: { search_path: options.schema, application_name: `latchkey-${options.schema}` },
+    prepare: !transactionPooled,
+    connection: transactionPooled
+      ? { application_name: `latchkey-${options.schema}` }
+      : { search_path: options.schema, application_name: `latchkey-${options.schema}` },
     onnotice: () => {},
     connect_timeout: 5,
     idle_timeout: 60

@@ -3,7 +3,7 @@
  * validated at start; a bad value stops the process with a message naming the variable.
  */
 import { Type, type Static } from '@sinclair/typebox'
-import { ConfigError, parseEnv, RedisCommandTimeoutSchema } from '@latchkey/contracts'
+import { ConfigError, DatabasePoolModeSchema, MigrationDatabaseUrlSchema, parseEnv, RedisCommandTimeoutSchema } from '@latchkey/contracts'
 
 const Seconds = (value: number, description: string) => Type.Integer({ minimum: 0, default: value, description })
 
@@ -12,6 +12,8 @@ export const AuthConfigSchema = Type.Object({
   AUTH_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001, description: 'Port of the auth service' }),
   HOST: Type.String({ default: '127.0.0.1', description: 'Interface to listen on' }),
   DATABASE_URL: Type.Optional(Type.String({ description: 'PostgreSQL URL; unset = embedded PostgreSQL under DATA_DIR' })),
+  DATABASE_POOL_MODE: DatabasePoolModeSchema,
+  MIGRATION_DATABASE_URL: MigrationDatabaseUrlSchema,
   AUTH_DATABASE_SCHEMA: Type.String({ default: 'auth', pattern: '^[a-z_][a-z0-9_]*$', description: 'PostgreSQL schema owned by this service' }),
   DATA_DIR: Type.String({ default: '.data', description: 'Where the embedded default keeps its data' }),
   REDIS_URL: Type.Optional(Type.String({ description: 'Redis URL; unset = revocations and events in process' })),

@@ -3,7 +3,7 @@
  * or the embedded default; the revocation feed and account-event publisher on Redis from
  * REDIS_URL, or in process. Migrations are applied here, before the app is built.
  */
-import { closePostgres, connectPostgres, migrationsDirectoryOf, runMigrations, startEmbeddedPostgres } from '@latchkey/postgres-kit'
+import { closePostgres, migrationsDirectoryOf, openServiceDatabase, runMigrations, startEmbeddedPostgres } from '@latchkey/postgres-kit'
 import { createInProcessRevocationFeed, createRedisRevocationFeed } from '@latchkey/fastify-jwt-guard'
 import { createInProcessAccountEvents, createRedisAccountEventPublisher, type InProcessAccountEvents } from '@latchkey/account-events'
 import type { Sql } from 'postgres'
@@ -44,8 +44,13 @@ export async function openAuthRuntime (config: AuthConfig, log: BootLog): Promis
     stopEmbedded = embedded.stop
     log.warn({ mode: 'embedded-postgres', dataDir: config.DATA_DIR }, 'embedded PostgreSQL (development only; set DATABASE_URL for a real one)')
   }
-  const sql = connectPostgres({ url: databaseUrl, schema: config.AUTH_DATABASE_SCHEMA })
-  await migrateAuthDatabase(sql, config.AUTH_DATABASE_SCHEMA)
+  const { sql } = await openServiceDatabase({
+    url: databaseUrl,
+    migrationUrl: config.MIGRATION_DATABASE_URL,
+    schema: config.AUTH_DATABASE_SCHEMA,
+    poolMode: config.DATABASE_POOL_MODE,
+    migrations: authMigrationsDirectory
+  })
 
   if (config.REDIS_URL === undefined) {
     log.warn({ mode: 'in-process' }, 'revocations and account events travel in process (valid only while every service runs in this process; set REDIS_URL)')

@@ -5,12 +5,14 @@
  * REDIS_PREFIX exist so tests (and co-hosted deployments) can isolate their data.
  */
 import { Type, type Static } from '@sinclair/typebox'
-import { parseEnv, RedisCommandTimeoutSchema } from '@latchkey/contracts'
+import { DatabasePoolModeSchema, MigrationDatabaseUrlSchema, parseEnv, RedisCommandTimeoutSchema } from '@latchkey/contracts'
 
 export const UsersConfigSchema = Type.Object({
   USERS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3002, description: 'Port of the users service' }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Interface to listen on' }),
   DATABASE_URL: Type.Optional(Type.String({ minLength: 1, description: 'PostgreSQL URL; unset = the launcher\'s embedded PostgreSQL' })),
+  DATABASE_POOL_MODE: DatabasePoolModeSchema,
+  MIGRATION_DATABASE_URL: MigrationDatabaseUrlSchema,
   USERS_DATABASE_SCHEMA: Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$', default: 'users', description: 'PostgreSQL schema owned by this service' }),
   REDIS_URL: Type.Optional(Type.String({ minLength: 1, description: 'Redis URL; unset = revocations and events in process (launcher only)' })),
   REDIS_PREFIX: Type.String({ default: 'latchkey:', description: 'Prefix of every Redis key and channel' }),

@@ -10,7 +10,7 @@ import type { Sql } from 'postgres'
 import { createRedisAccountEventConsumer, type AccountEventConsumer } from '@latchkey/account-events'
 import { createRedisRevocationFeed, createRemoteKeySource, type RemoteKeySource, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
 import type { ProcessLog } from '@latchkey/fastify-problem'
-import { closePostgres, connectPostgres, migrationsDirectoryOf, runMigrations } from '@latchkey/postgres-kit'
+import { closePostgres, migrationsDirectoryOf, openServiceDatabase, runMigrations } from '@latchkey/postgres-kit'
 import type { UsersConfig } from './config.js'
 import type { UsersDeps } from './app.js'
 
@@ -44,8 +44,13 @@ export async function openUsersRuntime (config: UsersConfig, log: ProcessLog, op
     throw new Error('the users service needs DATABASE_URL and REDIS_URL (run `pnpm start` for the embedded default)')
   }
   const schema = config.USERS_DATABASE_SCHEMA
-  const sql = connectPostgres({ url: databaseUrl, schema })
-  const applied = await migrateUsersDatabase(sql, schema)
+  const { sql, applied } = await openServiceDatabase({
+    url: databaseUrl,
+    migrationUrl: config.MIGRATION_DATABASE_URL,
+    schema,
+    poolMode: config.DATABASE_POOL_MODE,
+    migrations: usersMigrationsDirectory
+  })
   if (applied.length > 0) log.info({ schema, applied }, 'migrations applied')
 
   const redis = { url: config.REDIS_URL ?? '', prefix: config.REDIS_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT }

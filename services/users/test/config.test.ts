@@ -5,6 +5,7 @@ t.test('loadUsersConfig › gives the documented defaults for an empty environme
   t.same(loadUsersConfig({}), {
     USERS_PORT: 3002,
     HOST: '127.0.0.1',
+    DATABASE_POOL_MODE: 'session',
     USERS_DATABASE_SCHEMA: 'users',
     REDIS_PREFIX: 'latchkey:',
     REDIS_COMMAND_TIMEOUT: 1000,
