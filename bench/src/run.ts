@@ -101,6 +101,7 @@ try {
   const common: Record<string, string> = {
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
+    SECRETS_KEY: randomBytes(32).toString('base64'),
     REDIS_PREFIX: prefix,
     HOST: '127.0.0.1',
     AUTH_ISSUER: issuer,

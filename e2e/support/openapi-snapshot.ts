@@ -27,6 +27,7 @@ const databaseUrl = await testDatabaseUrl()
 const quiet = { info: () => {}, warn: () => {} }
 const stack = await startStack({
   DATABASE_URL: databaseUrl,
+  SECRETS_KEY: randomBytes(32).toString('base64'),
   AUTH_DATABASE_SCHEMA: `auth_${suffix}`,
   USERS_DATABASE_SCHEMA: `users_${suffix}`,
   AUTH_ISSUER: 'http://127.0.0.1:3001',

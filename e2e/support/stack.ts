@@ -37,6 +37,7 @@ export async function startTestStack (t: Test, env: Record<string, string> = {},
   const databaseUrl = await testDatabaseUrl()
   const stack = await startStack({
     DATABASE_URL: databaseUrl,
+    SECRETS_KEY: randomBytes(32).toString('base64'),
     BOOTSTRAP_ADMIN_EMAIL: adminEmail,
     BOOTSTRAP_ADMIN_PASSWORD: password,
     ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl }),

@@ -20,7 +20,7 @@ export function entryOf (service: 'auth' | 'users', file = 'server.js'): string 
 }
 
 export interface Isolation {
-  env: { DATABASE_URL: string, REDIS_URL: string, AUTH_DATABASE_SCHEMA: string, USERS_DATABASE_SCHEMA: string, REDIS_PREFIX: string }
+  env: { DATABASE_URL: string, REDIS_URL: string, SECRETS_KEY: string, AUTH_DATABASE_SCHEMA: string, USERS_DATABASE_SCHEMA: string, REDIS_PREFIX: string }
   redis: Redis
 }
 
@@ -36,6 +36,7 @@ export async function isolate (t: Test): Promise<Isolation> {
   const env = {
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
+    SECRETS_KEY: randomBytes(32).toString('base64'),
     AUTH_DATABASE_SCHEMA: `auth_p_${suffix}`,
     USERS_DATABASE_SCHEMA: `users_p_${suffix}`,
     REDIS_PREFIX: `test:${randomUUID()}:`

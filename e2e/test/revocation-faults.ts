@@ -37,6 +37,8 @@ export async function faultWorld (t: Test): Promise<FaultWorld> {
   const suffix = randomBytes(5).toString('hex')
   const databaseUrl = await testDatabaseUrl()
   const prefix = `test:${randomUUID()}:`
+  // One key-encryption key for every start of the auth service in this test: a restart opens what the last one sealed.
+  const secretsKey = randomBytes(32).toString('base64')
   const authSchema = `auth_f_${suffix}`
   const usersSchema = `users_f_${suffix}`
   const closers: Array<() => Promise<void>> = []
@@ -66,6 +68,7 @@ export async function faultWorld (t: Test): Promise<FaultWorld> {
       const config = loadAuthConfig({
         DATABASE_URL: databaseUrl,
         REDIS_URL: redisUrl,
+        SECRETS_KEY: secretsKey,
         REDIS_PREFIX: prefix,
         AUTH_DATABASE_SCHEMA: authSchema,
         AUTH_ISSUER: ISSUER,

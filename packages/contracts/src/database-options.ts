@@ -12,6 +12,7 @@ export const DatabasePoolModeSchema = Type.Union([Type.Literal('session'), Type.
 export type DatabasePoolMode = Static<typeof DatabasePoolModeSchema>
 
 export const MigrationDatabaseUrlSchema = Type.Optional(Type.String({
-  minLength: 1,
+  secret: true,
+  pattern: '^postgres(ql)?://',
   description: 'A direct PostgreSQL URL for migrations at start-up (behind PgBouncer: the server itself); unset = DATABASE_URL'
 }))

@@ -96,7 +96,8 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
   })
 
   // Keys, tokens and the guard: the auth service checks its own tokens in process.
-  const signingKeys = await loadSigningKeys(deps.sql, { privateKeyPem: config.JWT_PRIVATE_KEY, accessTokenTtl: config.ACCESS_TOKEN_TTL })
+  const secretBox = createSecretBox(await loadSecretsKey(config))
+  const signingKeys = await loadSigningKeys(deps.sql, { privateKeyPem: config.JWT_PRIVATE_KEY, accessTokenTtl: config.ACCESS_TOKEN_TTL, box: secretBox })
   const view = new RevocationView(deps.revocationFeed, { maxStalenessMs: config.REVOCATION_MAX_STALENESS * 1000 })
   const verifier = createAccessTokenVerifier({
     keys: createStaticKeySource(signingKeys.jwks),
@@ -144,14 +145,13 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
   })
   await app.register(recovery, { sql: deps.sql, store: counterStore, passwordMinLength: config.PASSWORD_MIN_LENGTH, mailsPerWindow: config.LOGIN_FAILURES_MAX })
   await app.register(accounts, { sql: deps.sql, passwordMinLength: config.PASSWORD_MIN_LENGTH, emailVerification: config.EMAIL_VERIFICATION })
-  const secretsKey = await loadSecretsKey(config)
-  await app.register(mfa, { sql: deps.sql, secretBox: secretsKey === undefined ? undefined : createSecretBox(secretsKey), issuer: config.MFA_ISSUER, stepUpMaxAge: config.STEP_UP_MAX_AGE })
+  await app.register(mfa, { sql: deps.sql, secretBox, issuer: config.MFA_ISSUER, stepUpMaxAge: config.STEP_UP_MAX_AGE })
   await app.register(sessions, {
     sql: deps.sql,
     signer: createAccessTokenSigner({
       key: signingKeys.current, issuer: config.AUTH_ISSUER, audience: config.TOKEN_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL
     }),
-    refreshTokens: createRefreshTokens(await loadServerSecret(deps.sql, 'refresh-token')),
+    refreshTokens: createRefreshTokens(await loadServerSecret(deps.sql, secretBox, 'refresh-token')),
     refreshTokenTtl: config.REFRESH_TOKEN_TTL,
     sessionMaxLifetime: config.SESSION_MAX_LIFETIME,
     reuseGraceSeconds: config.REFRESH_REUSE_GRACE,

@@ -2,6 +2,7 @@
  * The auth service's configuration: one TypeBox schema of its environment (names as in docs/configuration.md),
  * validated at start; a bad value stops the process with a message naming the variable.
  */
+import { createPrivateKey } from 'node:crypto'
 import { Type, type Static } from '@sinclair/typebox'
 import { ConfigError, DatabasePoolModeSchema, MigrationDatabaseUrlSchema, parseEnv, RedisCommandTimeoutSchema } from '@latchkey/contracts'
 
@@ -11,12 +12,12 @@ export const AuthConfigSchema = Type.Object({
   NODE_ENV: Type.String({ default: 'development' }),
   AUTH_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001, description: 'Port of the auth service' }),
   HOST: Type.String({ default: '127.0.0.1', description: 'Interface to listen on' }),
-  DATABASE_URL: Type.Optional(Type.String({ description: 'PostgreSQL URL; unset = embedded PostgreSQL under DATA_DIR' })),
+  DATABASE_URL: Type.Optional(Type.String({ secret: true, pattern: '^postgres(ql)?://', description: 'PostgreSQL URL; unset = embedded PostgreSQL under DATA_DIR' })),
   DATABASE_POOL_MODE: DatabasePoolModeSchema,
   MIGRATION_DATABASE_URL: MigrationDatabaseUrlSchema,
   AUTH_DATABASE_SCHEMA: Type.String({ default: 'auth', pattern: '^[a-z_][a-z0-9_]*$', description: 'PostgreSQL schema owned by this service' }),
   DATA_DIR: Type.String({ default: '.data', description: 'Where the embedded default keeps its data' }),
-  REDIS_URL: Type.Optional(Type.String({ description: 'Redis URL; unset = revocations and events in process' })),
+  REDIS_URL: Type.Optional(Type.String({ secret: true, pattern: '^rediss?://', description: 'Redis URL; unset = revocations and events in process' })),
   REDIS_PREFIX: Type.String({ default: 'latchkey:', description: 'Prefix of every Redis key and channel' }),
   REDIS_COMMAND_TIMEOUT: RedisCommandTimeoutSchema,
   AUTH_ISSUER: Type.Optional(Type.String({ description: 'iss of access tokens; default the auth base URL' })),
@@ -36,13 +37,12 @@ export const AuthConfigSchema = Type.Object({
   CORS_ORIGINS: Type.Optional(Type.String({ description: 'Comma-separated origins allowed by CORS; none by default' })),
   HSTS_MAX_AGE: Type.Integer({ minimum: 0, default: 0, description: 'Strict-Transport-Security max-age in seconds; 0 = no header (set it when served over HTTPS)' }),
   BOOTSTRAP_ADMIN_EMAIL: Type.Optional(Type.String({ minLength: 3 })),
-  BOOTSTRAP_ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8 })),
-  SECRETS_KEY: Type.Optional(Type.String({ description: 'Key-encryption key of secrets at rest (TOTP secrets): 32 random bytes in base64; unset = SECRETS_KEY_FILE, or in the embedded default a key generated in DATA_DIR/secrets.key' })),
-  SECRETS_KEY_FILE: Type.Optional(Type.String({ description: 'File holding SECRETS_KEY (Docker/Kubernetes secrets)' })),
+  BOOTSTRAP_ADMIN_PASSWORD: Type.Optional(Type.String({ secret: true, minLength: 8 })),
+  SECRETS_KEY: Type.Optional(Type.String({ secret: true, pattern: '^\\s*[A-Za-z0-9+/_-]{43}=?\\s*$', description: 'Key-encryption key of secrets at rest (signing key, refresh-token secret, TOTP secrets): 32 random bytes in base64; required with DATABASE_URL; unset in the embedded default = a key generated in DATA_DIR/secrets.key' })),
   STEP_UP_MAX_AGE: Type.Integer({ minimum: 0, maximum: 86400, default: 600, description: 'Seconds after a log in with a second factor during which sensitive changes need no fresh code' }),
   MFA_REQUIRED_ROLES: Type.Optional(Type.String({ description: 'Comma-separated roles (e.g. admin) whose accounts must log in with a second factor: without one their tokens only serve to enrol' })),
   MFA_ISSUER: Type.String({ default: 'Latchkey', minLength: 1, maxLength: 64, description: 'Issuer name authenticator apps show beside the account' }),
-  JWT_PRIVATE_KEY: Type.Optional(Type.String({ description: 'Ed25519 private key (PKCS#8 PEM); unset = generated and kept in the database' })),
+  JWT_PRIVATE_KEY: Type.Optional(Type.String({ secret: true, description: 'Ed25519 private key (PKCS#8 PEM); unset = generated and kept in the database, sealed under SECRETS_KEY' })),
   ARGON2_MEMORY_COST: Type.Integer({ minimum: 8192, default: 19456, description: 'argon2id memory, KiB' }),
   ARGON2_TIME_COST: Type.Integer({ minimum: 1, default: 2, description: 'argon2id iterations' }),
   ARGON2_PARALLELISM: Type.Integer({ minimum: 1, default: 1, description: 'argon2id lanes' }),
@@ -53,7 +53,7 @@ export const AuthConfigSchema = Type.Object({
   PASSWORD_RESET_TTL: Type.Integer({ minimum: 60, maximum: 86400, default: 1800, description: 'Lifetime of a password reset link, seconds' }),
   EMAIL_VERIFICATION_URL: Type.String({ default: 'http://localhost:3000/verify-email#token={token}', pattern: '\\{token\\}', description: 'Link template of verification mails; {token} is replaced' }),
   PASSWORD_RESET_URL: Type.String({ default: 'http://localhost:3000/reset-password#token={token}', pattern: '\\{token\\}', description: 'Link template of password reset mails; {token} is replaced' }),
-  SMTP_URL: Type.Optional(Type.String({ description: 'smtp:// or smtps:// URL of the mail server; unset = each mail written as an .eml file under DATA_DIR/mail (development only)' })),
+  SMTP_URL: Type.Optional(Type.String({ secret: true, pattern: '^smtps?://', description: 'smtp:// or smtps:// URL of the mail server; unset = each mail written as an .eml file under DATA_DIR/mail (development only)' })),
   MAIL_FROM: Type.String({ default: 'Latchkey <no-reply@localhost>', description: 'From address of every mail' }),
   MAIL_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 8, description: 'Delivery attempts of a mail before it is dead-lettered' }),
   MAIL_RETRY_DELAY: Type.Number({ minimum: 0.01, maximum: 3600, default: 5, description: 'First retry delay of a failed mail, seconds; doubles at each attempt (capped at 1 hour)' }),
@@ -61,15 +61,34 @@ export const AuthConfigSchema = Type.Object({
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(level => Type.Literal(level)), { default: 'info' })
 })
 
+function isEd25519PrivateKey (pem: string): boolean {
+  try {
+    return createPrivateKey(pem).asymmetricKeyType === 'ed25519'
+  } catch {
+    return false
+  }
+}
+
 export type AuthConfig = Static<typeof AuthConfigSchema> & { AUTH_ISSUER: string }
 
 export function loadAuthConfig (env: Record<string, string | undefined> = process.env): AuthConfig {
   const config = parseEnv(AuthConfigSchema, env)
   const issuer = config.AUTH_ISSUER ?? `http://${config.HOST}:${config.AUTH_PORT}`
+  const problems: string[] = []
   // Password reset is always offered, so production needs a real mail server and real links.
   if (config.NODE_ENV === 'production') {
-    const missing = ['SMTP_URL', 'PASSWORD_RESET_URL', 'EMAIL_VERIFICATION_URL'].filter(name => env[name] === undefined || env[name] === '')
-    if (missing.length > 0) throw new ConfigError(missing.map(name => `${name}: required when NODE_ENV=production (mails carry recovery links)`))
+    const missing = ['PASSWORD_RESET_URL', 'EMAIL_VERIFICATION_URL'].filter(name => env[name] === undefined || env[name] === '')
+    if (config.SMTP_URL === undefined) missing.unshift('SMTP_URL')
+    problems.push(...missing.map(name => `${name}: required when NODE_ENV=production (mails carry recovery links)`))
   }
+  // Outside the embedded default nothing may fall back to keeping the signing key, the refresh-token
+  // secret or TOTP secrets in clear in a database others may read or back up.
+  if (config.DATABASE_URL !== undefined && config.SECRETS_KEY === undefined) {
+    problems.push('SECRETS_KEY or SECRETS_KEY_FILE: required with DATABASE_URL (the key-encryption key of the signing key, the refresh-token secret and TOTP secrets); generate one with `openssl rand -base64 32`')
+  }
+  if (config.JWT_PRIVATE_KEY !== undefined && !isEd25519PrivateKey(config.JWT_PRIVATE_KEY)) {
+    problems.push('JWT_PRIVATE_KEY: must be an Ed25519 private key in PKCS#8 PEM (the value is not shown)')
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze({ ...config, AUTH_ISSUER: issuer })
 }

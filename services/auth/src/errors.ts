@@ -34,6 +34,5 @@ export const errors = {
   invalidMfaCode: (status: 401 | 403) => new HttpProblem(status, 'invalid_mfa_code', 'The code is not correct or was already used'),
   mfaAlreadyEnabled: () => new HttpProblem(409, 'mfa_already_enabled', 'Two-factor authentication is already enabled; remove the factor first'),
   mfaNotEnabled: (detail: string) => new HttpProblem(409, 'mfa_not_enabled', detail),
-  stepUpRequired: () => new HttpProblem(401, 'step_up_required', 'This change needs a current code from your authenticator app (the `code` member)'),
-  mfaUnavailable: () => new HttpProblem(503, 'service_unavailable', 'Two-factor authentication is not available on this server')
+  stepUpRequired: () => new HttpProblem(401, 'step_up_required', 'This change needs a current code from your authenticator app (the `code` member)')
 }

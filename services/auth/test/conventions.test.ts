@@ -90,7 +90,7 @@ t.test('logs › every line names the auth service and carries the adopted reque
   const sql = connectPostgres({ url, schema, max: 3 })
   await migrateAuthDatabase(sql, schema)
   const feed = createInProcessRevocationFeed()
-  const config = loadAuthConfig({ DATABASE_URL: url, AUTH_DATABASE_SCHEMA: schema, AUTH_ISSUER: 'http://auth.test', TRUST_PROXY: '127.0.0.1' })
+  const config = loadAuthConfig({ DATABASE_URL: url, AUTH_DATABASE_SCHEMA: schema, AUTH_ISSUER: 'http://auth.test', TRUST_PROXY: '127.0.0.1', SECRETS_KEY: randomBytes(32).toString('base64') })
   const app = await buildAuthApp(config, { sql, revocationFeed: feed, accountEvents: createInProcessAccountEvents() }, {
     logger: { level: 'info', stream, redact: { paths: logRedaction, censor: '[redacted]' } }
   })

@@ -18,7 +18,7 @@ t.test('secrets and tokens never reach the logs, even at trace level (ASVS 16.2.
   const sql = connectPostgres({ url, schema, max: 3 })
   await migrateAuthDatabase(sql, schema)
   const feed = createInProcessRevocationFeed()
-  const config = loadAuthConfig({ DATABASE_URL: url, AUTH_DATABASE_SCHEMA: schema, AUTH_ISSUER: 'http://auth.test' })
+  const config = loadAuthConfig({ DATABASE_URL: url, AUTH_DATABASE_SCHEMA: schema, AUTH_ISSUER: 'http://auth.test', SECRETS_KEY: randomBytes(32).toString('base64') })
   const app = await buildAuthApp(config, { sql, revocationFeed: feed, accountEvents: createInProcessAccountEvents() }, {
     logger: { level: 'trace', stream, redact: { paths: logRedaction, censor: '[redacted]' } }
   })

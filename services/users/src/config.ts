@@ -10,11 +10,11 @@ import { DatabasePoolModeSchema, MigrationDatabaseUrlSchema, parseEnv, RedisComm
 export const UsersConfigSchema = Type.Object({
   USERS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3002, description: 'Port of the users service' }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Interface to listen on' }),
-  DATABASE_URL: Type.Optional(Type.String({ minLength: 1, description: 'PostgreSQL URL; unset = the launcher\'s embedded PostgreSQL' })),
+  DATABASE_URL: Type.Optional(Type.String({ secret: true, pattern: '^postgres(ql)?://', description: 'PostgreSQL URL; unset = the launcher\'s embedded PostgreSQL' })),
   DATABASE_POOL_MODE: DatabasePoolModeSchema,
   MIGRATION_DATABASE_URL: MigrationDatabaseUrlSchema,
   USERS_DATABASE_SCHEMA: Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$', default: 'users', description: 'PostgreSQL schema owned by this service' }),
-  REDIS_URL: Type.Optional(Type.String({ minLength: 1, description: 'Redis URL; unset = revocations and events in process (launcher only)' })),
+  REDIS_URL: Type.Optional(Type.String({ secret: true, pattern: '^rediss?://', description: 'Redis URL; unset = revocations and events in process (launcher only)' })),
   REDIS_PREFIX: Type.String({ default: 'latchkey:', description: 'Prefix of every Redis key and channel' }),
   REDIS_COMMAND_TIMEOUT: RedisCommandTimeoutSchema,
   AUTH_ISSUER: Type.String({ minLength: 1, default: 'http://127.0.0.1:3001', description: 'iss the access tokens must carry: the auth service\'s base URL' }),

@@ -1,4 +1,7 @@
 import t from 'tap'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { loadUsersConfig } from '../src/index.js'
 
 t.test('loadUsersConfig › gives the documented defaults for an empty environment', async t => {
@@ -71,4 +74,20 @@ t.test('loadUsersConfig › refuses invalid values, naming them', async t => {
   t.throws(() => loadUsersConfig({ USERS_DATABASE_SCHEMA: 'users; drop table x' }), /USERS_DATABASE_SCHEMA/)
   t.throws(() => loadUsersConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/)
   t.throws(() => loadUsersConfig({ REDIS_COMMAND_TIMEOUT: '0' }), /REDIS_COMMAND_TIMEOUT/)
+})
+
+t.test('loadUsersConfig › DATABASE_URL and REDIS_URL also come from *_FILE; a bad value is named, never shown (ASVS 13.3.1, 16.5.1)', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'latchkey-users-config-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  await writeFile(join(dir, 'db'), 'postgres://users:s3cret@db/latchkey\n')
+  await writeFile(join(dir, 'redis'), 'redis://users:s3cret@cache:6379')
+  const config = loadUsersConfig({ DATABASE_URL_FILE: join(dir, 'db'), REDIS_URL_FILE: join(dir, 'redis') })
+  t.equal(config.DATABASE_URL, 'postgres://users:s3cret@db/latchkey', 'one trailing newline is not part of the value')
+  t.equal(config.REDIS_URL, 'redis://users:s3cret@cache:6379')
+  for (const name of ['DATABASE_URL', 'REDIS_URL']) {
+    const value = 'mysql://root:hunter2-the-password@db'
+    const error = (() => { try { loadUsersConfig({ [name]: value }) } catch (cause) { return cause as Error } })()
+    t.match(error?.message, new RegExp(`${name}: `), `${name} is named`)
+    t.notOk(error?.message.includes('hunter2'), `${name}'s value is not shown`)
+  }
 })

@@ -44,7 +44,7 @@ export async function buildWithCli (t: Test, env: Record<string, string> = {}): 
           REDIS_PREFIX: auth.prefix,
           AUTH_ISSUER: 'http://auth.test',
           LOG_LEVEL: 'warn',
-          // The service's key: the CLI refuses to start without it once accounts have a second factor.
+          // The service's key-encryption key: the CLI opens the same sealed secrets as the service.
           SECRETS_KEY: auth.config.SECRETS_KEY ?? '',
           ...env
         },

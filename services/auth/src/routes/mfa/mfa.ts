@@ -26,7 +26,7 @@ const mfa: FastifyPluginAsyncTypebox = async app => {
       tags: ['mfa'],
       operationId: 'startTotpEnrolment',
       summary: 'Start TOTP enrolment',
-      description: 'Requires the current password (counted as a log-in attempt). Answers the secret, an otpauth:// URI and its QR code, shown this once; the factor stays pending until confirmed, and a new call replaces a pending one. 409 `mfa_already_enabled` while a factor is active. 503 when the server has no SECRETS_KEY.',
+      description: 'Requires the current password (counted as a log-in attempt). Answers the secret, an otpauth:// URI and its QR code, shown this once; the factor stays pending until confirmed, and a new call replaces a pending one. 409 `mfa_already_enabled` while a factor is active.',
       security: bearerSecurity,
       body: StartTotpEnrolmentBodySchema,
       response: { 201: ref(TotpEnrolmentSchema), ...problemResponses(400, 401, 403, 409, 413, 415, 429, 503) }

@@ -21,11 +21,6 @@ export async function hasConfirmedTotp (db: Db, accountId: string): Promise<bool
   return row !== undefined
 }
 
-export async function anyConfirmedTotp (db: Db): Promise<boolean> {
-  const [row] = await db`SELECT 1 FROM mfa_totp_factors WHERE confirmed_at IS NOT NULL LIMIT 1`
-  return row !== undefined
-}
-
 /** A new pending factor, replacing a pending one; none while a confirmed factor exists. */
 export async function upsertPendingTotp (db: Db, accountId: string, secretEnvelope: string): Promise<boolean> {
   const rows = await db`

@@ -15,14 +15,13 @@ import type { FastifyInstance } from 'fastify'
 import type { Sql } from 'postgres'
 import QRCode from 'qrcode'
 import type { MfaLogInBody, MfaStatus, RecoveryCodes, TokenPair, TotpEnrolment } from '@latchkey/contracts'
-import { ConfigError } from '@latchkey/contracts'
 import { HttpProblem, validationProblem } from '@latchkey/fastify-problem'
 import { errors } from '../../../errors.js'
 import { findAccountById, type AccountRecord } from '../accounts/accounts-repository.js'
 import type { SecretBox } from '../secrets/secret-box.js'
 import type { ClientInfo } from '../sessions/sessions.js'
 import {
-  anyConfirmedTotp, claimChallengeAttempt, countRecoveryCodesLeft, deleteTotpFactor, findTotpFactor, hasConfirmedTotp, insertChallenge,
+  claimChallengeAttempt, countRecoveryCodesLeft, deleteTotpFactor, findTotpFactor, hasConfirmedTotp, insertChallenge,
   replaceRecoveryCodes, upsertPendingTotp, useChallenge, useRecoveryCode, useTotpStep
 } from './mfa-repository.js'
 import { base32Of, hashRecoveryCode, matchingStep, newRecoveryCodes, newTotpSecret, otpauthUri } from './totp.js'
@@ -34,8 +33,7 @@ const MAX_ATTEMPTS = 5
 
 export interface MfaOptions {
   sql: Sql
-  /** Undefined when no SECRETS_KEY is configured: enrolment is refused, and start-up is while factors exist. */
-  secretBox: SecretBox | undefined
+  secretBox: SecretBox
   /** The issuer authenticator apps show beside the account (MFA_ISSUER). */
   issuer: string
   /** STEP_UP_MAX_AGE: how long after a log in with a second factor sensitive changes need no fresh code. */
@@ -56,14 +54,6 @@ export function createMfa (app: FastifyInstance, options: MfaOptions) {
   const { sql, secretBox } = options
   const { passwordHasher, abuseLimits, revocations } = app
 
-  function box (): SecretBox {
-    if (secretBox === undefined) {
-      app.log.warn('two-factor authentication refused: no SECRETS_KEY or SECRETS_KEY_FILE is configured')
-      throw errors.mfaUnavailable()
-    }
-    return secretBox
-  }
-
   async function requireAccount (id: string): Promise<AccountRecord> {
     const account = await findAccountById(sql, id)
     if (account === undefined) throw errors.accountNotFound()
@@ -78,7 +68,7 @@ export function createMfa (app: FastifyInstance, options: MfaOptions) {
     if (proof.code === undefined) return false
     const row = await findTotpFactor(sql, accountId)
     if (row === undefined || (row.confirmedAt !== null) !== (factor === 'confirmed')) return false
-    const step = matchingStep(box().open(row.secretEnvelope, totpContext(accountId)), proof.code)
+    const step = matchingStep(secretBox.open(row.secretEnvelope, totpContext(accountId)), proof.code)
     return step !== undefined && await useTotpStep(sql, accountId, step, factor === 'confirmed')
   }
 
@@ -131,7 +121,7 @@ export function createMfa (app: FastifyInstance, options: MfaOptions) {
 
     /** A new pending factor (replacing a pending one), after the password; 409 while one is active. */
     async startEnrolment (accountId: string, password: string, ip: string): Promise<TotpEnrolment> {
-      const sealer = box()
+      const sealer = secretBox
       const account = await requireAccount(accountId)
       await requirePassword(account, password, ip)
       const secret = newTotpSecret()
@@ -215,9 +205,5 @@ declare module 'fastify' {
 }
 
 export default fp(async function mfa (app, options: MfaOptions) {
-  // Factors that could not be checked would lock their owners out: refuse to start instead.
-  if (options.secretBox === undefined && await anyConfirmedTotp(options.sql)) {
-    throw new ConfigError(['SECRETS_KEY: required (or SECRETS_KEY_FILE): accounts have two-factor authentication enabled and their secrets are sealed under it'])
-  }
   app.decorate('mfa', createMfa(app, options))
 }, { name: 'mfa', dependencies: ['password-hasher', 'abuse-limits', 'revocations'] })

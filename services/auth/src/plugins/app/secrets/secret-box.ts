@@ -5,9 +5,9 @@
  * of yielding garbage. Each envelope is bound to a context (e.g. the account it belongs to): a
  * sealed value copied to another row does not open.
  *
- * Without either variable, the embedded default (no DATABASE_URL) generates a key once and keeps
- * it in DATA_DIR/secrets.key (mode 0600); anywhere else there is no key, and the features that
- * need one (two-factor authentication) refuse to run.
+ * Sealed under it: the generated signing keys, the refresh-token secret and TOTP secrets. Without
+ * either variable, the embedded default (no DATABASE_URL) generates a key once and keeps it in
+ * DATA_DIR/secrets.key (mode 0600); anywhere else the service refuses to start.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto'
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
@@ -74,26 +74,15 @@ async function generatedKey (dataDir: string): Promise<Buffer> {
 }
 
 export interface SecretsKeyConfig {
+  /** Given directly or read from SECRETS_KEY_FILE by the configuration parser. */
   SECRETS_KEY?: string | undefined
-  SECRETS_KEY_FILE?: string | undefined
   DATABASE_URL?: string | undefined
   DATA_DIR: string
 }
 
-/** The key-encryption key, or undefined outside the embedded default when none is configured. */
-export async function loadSecretsKey (config: SecretsKeyConfig): Promise<Buffer | undefined> {
-  if (config.SECRETS_KEY !== undefined && config.SECRETS_KEY_FILE !== undefined) {
-    throw new ConfigError(['SECRETS_KEY, SECRETS_KEY_FILE: set one of them, not both'])
-  }
+/** The key-encryption key; outside the embedded default there is no start without one. */
+export async function loadSecretsKey (config: SecretsKeyConfig): Promise<Buffer> {
   if (config.SECRETS_KEY !== undefined) return decodeKey(config.SECRETS_KEY, 'SECRETS_KEY')
-  if (config.SECRETS_KEY_FILE !== undefined) {
-    let text: string
-    try {
-      text = await readFile(config.SECRETS_KEY_FILE, 'utf8')
-    } catch (error) {
-      throw new ConfigError([`SECRETS_KEY_FILE: cannot read ${config.SECRETS_KEY_FILE} (${(error as { code?: string }).code ?? 'error'})`])
-    }
-    return decodeKey(text, 'SECRETS_KEY_FILE')
-  }
-  return config.DATABASE_URL === undefined ? await generatedKey(config.DATA_DIR) : undefined
+  if (config.DATABASE_URL === undefined) return await generatedKey(config.DATA_DIR)
+  throw new ConfigError(['SECRETS_KEY or SECRETS_KEY_FILE: required with DATABASE_URL (the key-encryption key of the secrets kept in the database)'])
 }

@@ -1,0 +1,77 @@
+import t from 'tap'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ConfigError } from '@latchkey/contracts'
+import { loadAuthConfig } from '../src/config.js'
+
+const secretsKey = randomBytes(32).toString('base64')
+const ed25519Pem = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
+
+/** A good value of every secret variable of the auth service. */
+const goodSecrets: Record<string, string> = {
+  DATABASE_URL: 'postgres://auth:db-password-1@db/latchkey',
+  MIGRATION_DATABASE_URL: 'postgres://auth:db-password-2@db-direct/latchkey',
+  REDIS_URL: 'redis://auth:redis-password-1@cache:6379',
+  SECRETS_KEY: secretsKey,
+  JWT_PRIVATE_KEY: ed25519Pem,
+  BOOTSTRAP_ADMIN_PASSWORD: 'admin-password-1',
+  SMTP_URL: 'smtps://mailer:smtp-password-1@mail.example:465'
+}
+
+/** A bad value of each, itself secret-looking: it must never appear in an error. */
+const badSecrets: Record<string, string> = {
+  DATABASE_URL: 'mysql://root:leaked-db-secret@db',
+  MIGRATION_DATABASE_URL: 'mysql://root:leaked-migration-secret@db',
+  REDIS_URL: 'memcached://leaked-redis-secret@cache',
+  SECRETS_KEY: 'leaked-kek-secret-that-is-not-32-bytes',
+  JWT_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nleaked-pem-secret\n-----END PRIVATE KEY-----',
+  BOOTSTRAP_ADMIN_PASSWORD: 'leaked',
+  SMTP_URL: 'http://mailer:leaked-smtp-secret@mail'
+}
+
+function messageOf (run: () => unknown): string {
+  try {
+    run()
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message
+    throw error
+  }
+  return ''
+}
+
+t.test('every secret variable also comes from <NAME>_FILE (Docker/Kubernetes secrets; ASVS 13.3.1)', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'latchkey-auth-config-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const env: Record<string, string> = {}
+  for (const [name, value] of Object.entries(goodSecrets)) {
+    await writeFile(join(dir, name), `${value}\n`)
+    env[`${name}_FILE`] = join(dir, name)
+  }
+  const config = loadAuthConfig(env)
+  for (const [name, value] of Object.entries(goodSecrets)) t.equal(config[name as keyof typeof config], value, `${name} read from ${name}_FILE`)
+  t.match(messageOf(() => loadAuthConfig({ ...env, SECRETS_KEY: secretsKey })), /SECRETS_KEY, SECRETS_KEY_FILE: set one of them, not both/)
+  t.match(messageOf(() => loadAuthConfig({ JWT_PRIVATE_KEY_FILE: join(dir, 'none') })), /JWT_PRIVATE_KEY_FILE: cannot read/)
+  const links = { PASSWORD_RESET_URL: 'https://app.example/reset#token={token}', EMAIL_VERIFICATION_URL: 'https://app.example/verify#token={token}' }
+  t.equal(loadAuthConfig({ ...env, ...links, NODE_ENV: 'production' }).SMTP_URL, goodSecrets.SMTP_URL, 'SMTP_URL_FILE satisfies production\'s need of a mail server')
+})
+
+t.test('a bad value of each secret variable names the variable and never shows the value (ASVS 16.5.1, 13.3.1)', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'latchkey-auth-config-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  for (const [name, value] of Object.entries(badSecrets)) {
+    await writeFile(join(dir, name), value)
+    const base = { ...goodSecrets, [name]: undefined }
+    for (const [how, env] of [['value', { ...base, [name]: value }], ['file', { ...base, [`${name}_FILE`]: join(dir, name) }]] as const) {
+      const message = messageOf(() => loadAuthConfig(env))
+      t.match(message, new RegExp(`\\b${name}\\b`), `${name} (${how}) is named`)
+      t.notOk(message.includes('leaked'), `${name}'s value (${how}) is not shown`)
+    }
+  }
+})
+
+t.test('with DATABASE_URL and neither SECRETS_KEY nor SECRETS_KEY_FILE the service refuses to start (ASVS 13.3.1)', async t => {
+  t.match(messageOf(() => loadAuthConfig({ DATABASE_URL: goodSecrets.DATABASE_URL ?? '' })), /SECRETS_KEY or SECRETS_KEY_FILE: required with DATABASE_URL/)
+  t.equal(loadAuthConfig({}).SECRETS_KEY, undefined, 'the embedded default starts: it generates its key in DATA_DIR')
+})
