@@ -53,6 +53,15 @@ module.exports = {
       to: { path: '^(apps/|e2e/)', pathNot: '^apps/$1/' }
     },
     {
+      name: 'redis-connections-through-redis-kit',
+      comment: 'Every Redis connection of the product is made and closed by @latchkey/redis-kit (command ' +
+        'timeouts, protocol, error listener; later Sentinel and Cluster): no other source imports ioredis. ' +
+        'Tests and the bench may, for their own probes and clean-ups.',
+      severity: 'error',
+      from: { path: '^(packages|services|apps)/[^/]+/src/', pathNot: '^packages/redis-kit/' },
+      to: { path: 'node_modules/.*ioredis' }
+    },
+    {
       name: 'not-to-unresolvable',
       comment: 'An import the cruise cannot resolve could hide a violation.',
       severity: 'error',

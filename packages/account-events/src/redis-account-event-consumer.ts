@@ -4,15 +4,13 @@
  * consumer (XAUTOCLAIM), a dead-letter stream for entries that can never be applied, and endless
  * retry with backoff while Redis is away. It never throws out of its loop.
  */
-import type { Redis } from 'ioredis'
-import type { RedisTimeouts } from '@latchkey/contracts'
-import { connectRedis, quitWithTimeout } from './redis-connection.js'
+import { closeRedis, type RedisClient, type RedisSettings } from '@latchkey/redis-kit'
+import { connectTransport } from './redis-connection.js'
 import { decodeEntry, deadLetterKey, streamKey } from './stream-entry.js'
 import { autoClaimReply, entryTimestamp, readGroupEntries, type StreamEntry } from './stream-replies.js'
 import { consoleLogger, type AccountEventConsumer, type AccountEventHandler, type EventLogger } from './transport.js'
 
-export interface RedisAccountEventConsumerOptions extends RedisTimeouts {
-  url: string
+export interface RedisAccountEventConsumerOptions extends RedisSettings {
   prefix: string
   /** Consumer group, e.g. 'users': every group gets every event once. */
   group: string
@@ -40,8 +38,8 @@ export function createRedisAccountEventConsumer (options: RedisAccountEventConsu
   // The blocking read wakes up at least as often as claims are due.
   const blockMs = Math.max(10, Math.min(1000, claimEveryMs))
 
-  let commands: Redis | undefined
-  let reader: Redis | undefined
+  let commands: RedisClient | undefined
+  let reader: RedisClient | undefined
   let handler: AccountEventHandler | undefined
   let loop: Promise<void> | undefined
   let closing = false
@@ -61,7 +59,7 @@ export function createRedisAccountEventConsumer (options: RedisAccountEventConsu
     wake = undefined
   }
 
-  async function ensureGroup (redis: Redis): Promise<void> {
+  async function ensureGroup (redis: RedisClient): Promise<void> {
     try {
       // From '0', not '$': events published before this group ever existed are still delivered.
       await redis.xgroup('CREATE', key, group, '0', 'MKSTREAM')
@@ -71,7 +69,7 @@ export function createRedisAccountEventConsumer (options: RedisAccountEventConsu
     groupReady = true
   }
 
-  async function deadLetter (redis: Redis, id: string, reason: string, raw: string): Promise<void> {
+  async function deadLetter (redis: RedisClient, id: string, reason: string, raw: string): Promise<void> {
     log.error({ stream: key, id, reason }, 'malformed account event moved to the dead-letter stream')
     const results = await redis.multi()
       .xadd(deadKey, '*', 'originalId', id, 'reason', reason, 'entry', raw, 'consumer', consumerName)
@@ -81,7 +79,7 @@ export function createRedisAccountEventConsumer (options: RedisAccountEventConsu
     if (results === null || failed !== undefined) throw failed?.[0] ?? new Error('dead-letter transaction aborted')
   }
 
-  async function handleEntry (redis: Redis, handle: AccountEventHandler, entry: StreamEntry): Promise<void> {
+  async function handleEntry (redis: RedisClient, handle: AccountEventHandler, entry: StreamEntry): Promise<void> {
     const decoded = decodeEntry(entry.fields)
     if (!decoded.ok) {
       await deadLetter(redis, entry.id, decoded.reason, decoded.raw)
@@ -99,7 +97,7 @@ export function createRedisAccountEventConsumer (options: RedisAccountEventConsu
     if (publishedAt !== undefined) lagMs = Math.max(0, Date.now() - publishedAt)
   }
 
-  async function claimStale (redis: Redis, handle: AccountEventHandler): Promise<void> {
+  async function claimStale (redis: RedisClient, handle: AccountEventHandler): Promise<void> {
     let cursor = '0-0'
     for (let round = 0; round < 10 && !isClosing(); round++) {
       const reply = autoClaimReply(await redis.call('XAUTOCLAIM', [key, group, consumerName, claimIdleMs, cursor, 'COUNT', batchSize]))
@@ -113,7 +111,7 @@ export function createRedisAccountEventConsumer (options: RedisAccountEventConsu
     }
   }
 
-  async function poll (redis: Redis, blocking: Redis, handle: AccountEventHandler): Promise<void> {
+  async function poll (redis: RedisClient, blocking: RedisClient, handle: AccountEventHandler): Promise<void> {
     if (!groupReady) await ensureGroup(redis)
     if (Date.now() - lastClaimAt >= claimEveryMs) {
       await claimStale(redis, handle)
@@ -127,7 +125,7 @@ export function createRedisAccountEventConsumer (options: RedisAccountEventConsu
     }
   }
 
-  async function run (redis: Redis, blocking: Redis, handle: AccountEventHandler): Promise<void> {
+  async function run (redis: RedisClient, blocking: RedisClient, handle: AccountEventHandler): Promise<void> {
     let backoffMs = 100
     while (!isClosing()) {
       try {
@@ -148,9 +146,9 @@ export function createRedisAccountEventConsumer (options: RedisAccountEventConsu
     async start (handle: AccountEventHandler): Promise<void> {
       if (handler !== undefined || closing) throw new Error('account event consumer already started or closed')
       handler = handle
-      const redis = connectRedis(options.url, `${consumerName}:commands`, log, options)
+      const redis = connectTransport(options, `${consumerName}:commands`, log)
       // A dedicated connection for the blocking read, so acks and claims never queue behind it.
-      const blocking = connectRedis(options.url, `${consumerName}:reader`, log, options, { slackMs: blockMs })
+      const blocking = connectTransport(options, `${consumerName}:reader`, log, { slackMs: blockMs })
       commands = redis
       reader = blocking
       const first = ensureGroup(redis).then(() => { healthy = true }, () => {})
@@ -166,7 +164,7 @@ export function createRedisAccountEventConsumer (options: RedisAccountEventConsu
       // Disconnecting the reader ends a pending BLOCK at once; an in-flight handler gets a grace period.
       reader?.disconnect()
       if (loop !== undefined) await Promise.race([loop, new Promise(resolve => setTimeout(resolve, CLOSE_GRACE_MS).unref())])
-      if (commands !== undefined) await quitWithTimeout(commands)
+      if (commands !== undefined) await closeRedis(commands)
     },
 
     get running () { return handler !== undefined && !closing && healthy },

@@ -5,8 +5,7 @@
  * and seeds, one subscribed.
  */
 import { randomUUID } from 'node:crypto'
-import { Redis } from 'ioredis'
-import { redisClientOptions, type RedisTimeouts } from '@latchkey/contracts'
+import { closeRedis, connectRedis, type RedisSettings } from '@latchkey/redis-kit'
 import { parseRevocationEntry, type RevocationEntry } from './revocation-entry.js'
 import type { RevocationFeed, RevocationListener } from './revocation-feed.js'
 import { parseRevocationMessage } from './revocation-message.js'
@@ -14,7 +13,6 @@ import { accountMember, parseAccountMember, revocationKeys } from './redis-revoc
 import { HEARTBEAT_SCRIPT, PUBLISH_SCRIPT } from './redis-revocation-scripts.js'
 import { loadSortedSetFrom } from './redis-sorted-set-loader.js'
 import { createRedisSubscription } from './redis-subscription.js'
-import { quitWithTimeout } from './redis-quit.js'
 
 const CLOSE_TIMEOUT_MS = 1_000
 /** How long loadAll waits for the subscription, which must be live before the load starts. */
@@ -36,19 +34,17 @@ function memberOf (entry: RevocationEntry): string {
   return entry.kind === 'session' ? entry.sid : accountMember(entry.sub, entry.minVersion)
 }
 
-export interface RedisRevocationFeedOptions extends RedisTimeouts {
-  url: string
+export interface RedisRevocationFeedOptions extends RedisSettings {
   prefix: string
 }
 
 export function createRedisRevocationFeed (options: RedisRevocationFeedOptions): RevocationFeed {
   const keys = revocationKeys(options.prefix)
-  const commands = new Redis(options.url, { ...redisClientOptions(options), protocol: 2 })
-  commands.on('error', () => { /* surfaced through the failing command instead */ })
+  // Connection errors surface through the failing command instead.
+  const commands = connectRedis(options)
   // Full loads and seeds on their own connection: publishes and heartbeats never queue behind their chunks.
-  const loader = new Redis(options.url, { ...redisClientOptions(options, { slackMs: LOAD_SLACK_MS }), protocol: 2 })
-  loader.on('error', () => { /* surfaced through the failing command instead */ })
-  const subscription = createRedisSubscription(options.url, keys.channel, options)
+  const loader = connectRedis(options, { slackMs: LOAD_SLACK_MS })
+  const subscription = createRedisSubscription(options, keys.channel)
   const listeners = new Set<RevocationListener>()
 
   subscription.onMessage(raw => {
@@ -133,7 +129,7 @@ export function createRedisRevocationFeed (options: RedisRevocationFeedOptions):
     isConnected () { return subscription.isLive() },
     async close () {
       listeners.clear()
-      await Promise.all([subscription.close(CLOSE_TIMEOUT_MS), quitWithTimeout(commands, CLOSE_TIMEOUT_MS), quitWithTimeout(loader, CLOSE_TIMEOUT_MS)])
+      await Promise.all([subscription.close(CLOSE_TIMEOUT_MS), closeRedis(commands, CLOSE_TIMEOUT_MS), closeRedis(loader, CLOSE_TIMEOUT_MS)])
     }
   }
 }

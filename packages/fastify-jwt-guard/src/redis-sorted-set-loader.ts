@@ -4,20 +4,20 @@
  * concurrent prunes cannot make it skip members) in several score lanes at once, so Redis
  * produces one chunk while Node parses another.
  */
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@latchkey/redis-kit'
 
 const CHUNK_SIZE = 10_000
 const LANES = 4
 
 /** Flat [member, score, member, score, …] pages, as Redis answers WITHSCORES in RESP2. */
-async function zrangeByScore (redis: Redis, key: string, min: string, max: string, offset: number): Promise<string[]> {
+async function zrangeByScore (redis: RedisClient, key: string, min: string, max: string, offset: number): Promise<string[]> {
   const reply: unknown = await redis.call('ZRANGE', key, min, max, 'BYSCORE', 'LIMIT', offset, CHUNK_SIZE, 'WITHSCORES')
   if (!Array.isArray(reply) || reply.some(item => typeof item !== 'string')) throw new Error(`unexpected ZRANGE reply for ${key}`)
   return reply as string[]
 }
 
 /** One lane: scores in [min, max) (max may be '+inf', then inclusive). */
-async function loadLane (redis: Redis, key: string, laneMin: string, laneMax: string, pages: string[][]): Promise<void> {
+async function loadLane (redis: RedisClient, key: string, laneMin: string, laneMax: string, pages: string[][]): Promise<void> {
   let min = laneMin
   let offset = 0
   for (;;) {
@@ -33,7 +33,7 @@ async function loadLane (redis: Redis, key: string, laneMin: string, laneMax: st
   }
 }
 
-async function edgeScore (redis: Redis, key: string, fromScore: number, reverse: boolean): Promise<number | undefined> {
+async function edgeScore (redis: RedisClient, key: string, fromScore: number, reverse: boolean): Promise<number | undefined> {
   const reply: unknown = reverse
     ? await redis.call('ZRANGE', key, '+inf', fromScore, 'BYSCORE', 'REV', 'LIMIT', 0, 1, 'WITHSCORES')
     : await redis.call('ZRANGE', key, fromScore, '+inf', 'BYSCORE', 'LIMIT', 0, 1, 'WITHSCORES')
@@ -42,7 +42,7 @@ async function edgeScore (redis: Redis, key: string, fromScore: number, reverse:
 }
 
 /** Pages of flat [member, score, …] for every member with score >= fromScore. */
-export async function loadSortedSetFrom (redis: Redis, key: string, fromScore: number): Promise<string[][]> {
+export async function loadSortedSetFrom (redis: RedisClient, key: string, fromScore: number): Promise<string[][]> {
   const low = await edgeScore(redis, key, fromScore, false)
   if (low === undefined) return []
   const high = await edgeScore(redis, key, fromScore, true) ?? low

@@ -3,9 +3,7 @@
  * which knows whether that subscription is live right now (ready, and a PING answered within
  * the last LIVENESS_MS) and tells its listeners to resync each time it becomes live again.
  */
-import { Redis } from 'ioredis'
-import { redisClientOptions, type RedisTimeouts } from '@latchkey/contracts'
-import { quitWithTimeout } from './redis-quit.js'
+import { closeRedis, connectRedis, type RedisSettings } from '@latchkey/redis-kit'
 
 const PING_INTERVAL_MS = 500
 const LIVENESS_MS = 2_000
@@ -20,17 +18,11 @@ export interface RedisSubscription {
   close (timeoutMs: number): Promise<void>
 }
 
-export function createRedisSubscription (url: string, channel: string, timeouts: RedisTimeouts = {}): RedisSubscription {
+export function createRedisSubscription (settings: RedisSettings, channel: string): RedisSubscription {
   // No offline queue and no automatic resubscribe: every (re)connect goes through confirm(),
   // which is what makes "live" and the resync signal trustworthy. The command timeout ends a
   // PING that a black-holed Redis never answers, so pinging goes on and notices its return.
-  const redis = new Redis(url, {
-    ...redisClientOptions(timeouts),
-    protocol: 2,
-    autoResubscribe: false,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0
-  })
+  const redis = connectRedis(settings, { subscriber: true, offlineQueue: false, retriesPerRequest: 0 })
   const messageHandlers: Array<(message: string) => void> = []
   const liveHandlers: Array<() => void> = []
   let waiters: Array<() => void> = []
@@ -40,7 +32,7 @@ export function createRedisSubscription (url: string, channel: string, timeouts:
   let pingInFlight = false
   let everLive = false
 
-  redis.on('error', () => { /* state is tracked through 'close'/'ready'; errors need no handling here */ })
+  // Errors need no handling here (the kit listens for them): state is tracked through 'close'/'ready'.
   redis.on('close', () => { subscribed = false; epoch++ })
   redis.on('message', (received: string, message: string) => {
     if (received !== channel) return
@@ -97,7 +89,7 @@ export function createRedisSubscription (url: string, channel: string, timeouts:
     },
     async close (timeoutMs) {
       clearInterval(pinger)
-      await quitWithTimeout(redis, timeoutMs)
+      await closeRedis(redis, timeoutMs)
     }
   }
 }

@@ -8,8 +8,7 @@
  * memory): checking a block and counting cannot be split by a concurrent request, so requests
  * sent at the same time cannot all pass a check made before any of them was counted.
  */
-import { Redis } from 'ioredis'
-import { redisClientOptions, type RedisTimeouts } from '@latchkey/contracts'
+import { closeRedis, connectRedis, type RedisSettings } from '@latchkey/redis-kit'
 
 export interface WindowCount {
   count: number
@@ -110,11 +109,10 @@ if ARGV[4] ~= '' then
 end
 return 0`
 
-export function createRedisCounterStore (options: { url: string, prefix: string } & RedisTimeouts): CounterStore {
+export function createRedisCounterStore (options: RedisSettings & { prefix: string }): CounterStore {
   // No offline queue: while Redis is away a limit check fails at once, and while it does not
   // answer it fails after the command timeout (log in answers 503); nothing runs unlimited.
-  const redis = new Redis(options.url, { ...redisClientOptions(options), enableOfflineQueue: false })
-  redis.on('error', () => {})
+  const redis = connectRedis(options, { offlineQueue: false })
   const key = (name: string): string => `${options.prefix}abuse:${name}`
   return {
     async hit (name, windowMs) {
@@ -134,8 +132,7 @@ export function createRedisCounterStore (options: { url: string, prefix: string 
       await redis.eval(RELEASE, keys.length, ...keys, token, limits.length, clear.length, remember?.member ?? '', remember?.ttlMs ?? 0)
     },
     async close () {
-      await Promise.race([redis.quit().catch(() => {}), new Promise(resolve => setTimeout(resolve, 2000).unref())])
-      redis.disconnect()
+      await closeRedis(redis, 2000)
     }
   }
 }

@@ -1,0 +1,91 @@
+/**
+ * Every Redis connection of the product is made here, so that all of them bound every command
+ * (REDIS_COMMAND_TIMEOUT), speak the same protocol and never throw an unhandled 'error' event. A
+ * Redis that accepts connections but never answers (a black-holed network path, a stopped
+ * process) then costs a caller one timeout, after which it degrades (503, or retry later).
+ */
+import { Redis } from 'ioredis'
+import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '@latchkey/contracts'
+
+/**
+ * Where Redis is and how long a command may take: what the environment says, the same for every
+ * connection of a service. Today one server by URL. Sentinel (REDIS_SENTINELS) and Cluster become
+ * further fields here, read by `connectRedis` alone (and `RedisClient` then also a Cluster), so
+ * that no caller changes.
+ */
+export interface RedisSettings {
+  /** REDIS_URL: redis:// or rediss://, with user, password and database. */
+  url: string
+  /** REDIS_COMMAND_TIMEOUT: longest wait for one command, offline queueing and a retry after a reconnect included. */
+  commandTimeoutMs?: number | undefined
+}
+
+/** A connection made by `connectRedis`. */
+export type RedisClient = Redis
+
+/** What one connection is for, where it differs from a request-path command connection. */
+export interface RedisRole {
+  /** CLIENT SETNAME, so that CLIENT LIST tells the connections apart. */
+  name?: string
+  /**
+   * Extra time for a connection off the request path whose commands may legitimately take longer:
+   * one blocking in XREADGROUP … BLOCK n (slack n), or bulk loads that a busy event loop reads late.
+   */
+  slackMs?: number
+  /**
+   * Whether a command sent while (re)connecting waits for the connection, inside the same bound
+   * (default), so a blip is not an error; false fails it at once.
+   */
+  offlineQueue?: boolean
+  /** Retries of a command cut by a reconnect (default 1); 0 for a connection that re-checks its own state. */
+  retriesPerRequest?: number
+  /** A subscriber that re-subscribes itself on every connect, to know when it is live (no automatic resubscribe). */
+  subscriber?: boolean
+  /** Connection errors (the command that failed also says so); default: ignored. */
+  onError?: (error: Error) => void
+}
+
+/** The ioredis options of one connection: the one place where settings become client options. */
+function clientOptions (settings: RedisSettings, role: RedisRole) {
+  const timeoutMs = settings.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS
+  return {
+    connectTimeout: Math.max(timeoutMs, 1000),
+    commandTimeout: timeoutMs + (role.slackMs ?? 0),
+    maxRetriesPerRequest: role.retriesPerRequest ?? 1,
+    enableOfflineQueue: role.offlineQueue ?? true,
+    retryStrategy: (attempt: number) => Math.min(100 * attempt, 500),
+    // RESP2 on every connection: replies keep the classic shapes the code reads (stream entries
+    // as nested arrays), and a subscriber is in the plain pub/sub mode.
+    protocol: 2 as const,
+    ...(role.name === undefined ? {} : { connectionName: role.name }),
+    ...(role.subscriber === true ? { autoResubscribe: false } : {})
+  }
+}
+
+export function connectRedis (settings: RedisSettings, role: RedisRole = {}): RedisClient {
+  const redis = new Redis(settings.url, clientOptions(settings, role))
+  const onError = role.onError ?? (() => {})
+  redis.on('error', onError)
+  return redis
+}
+
+/**
+ * Closes a connection without letting shutdown hang: QUIT when it is connected and the server
+ * answers, then in every case a hard disconnect, which also ends any reconnect loop. Returns once
+ * the connection ended, or after `timeoutMs` whatever the server does.
+ */
+export async function closeRedis (redis: RedisClient, timeoutMs = 1000): Promise<void> {
+  if (redis.status === 'end') return
+  // Between reconnects there is no socket, and ioredis emits no 'end' for one it never reopens.
+  const hasSocket = ['connecting', 'connect', 'ready'].includes(redis.status)
+  const ended = new Promise<void>(resolve => { redis.once('end', () => { resolve() }) })
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<void>(resolve => { timer = setTimeout(resolve, timeoutMs) })
+  try {
+    if (redis.status === 'ready') await Promise.race([redis.quit().then(() => {}, () => {}), deadline])
+    redis.disconnect()
+    if (hasSocket) await Promise.race([ended, deadline])
+  } finally {
+    clearTimeout(timer)
+  }
+}

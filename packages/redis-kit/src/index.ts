@@ -1,0 +1,2 @@
+/** @latchkey/redis-kit: every Redis connection of both services, made and closed one way. */
+export { connectRedis, closeRedis, type RedisSettings, type RedisRole, type RedisClient } from './connect.js'
