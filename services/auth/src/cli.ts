@@ -43,11 +43,10 @@ class CommandError extends Error {}
 async function readPassword (): Promise<string> {
   if (process.stdin.isTTY) throw new UsageError('the password is read from stdin: pipe it in (printf %s "$PASSWORD" | latchkey-admin create-admin ...)')
   const lines = createInterface({ input: process.stdin })
-  for await (const line of lines) {
-    lines.close()
-    return line
-  }
-  throw new UsageError('the password is expected on stdin')
+  const first = await lines[Symbol.asyncIterator]().next()
+  lines.close()
+  if (first.done === true) throw new UsageError('the password is expected on stdin')
+  return first.value
 }
 
 async function accountByEmail (app: FastifyInstance, email: string): Promise<string> {

@@ -41,7 +41,7 @@ export async function openAuthRuntime (config: AuthConfig, log: BootLog): Promis
     if (config.NODE_ENV === 'production') throw new Error('DATABASE_URL is required when NODE_ENV=production; the embedded PostgreSQL is for development only')
     const embedded = await startEmbeddedPostgres({ dataDir: config.DATA_DIR })
     databaseUrl = embedded.url
-    stopEmbedded = embedded.stop
+    stopEmbedded = async () => { await embedded.stop() }
     log.warn({ mode: 'embedded-postgres', dataDir: config.DATA_DIR }, 'embedded PostgreSQL (development only; set DATABASE_URL for a real one)')
   }
   const { sql } = await openServiceDatabase({
@@ -63,7 +63,11 @@ export async function openAuthRuntime (config: AuthConfig, log: BootLog): Promis
   const accountEvents = inProcessEvents ?? createRedisAccountEventPublisher({
     url: config.REDIS_URL ?? '',
     ...redis,
-    log: { info: log.info, warn: log.warn, error: log.error ?? log.warn }
+    log: {
+      info: (obj, msg) => { log.info(obj, msg) },
+      warn: (obj, msg) => { log.warn(obj, msg) },
+      error: log.error ?? ((obj, msg) => { log.warn(obj, msg) })
+    }
   })
 
   const counterStore = config.REDIS_URL === undefined

@@ -19,7 +19,6 @@ import { loadAuthConfig, type AuthConfig } from '../src/config.js'
 import { migrateAuthDatabase } from '../src/runtime.js'
 import { createRedisCounterStore } from '../src/plugins/app/abuse/counter-store.js'
 
-
 export interface TestAuth {
   app: FastifyInstance
   config: AuthConfig
@@ -28,7 +27,7 @@ export interface TestAuth {
   schema: string
   prefix: string
   /** Builds another app on the same schema and prefix (a second replica, or a restart). */
-  buildReplica (): Promise<FastifyInstance>
+  buildReplica: () => Promise<FastifyInstance>
 }
 
 export interface BuildOptions {

@@ -122,7 +122,7 @@ t.test('access control in the auth service', async t => {
       ['PATCH', '/accounts/me', `{"email":${JSON.stringify(uniqueEmail())},"currentPassword":${JSON.stringify(strongPassword)},"__proto__":{"polluted":"yes"}}`, asA]
     ]
     for (const [method, url, payload, headers] of bodies) {
-      await refused(t, { method: method as 'POST', url, payload, headers: { ...headers, 'content-type': 'application/json' } }, `${method} ${url.replace(b.id, '{B}')} ${payload.slice(0, 60)}`, 400)
+      await refused(t, { method, url, payload, headers: { ...headers, 'content-type': 'application/json' } }, `${method} ${url.replace(b.id, '{B}')} ${payload.slice(0, 60)}`, 400)
       t.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype.polluted is undefined')
       t.equal(({} as Record<string, unknown>).roles, undefined, 'Object.prototype.roles is undefined')
     }

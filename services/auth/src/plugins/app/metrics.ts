@@ -71,10 +71,10 @@ export default fp(async function metrics (app, options: AuthMetricsOptions) {
   }
   for (const kind of ['session', 'account']) revocations.inc({ kind }, 0)
 
-  new Gauge({
+  app.metrics.registry.registerMetric(new Gauge({
     name: 'latchkey_auth_outbox_lag_seconds',
     help: 'Age of the oldest account event not yet relayed to the stream (0 when none is pending)',
-    registers,
+    registers: [],
     async collect () {
       try {
         this.set(await app.outbox.lagMs() / 1000)
@@ -82,19 +82,19 @@ export default fp(async function metrics (app, options: AuthMetricsOptions) {
         this.set(Number.NaN)
       }
     }
-  })
-  new Gauge({
+  }))
+  app.metrics.registry.registerMetric(new Gauge({
     name: 'latchkey_auth_password_hash_queue_depth',
     help: 'Password hashes or verifications waiting for a hashing slot (PASSWORD_HASH_CONCURRENCY)',
-    registers,
+    registers: [],
     collect () { this.set(app.passwordHasher.queueDepth) }
-  })
-  new Counter({
+  }))
+  app.metrics.registry.registerMetric(new Counter({
     name: 'latchkey_auth_password_verifications_total',
     help: 'argon2 verifications run (log in and re-authentication), dummy ones for unknown emails included',
-    registers,
+    registers: [],
     collect () { this.reset(); this.inc(app.passwordHasher.verifications) }
-  })
+  }))
 
   const mails = new Counter({
     name: 'latchkey_auth_mails_total',
@@ -106,7 +106,7 @@ export default fp(async function metrics (app, options: AuthMetricsOptions) {
 
   // Revocations are counted where they are published (after their transaction committed). The
   // reconcile timer's retries call the inner function, so they are not counted twice.
-  const publish = app.revocations.publish
+  const publish = app.revocations.publish.bind(app.revocations)
   app.revocations.publish = async (entries: RevocationEntry[]): Promise<void> => {
     for (const entry of entries) revocations.inc({ kind: entry.kind })
     await publish(entries)

@@ -13,13 +13,14 @@
  */
 import fp from 'fastify-plugin'
 import { randomBytes } from 'node:crypto'
-import { hash, parseOptions, verify } from '@node-rs/argon2'
+import { hash, parseOptions, verify, type Algorithm } from '@node-rs/argon2'
 import type { AuthConfig } from '../../config.js'
 import { errors } from '../../errors.js'
 import { createConcurrencyLimit, QueueFullError } from './concurrency-limit.js'
 
-// Algorithm.Argon2id: a const enum in the library's typings, which isolated modules cannot read.
-const ARGON2ID = 2
+// Algorithm.Argon2id: a const enum in the library's typings, whose values isolated modules cannot read.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- so the value is written here, once, as that type
+const ARGON2ID = 2 as Algorithm
 const MAX_QUEUE_WAIT_MS = 2000
 
 export interface PasswordHasherOptions {

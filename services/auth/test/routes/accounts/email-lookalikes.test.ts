@@ -5,7 +5,7 @@ import { bearer, build, problemOf, register, registeredUser, strongPassword } fr
 
 /** Fullwidth forms of printable ASCII (U+FF01–U+FF5E), which NFKC maps back. */
 function fullwidth (text: string): string {
-  return [...text].map(c => c >= '!' && c <= '~' ? String.fromCodePoint(c.codePointAt(0)! - 0x21 + 0xFF01) : c).join('')
+  return text.replace(/[!-~]/g, c => String.fromCharCode(c.charCodeAt(0) - 0x21 + 0xFF01))
 }
 
 function plainEmail (): string {

@@ -9,7 +9,9 @@ t.test('PUT /accounts/me/password', async t => {
     const user = await registeredUser(app)
     const other = await logIn(app, user.email)
     const response = await app.inject({
-      method: 'PUT', url: '/accounts/me/password', headers: bearer(user.tokens.accessToken),
+      method: 'PUT',
+      url: '/accounts/me/password',
+      headers: bearer(user.tokens.accessToken),
       payload: { currentPassword: strongPassword, newPassword: 'an entirely new passphrase' }
     })
     t.equal(response.statusCode, 204)
@@ -26,7 +28,9 @@ t.test('PUT /accounts/me/password', async t => {
   t.test('answers 403 invalid_password for a wrong current password and changes nothing', async t => {
     const user = await registeredUser(app)
     const response = await app.inject({
-      method: 'PUT', url: '/accounts/me/password', headers: bearer(user.tokens.accessToken),
+      method: 'PUT',
+      url: '/accounts/me/password',
+      headers: bearer(user.tokens.accessToken),
       payload: { currentPassword: 'wrong password here', newPassword: 'an entirely new passphrase' }
     })
     t.equal(response.statusCode, 403)
@@ -37,7 +41,9 @@ t.test('PUT /accounts/me/password', async t => {
   t.test('answers 400 for a new password below the minimum length', async t => {
     const user = await registeredUser(app)
     const response = await app.inject({
-      method: 'PUT', url: '/accounts/me/password', headers: bearer(user.tokens.accessToken),
+      method: 'PUT',
+      url: '/accounts/me/password',
+      headers: bearer(user.tokens.accessToken),
       payload: { currentPassword: strongPassword, newPassword: 'short' }
     })
     t.equal(response.statusCode, 400)

@@ -34,7 +34,9 @@ t.test('password rules (NIST SP 800-63B, ASVS 6.2)', async t => {
   t.test('apply the same rules to a password change (ASVS 6.2.3)', async t => {
     const user = await registeredUser(app)
     const response = await app.inject({
-      method: 'PUT', url: '/accounts/me/password', headers: bearer(user.tokens.accessToken),
+      method: 'PUT',
+      url: '/accounts/me/password',
+      headers: bearer(user.tokens.accessToken),
       payload: { currentPassword: strongPassword, newPassword: 'iloveyou' }
     })
     t.equal(response.statusCode, 400)

@@ -79,4 +79,3 @@ t.test('POST /password-resets', async t => {
     t.same(smtp.to(email), [])
   })
 })
-

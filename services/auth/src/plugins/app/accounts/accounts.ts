@@ -48,7 +48,7 @@ export function createAccounts (app: FastifyInstance, options: AccountsOptions) 
 
   async function afterCommit (entries: RevocationEntry[], events: boolean): Promise<void> {
     await revocations.publish(entries)
-    if (events) await outbox.flush().catch(error => { app.log.warn({ err: error }, 'outbox flush deferred to the sweep') })
+    if (events) await outbox.flush().catch((error: unknown) => { app.log.warn({ err: error }, 'outbox flush deferred to the sweep') })
   }
 
   async function requireAccount (id: string): Promise<AccountRecord> {
@@ -153,6 +153,7 @@ export function createAccounts (app: FastifyInstance, options: AccountsOptions) 
         taken = existing !== undefined && existing.id !== id
         return taken ? undefined : true
       })
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set inside the check callback, which TypeScript's narrowing does not follow
       if (taken) throw errors.emailTaken()
       if (passed === undefined) throw errors.invalidPassword()
       if (emailVerification !== 'off') return toAccount(await recovery.requestEmailChange(account, email))

@@ -8,7 +8,7 @@
 import { dictionary } from '@zxcvbn-ts/language-common'
 import type { FieldError } from '@latchkey/contracts'
 
-const commonPasswords = new Set((dictionary['passwords-common'] as string[]).map(password => password.toLowerCase()))
+const commonPasswords = new Set(dictionary['passwords-common'].map(password => password.toLowerCase()))
 
 /** Words tied to this product that make a password guessable here. */
 const CONTEXT_WORDS = ['latchkey']
@@ -17,6 +17,7 @@ export function passwordProblems (password: string, options: { path: string, min
   const problems: FieldError[] = []
   const lower = password.toLowerCase()
   // Counted in code points, as JSON Schema counts maxLength: an emoji is one character.
+  // eslint-disable-next-line @typescript-eslint/no-misused-spread -- code points are the unit wanted here
   if ([...password].length < options.minLength) {
     problems.push({ path: options.path, message: `must be at least ${options.minLength} characters (rule: min_length)` })
   }

@@ -61,6 +61,7 @@ export function createOutboxRelay (options: { sql: Sql, publisher: AccountEventP
     do {
       again = false
       while (await relayOnce() > 0) { /* keep draining full batches */ }
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- flush() sets it while this pass awaits
     } while (again)
   }
 
@@ -69,10 +70,11 @@ export function createOutboxRelay (options: { sql: Sql, publisher: AccountEventP
     async flush (): Promise<void> {
       if (running !== undefined) {
         again = true
-        return await running
+        await running
+        return
       }
       running = drain().finally(() => { running = undefined })
-      return await running
+      await running
     },
     /** Resolves once no relay pass is running (closing waits for it before the pool ends). */
     async idle (): Promise<void> {
@@ -96,7 +98,7 @@ export default fp(async function outbox (app, options: { sql: Sql, publisher: Ac
   const relay = createOutboxRelay({ sql: options.sql, publisher: options.publisher, log: app.log })
   app.decorate('outbox', relay)
   let timer: NodeJS.Timeout | undefined
-  const sweep = (): void => { relay.flush().catch(error => { app.log.warn({ err: error }, 'outbox sweep failed') }) }
+  const sweep = (): void => { relay.flush().catch((error: unknown) => { app.log.warn({ err: error }, 'outbox sweep failed') }) }
   app.addHook('onReady', async () => {
     sweep()
     timer = setInterval(sweep, options.sweepEveryMs ?? 1000)

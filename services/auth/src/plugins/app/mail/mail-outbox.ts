@@ -98,6 +98,7 @@ export function createMailRelay (options: MailRelayOptions) {
       again = false
       for (let rows = await lease(); rows.length > 0; rows = await lease()) {
         const untried = [...rows]
+        // eslint-disable-next-line no-unmodified-loop-condition -- stop() sets it while a delivery awaits
         while (!stopped) {
           const row = untried.shift()
           if (row === undefined) break
@@ -109,6 +110,7 @@ export function createMailRelay (options: MailRelayOptions) {
           return
         }
       }
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition, no-unmodified-loop-condition -- flush() and stop() set them while this pass awaits
     } while (again && !stopped)
   }
 
@@ -118,10 +120,11 @@ export function createMailRelay (options: MailRelayOptions) {
       if (stopped) return
       if (running !== undefined) {
         again = true
-        return await running
+        await running
+        return
       }
       running = drain().finally(() => { running = undefined })
-      return await running
+      await running
     },
     /** Stops taking rows and resolves once the delivery in flight (if any) ends. */
     async stop (): Promise<void> {
@@ -150,7 +153,7 @@ declare module 'fastify' {
 export default fp(async function mail (app, options: Omit<MailRelayOptions, 'log'>) {
   const relay = createMailRelay({ ...options, log: app.log })
   app.decorate('mail', relay)
-  const sweep = (): void => { relay.flush().catch(error => { app.log.warn({ err: error }, 'mail sweep failed') }) }
+  const sweep = (): void => { relay.flush().catch((error: unknown) => { app.log.warn({ err: error }, 'mail sweep failed') }) }
   let timer: NodeJS.Timeout | undefined
   app.addHook('onReady', async () => {
     sweep()

@@ -34,7 +34,7 @@ export function createRecovery (app: FastifyInstance, options: RecoveryOptions) 
 
   function deliverSoon (): void {
     // Not awaited: the answer never waits for the mail server (and so cannot time it).
-    mail.flush().catch(error => { app.log.warn({ err: error }, 'mail flush deferred to the sweep') })
+    mail.flush().catch((error: unknown) => { app.log.warn({ err: error }, 'mail flush deferred to the sweep') })
   }
 
   /** Counted per key whether or not an account exists, so a 429 says nothing about one. */
@@ -177,8 +177,8 @@ export function createRecovery (app: FastifyInstance, options: RecoveryOptions) 
         await updateAccount(tx, account.id, { email: used.email })
         await tx`UPDATE accounts SET email_verified = true, pending_email = NULL WHERE id = ${account.id}`
         return 'done' as const
-      }).catch((error: { code?: string }) => {
-        if (error.code === '23505') return 'taken' as const
+      }).catch((error: unknown) => {
+        if ((error as { code?: string }).code === '23505') return 'taken' as const
         throw error
       })
       if (outcome === 'invalid') throw errors.tokenInvalidOrExpired()
@@ -200,7 +200,7 @@ declare module 'fastify' {
 export default fp(async function recovery (app, options: RecoveryOptions) {
   const recovery = createRecovery(app, options)
   app.decorate('recovery', recovery)
-  const sweep = (): void => { recovery.deleteExpiredTokens().catch(error => { app.log.warn({ err: error }, 'expired tokens not deleted') }) }
+  const sweep = (): void => { recovery.deleteExpiredTokens().catch((error: unknown) => { app.log.warn({ err: error }, 'expired tokens not deleted') }) }
   let timer: NodeJS.Timeout | undefined
   app.addHook('onReady', async () => {
     timer = setInterval(sweep, 60 * 60 * 1000)

@@ -100,15 +100,17 @@ export function createRevocations (options: RevocationsOptions) {
   async function relay (): Promise<void> {
     if (running !== undefined) {
       again = true
-      return await running
+      await running
+      return
     }
     running = (async () => {
       do {
         again = false
         await relayOnce()
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- relay() sets it while this pass awaits
       } while (again)
     })().finally(() => { running = undefined })
-    return await running
+    await running
   }
 
   return {
@@ -188,12 +190,12 @@ export default fp(async function revocations (app, options: Omit<RevocationsOpti
   // Rows whose tokens can no longer be live are dropped once a minute, so the table (and a
   // re-seed) stays the size of one access-token lifetime of revocations.
   const sweep = (): void => {
-    revocations.deleteExpired().catch(error => { app.log.warn({ err: error }, 'expired revocations not deleted') })
+    revocations.deleteExpired().catch((error: unknown) => { app.log.warn({ err: error }, 'expired revocations not deleted') })
   }
   let timer: NodeJS.Timeout | undefined
   let sweeper: NodeJS.Timeout | undefined
   app.addHook('onReady', async () => {
-    await revocations.relay().catch(error => { app.log.warn({ err: error }, 'revocation relay deferred') })
+    await revocations.relay().catch((error: unknown) => { app.log.warn({ err: error }, 'revocation relay deferred') })
     await revocations.deleteExpired()
     timer = setInterval(tick, RELAY_INTERVAL_MS)
     timer.unref()

@@ -53,7 +53,11 @@ export function createSessions (app: FastifyInstance, options: SessionsOptions) 
   function tokenPair (account: { id: string, roles: string[], emailVerified: boolean, tokenVersion: number }, session: { id: string, amr: string[], authTime: Date }, refresh: RefreshToken): TokenPair {
     const sessionId = session.id
     const { accessToken, expiresIn } = signer.issueAccessToken({
-      sub: account.id, sid: sessionId, roles: account.roles, emailVerified: account.emailVerified, tokenVersion: account.tokenVersion,
+      sub: account.id,
+      sid: sessionId,
+      roles: account.roles,
+      emailVerified: account.emailVerified,
+      tokenVersion: account.tokenVersion,
       amr: session.amr,
       authTime: Math.floor(session.authTime.getTime() / 1000),
       mfaEnrollmentRequired: !session.amr.includes('otp') && (options.mfaRequiredRoles ?? []).some(role => account.roles.includes(role))
@@ -69,18 +73,24 @@ export function createSessions (app: FastifyInstance, options: SessionsOptions) 
     const sessionId = randomUUID()
     const refresh = refreshTokens.mint(sessionId)
     const session = {
-      id: sessionId, accountId: account.id, verifiedPasswordHash: account.passwordHash, refreshHash: refresh.hash,
-      idleSeconds: options.refreshTokenTtl, maxSeconds: options.sessionMaxLifetime, ...client, amr
+      id: sessionId,
+      accountId: account.id,
+      verifiedPasswordHash: account.passwordHash,
+      refreshHash: refresh.hash,
+      idleSeconds: options.refreshTokenTtl,
+      maxSeconds: options.sessionMaxLifetime,
+      ...client,
+      amr
     }
     // The insert is one statement that share-locks the account row it checks, atomic on its own:
     // only a rehash needs a transaction around it (two round trips fewer on every other log in).
     const current = rehashed === undefined
       ? await insertSessionIfCredentialsHold(sql, session)
       : await sql.begin(async tx => {
-        const inserted = await insertSessionIfCredentialsHold(tx, session)
-        if (inserted !== undefined) await replacePasswordHash(tx, account.id, account.passwordHash, rehashed)
-        return inserted
-      })
+          const inserted = await insertSessionIfCredentialsHold(tx, session)
+          if (inserted !== undefined) await replacePasswordHash(tx, account.id, account.passwordHash, rehashed)
+          return inserted
+        })
     if (current === undefined) return undefined
     return tokenPair({ id: account.id, ...current }, { id: sessionId, amr, authTime: current.authTime }, refresh)
   }
@@ -133,8 +143,11 @@ export function createSessions (app: FastifyInstance, options: SessionsOptions) 
         const successor = refreshTokens.successorOf(presented)
         if (presented.generation === session.refreshGeneration && sameHash(session.refreshHash, presented.hash)) {
           await recordRotation(tx, session.id, {
-            previousHash: presented.hash, nextHash: successor.hash, nextGeneration: successor.generation,
-            idleSeconds: options.refreshTokenTtl, maxSeconds: options.sessionMaxLifetime
+            previousHash: presented.hash,
+            nextHash: successor.hash,
+            nextGeneration: successor.generation,
+            idleSeconds: options.refreshTokenTtl,
+            maxSeconds: options.sessionMaxLifetime
           })
           return { kind: 'rotated' as const, pair: tokenPair(account, session, successor) }
         }

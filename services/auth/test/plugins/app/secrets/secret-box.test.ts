@@ -38,10 +38,10 @@ t.test('secret box (ASVS 11.3.2, 13.3.1)', async t => {
   t.test('the embedded default generates a key once in DATA_DIR, mode 0600; with DATABASE_URL and no key the start is refused', async t => {
     const dataDir = join(dir, 'data')
     const first = await loadSecretsKey({ DATA_DIR: dataDir })
-    t.equal(first?.length, 32)
+    t.equal(first.length, 32)
     t.equal((await stat(join(dataDir, 'secrets.key'))).mode & 0o777, 0o600)
     t.same(await loadSecretsKey({ DATA_DIR: dataDir }), first, 'the same key on the next start')
-    t.equal((await readFile(join(dataDir, 'secrets.key'), 'utf8')).trim(), first?.toString('base64'))
+    t.equal((await readFile(join(dataDir, 'secrets.key'), 'utf8')).trim(), first.toString('base64'))
     const refused = await loadSecretsKey({ DATA_DIR: dataDir, DATABASE_URL: 'postgres://x' }).catch((cause: unknown) => cause)
     t.ok(refused instanceof ConfigError)
     t.match((refused as Error).message, /SECRETS_KEY or SECRETS_KEY_FILE: required/)
