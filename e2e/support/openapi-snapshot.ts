@@ -33,6 +33,7 @@ const stack = await startStack({
   AUTH_ISSUER: 'http://127.0.0.1:3001',
   AUTH_PORT: String(authPort),
   USERS_PORT: String(usersPort),
+  METRICS_PORT: '0',
   LOG_LEVEL: 'silent'
 }, quiet, { logger: false })
 

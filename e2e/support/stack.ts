@@ -46,6 +46,7 @@ export async function startTestStack (t: Test, env: Record<string, string> = {},
     USERS_DATABASE_SCHEMA: `users_${suffix}`,
     AUTH_PORT: String(authPort),
     USERS_PORT: String(usersPort),
+    METRICS_PORT: '0',
     LOG_LEVEL: 'silent',
     ...env
   }, { info: () => {}, warn: () => {} }, { logger: false, ...options })

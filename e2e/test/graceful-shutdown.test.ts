@@ -17,7 +17,7 @@ async function refused (port: number): Promise<boolean> {
 
 t.test('SIGTERM on the built services', { skip: await skipWithoutRedis() }, async t => {
   const isolation = await isolate(t)
-  const authPort = await freePort()
+  const [authPort, metricsPort] = [await freePort(), await freePort()]
   // One hashing slot and a heavier argon2: log-ins queue, so requests are genuinely in flight.
   // Eight log-ins of one account from one network at once exceed the attempts reserved per
   // (email, network) by default, so the limit is raised here; the queue must hold them all too.
@@ -26,7 +26,8 @@ t.test('SIGTERM on the built services', { skip: await skipWithoutRedis() }, asyn
     ARGON2_MEMORY_COST: '65536',
     ARGON2_TIME_COST: '3',
     LOGIN_FAILURES_MAX: '100',
-    PASSWORD_HASH_QUEUE_MAX: '16'
+    PASSWORD_HASH_QUEUE_MAX: '16',
+    METRICS_PORT: String(metricsPort)
   }), { port: authPort })
 
   t.test('the auth service finishes in-flight log-ins, refuses new connections and exits 0 within 10 s', async t => {
@@ -37,7 +38,7 @@ t.test('SIGTERM on the built services', { skip: await skipWithoutRedis() }, asyn
     // Wait until log-ins are queued behind the single hashing slot (the metric says so).
     const deadline = Date.now() + 5000
     for (;;) {
-      const metrics = await fetch(`${auth.url}/metrics`).then(async response => await response.text())
+      const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(async response => await response.text())
       const depth = Number(/^latchkey_auth_password_hash_queue_depth\{[^}]*\} (\d+)/m.exec(metrics)?.[1] ?? 0)
       if (depth >= 2) break
       if (Date.now() > deadline) throw new Error('log-ins never queued')

@@ -123,7 +123,8 @@ export async function spawnService (t: Test, script: string, env: Record<string,
 /** Auth environment for a spawned auth service on `port`, sharing `isolation`'s database and Redis. */
 export function authEnv (isolation: Isolation, port: number, extra: Record<string, string> = {}): Record<string, string> {
   const { USERS_DATABASE_SCHEMA: _users, ...env } = isolation.env
-  return { ...env, AUTH_PORT: String(port), AUTH_ISSUER: 'http://auth.latchkey.test', ...productionMail, ...extra }
+  // METRICS_PORT 0: many processes of these tests run at once, and the default port is one per host.
+  return { ...env, AUTH_PORT: String(port), METRICS_PORT: '0', AUTH_ISSUER: 'http://auth.latchkey.test', ...productionMail, ...extra }
 }
 
 /**
@@ -143,6 +144,7 @@ export function usersEnv (isolation: Isolation, port: number, authUrl: string, e
   return {
     ...env,
     USERS_PORT: String(port),
+    METRICS_PORT: '0',
     AUTH_ISSUER: 'http://auth.latchkey.test',
     AUTH_JWKS_URL: `${authUrl}/.well-known/jwks.json`,
     ...extra

@@ -1,17 +1,20 @@
 /**
- * Both services in one process. Without REDIS_URL, revocations and account events travel in
+ * Both services in one process, and one metrics listener serving both. Without REDIS_URL, revocations and account events travel in
  * process between them (which is only valid because they share this process); without
  * DATABASE_URL, both run on one embedded PostgreSQL, each in its own schema.
  */
 import type { FastifyInstance } from 'fastify'
 import { buildAuthApp, loadAuthConfig, openAuthRuntime, type AuthConfig, type BootLog } from '@latchkey/auth'
 import { buildUsersApp, loadUsersConfig, openUsersRuntime, type UsersConfig } from '@latchkey/users'
+import { listenForMetrics, type MetricsListener } from '@latchkey/fastify-metrics'
 
 export interface Stack {
   auth: FastifyInstance
   users: FastifyInstance
   authConfig: AuthConfig
   usersConfig: UsersConfig
+  /** The one metrics listener of this process (METRICS_HOST, METRICS_PORT): both services, labelled by `service`. */
+  metrics: MetricsListener
   close (): Promise<void>
 }
 
@@ -46,13 +49,16 @@ export async function startStack (env: Record<string, string | undefined>, log: 
   await usersRuntime.deps.keySource.ready()
   const users = await buildUsersApp(usersConfig, usersRuntime.deps, loggerOption)
   await users.listen({ port: usersConfig.USERS_PORT, host: usersConfig.HOST })
+  const metrics = await listenForMetrics([auth, users], { host: authConfig.METRICS_HOST, port: authConfig.METRICS_PORT })
 
   return {
     auth,
     users,
     authConfig,
     usersConfig,
+    metrics,
     async close () {
+      await metrics.close()
       await users.close()
       await usersRuntime.close()
       await auth.close()

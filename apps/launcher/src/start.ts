@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `pnpm start`: the auth service (AUTH_PORT, default 3001) and the users service (USERS_PORT,
- * default 3002) in this process, closed gracefully on SIGINT/SIGTERM.
+ * default 3002) in this process, their metrics on METRICS_PORT (default 9464), closed gracefully on
+ * SIGINT/SIGTERM.
  */
 import closeWithGrace from 'close-with-grace'
 import { ConfigError } from '@latchkey/contracts'
@@ -12,7 +13,7 @@ const log = processLog('launcher')
 
 try {
   const stack = await startStack(process.env, log)
-  log.info({ auth: `http://${stack.authConfig.HOST}:${stack.authConfig.AUTH_PORT}`, users: `http://${stack.usersConfig.HOST}:${stack.usersConfig.USERS_PORT}` }, 'latchkey is up')
+  log.info({ auth: `http://${stack.authConfig.HOST}:${stack.authConfig.AUTH_PORT}`, users: `http://${stack.usersConfig.HOST}:${stack.usersConfig.USERS_PORT}`, metrics: stack.metrics.url }, 'latchkey is up')
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err !== undefined) log.warn({ err: String(err) }, 'closing after an error')
     else log.info({ signal }, 'closing')

@@ -1,5 +1,5 @@
 /**
- * The OpenAPI 3.1 document at /docs/json and Swagger UI at /docs, generated from the routes'
+ * The OpenAPI 3.1 document at /docs/json and Swagger UI at /docs (unless turned off), generated from the routes'
  * TypeBox schemas, the same way for both services: shared shapes are components named by their
  * `$id` (not def-N), bearer tokens are the one security scheme, and every answer documents its
  * X-Request-Id header.
@@ -18,6 +18,11 @@ export interface OpenApiOptions {
   tags: Array<{ name: string, description: string }>
   /** The service's own shapes routes refer to by $id (Problem, FieldError and Health are always there). */
   schemas: TSchema[]
+  /**
+   * Serve the document (/docs/json, /docs/yaml) and Swagger UI (/docs) (DOCS_ENABLED). Off, those
+   * paths answer 404, and the document is still built (`app.swagger()`), for tests and snapshots.
+   */
+  ui: boolean
 }
 
 interface DocumentedResponse { headers?: Record<string, unknown> }
@@ -51,5 +56,5 @@ export const openapi = fp<OpenApiOptions>(async function openapi (app, options) 
     transformObject: documentObject => 'openapiObject' in documentObject ? documentRequestIds(documentObject.openapiObject) : documentObject.swaggerObject
   })
   // staticCSP: the UI's page gets a CSP naming its own scripts and styles.
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
+  if (options.ui) await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
 }, { name: 'openapi', fastify: '5.x' })

@@ -5,10 +5,10 @@ import { bearerSecurity, createServiceApp, jsonResponse, openapi, problemRespons
 
 const ThingSchema = Type.Object({ id: Type.String() }, { $id: 'Thing', additionalProperties: false })
 
-async function documented () {
+async function documented (ui = true) {
   const app = createServiceApp({ service: 'auth', logLevel: 'silent', nodeEnv: 'test', trustedProxies: [] })
   await app.register(fastifyProblem)
-  await app.register(openapi, { title: 'Test', description: 'A test service', serverUrl: 'http://test.example', tags: [{ name: 'things', description: 'Things' }], schemas: [ThingSchema] })
+  await app.register(openapi, { title: 'Test', description: 'A test service', serverUrl: 'http://test.example', tags: [{ name: 'things', description: 'Things' }], schemas: [ThingSchema], ui })
   app.get('/things/:id', {
     schema: {
       tags: ['things'],
@@ -64,6 +64,17 @@ t.test('openapi › the documented answers are what the app sends', async t => {
   t.match(unknown.headers['content-type'], /^application\/problem\+json/)
   const ui = await app.inject({ method: 'GET', url: '/docs/' })
   t.equal(ui.statusCode, 200)
+})
+
+t.test('openapi › with the UI off (DOCS_ENABLED=false), /docs and /docs/json answer 404 problems, and the document is still built (ASVS 13.4.5)', async t => {
+  const app = await documented(false)
+  t.teardown(async () => { await app.close() })
+  for (const url of ['/docs', '/docs/', '/docs/json', '/docs/yaml', '/docs/static/index.html']) {
+    const response = await app.inject({ method: 'GET', url })
+    t.equal(response.statusCode, 404, url)
+    t.match(response.headers['content-type'], /^application\/problem\+json/, url)
+  }
+  t.ok(app.swagger().paths?.['/things/{id}'], 'app.swagger() still has every route')
 })
 
 t.test('ref › is a $ref in the schema and the referenced type in TypeScript', async t => {

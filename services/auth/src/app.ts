@@ -92,7 +92,8 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
       { name: 'mfa', description: 'Second factor: TOTP and recovery codes' }
     ],
     schemas: [AccountSchema, AccountPageSchema, TokenPairSchema, SessionSchema, SessionListSchema, VerifyResponseSchema, JwkSchema, JwksSchema, AcceptedSchema,
-      MfaStatusSchema, TotpEnrolmentSchema, RecoveryCodesSchema, MfaRequiredProblemSchema]
+      MfaStatusSchema, TotpEnrolmentSchema, RecoveryCodesSchema, MfaRequiredProblemSchema],
+    ui: config.DOCS_ENABLED
   })
 
   // Keys, tokens and the guard: the auth service checks its own tokens in process.

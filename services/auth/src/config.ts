@@ -12,6 +12,9 @@ export const AuthConfigSchema = Type.Object({
   NODE_ENV: Type.String({ default: 'development' }),
   AUTH_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001, description: 'Port of the auth service' }),
   HOST: Type.String({ default: '127.0.0.1', description: 'Interface to listen on' }),
+  METRICS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9464, description: 'Port of the metrics listener (GET /metrics), one per process; 0 = any free port' }),
+  METRICS_HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Interface of the metrics listener: only the scraper should reach it' }),
+  DOCS_ENABLED: Type.Optional(Type.Boolean({ description: 'Serve the OpenAPI document and Swagger UI at /docs; default true, false when NODE_ENV=production' })),
   DATABASE_URL: Type.Optional(Type.String({ secret: true, pattern: '^postgres(ql)?://', description: 'PostgreSQL URL; unset = embedded PostgreSQL under DATA_DIR' })),
   DATABASE_POOL_MODE: DatabasePoolModeSchema,
   MIGRATION_DATABASE_URL: MigrationDatabaseUrlSchema,
@@ -69,7 +72,7 @@ function isEd25519PrivateKey (pem: string): boolean {
   }
 }
 
-export type AuthConfig = Static<typeof AuthConfigSchema> & { AUTH_ISSUER: string }
+export type AuthConfig = Static<typeof AuthConfigSchema> & { AUTH_ISSUER: string, DOCS_ENABLED: boolean }
 
 export function loadAuthConfig (env: Record<string, string | undefined> = process.env): AuthConfig {
   const config = parseEnv(AuthConfigSchema, env)
@@ -90,5 +93,7 @@ export function loadAuthConfig (env: Record<string, string | undefined> = proces
     problems.push('JWT_PRIVATE_KEY: must be an Ed25519 private key in PKCS#8 PEM (the value is not shown)')
   }
   if (problems.length > 0) throw new ConfigError(problems)
-  return Object.freeze({ ...config, AUTH_ISSUER: issuer })
+  // The API's description helps an attacker as much as a developer: production opts in (ASVS 13.4.5).
+  const docsEnabled = config.DOCS_ENABLED ?? config.NODE_ENV !== 'production'
+  return Object.freeze({ ...config, AUTH_ISSUER: issuer, DOCS_ENABLED: docsEnabled })
 }

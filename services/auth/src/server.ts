@@ -5,6 +5,7 @@
 import closeWithGrace from 'close-with-grace'
 import { ConfigError } from '@latchkey/contracts'
 import { processLog } from '@latchkey/fastify-problem'
+import { listenForMetrics, type MetricsListener } from '@latchkey/fastify-metrics'
 import { loadAuthConfig } from './config.js'
 import { buildAuthApp } from './app.js'
 import { openAuthRuntime } from './runtime.js'
@@ -21,10 +22,12 @@ try {
 const runtime = await openAuthRuntime(config, processLog('auth'))
 const app = await buildAuthApp(config, runtime.deps)
 
+let metrics: MetricsListener | undefined
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err !== undefined) app.log.error({ err }, 'closing after an error')
   else app.log.info({ signal }, 'closing')
   await app.close()
+  await metrics?.close()
   await runtime.close()
 })
 
@@ -34,6 +37,16 @@ try {
   // A start-up check on the data (the bootstrap admin) failed: say which variable, then stop.
   if (!(error instanceof ConfigError)) throw error
   process.stderr.write(`${error.message}\n`)
+  await app.close()
+  await runtime.close()
+  process.exit(1)
+}
+// Off the API port: only what can reach METRICS_HOST can scrape it.
+try {
+  metrics = await listenForMetrics([app], { host: config.METRICS_HOST, port: config.METRICS_PORT })
+  app.log.info({ url: metrics.url }, 'metrics listening')
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`)
   await app.close()
   await runtime.close()
   process.exit(1)

@@ -48,7 +48,8 @@ export const usersService: FastifyPluginAsync<{ config: UsersConfig, deps: Users
     description: 'Profiles: who a person is. Credentials and sessions live in the auth service.',
     serverUrl: `http://${['0.0.0.0', '::'].includes(config.HOST) ? '127.0.0.1' : config.HOST}:${config.USERS_PORT}`,
     tags: [{ name: 'profiles', description: 'Your own and other people\'s profiles' }],
-    schemas: [ProfileSchema, PublicProfileSchema, PublicProfilePageSchema]
+    schemas: [ProfileSchema, PublicProfileSchema, PublicProfilePageSchema],
+    ui: config.DOCS_ENABLED
   })
   await app.register(postgres, { sql: deps.sql })
   await app.register(jwtGuard, {
@@ -80,7 +81,7 @@ export const usersService: FastifyPluginAsync<{ config: UsersConfig, deps: Users
 
 /** A configured, fully registered users app: call listen() (or ready()) to start consuming events. */
 export async function buildUsersApp (config: UsersConfig, deps: UsersDeps, options: UsersAppOptions = {}): Promise<FastifyInstance> {
-  const app = createServiceApp({ service: 'users', logLevel: config.LOG_LEVEL, nodeEnv: process.env.NODE_ENV, trustedProxies: commaList(config.TRUST_PROXY), logger: options.logger })
+  const app = createServiceApp({ service: 'users', logLevel: config.LOG_LEVEL, nodeEnv: config.NODE_ENV, trustedProxies: commaList(config.TRUST_PROXY), logger: options.logger })
   await app.register(usersService, { config, deps })
   return app
 }

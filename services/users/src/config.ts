@@ -10,6 +10,10 @@ import { DatabasePoolModeSchema, MigrationDatabaseUrlSchema, parseEnv, RedisComm
 export const UsersConfigSchema = Type.Object({
   USERS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3002, description: 'Port of the users service' }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Interface to listen on' }),
+  NODE_ENV: Type.String({ default: 'development' }),
+  METRICS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9464, description: 'Port of the metrics listener (GET /metrics), one per process; 0 = any free port' }),
+  METRICS_HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Interface of the metrics listener: only the scraper should reach it' }),
+  DOCS_ENABLED: Type.Optional(Type.Boolean({ description: 'Serve the OpenAPI document and Swagger UI at /docs; default true, false when NODE_ENV=production' })),
   DATABASE_URL: Type.Optional(Type.String({ secret: true, pattern: '^postgres(ql)?://', description: 'PostgreSQL URL; unset = the launcher\'s embedded PostgreSQL' })),
   DATABASE_POOL_MODE: DatabasePoolModeSchema,
   MIGRATION_DATABASE_URL: MigrationDatabaseUrlSchema,
@@ -30,10 +34,12 @@ export const UsersConfigSchema = Type.Object({
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(level => Type.Literal(level)), { default: 'info' })
 })
 
-export type UsersConfig = Static<typeof UsersConfigSchema> & { AUTH_JWKS_URL: string }
+export type UsersConfig = Static<typeof UsersConfigSchema> & { AUTH_JWKS_URL: string, DOCS_ENABLED: boolean }
 
 export function loadUsersConfig (env: Record<string, string | undefined> = process.env): UsersConfig {
   const config = parseEnv(UsersConfigSchema, env)
   const jwksUrl = config.AUTH_JWKS_URL ?? `${config.AUTH_ISSUER.replace(/\/+$/, '')}/.well-known/jwks.json`
-  return Object.freeze({ ...config, AUTH_JWKS_URL: jwksUrl })
+  // The API's description helps an attacker as much as a developer: production opts in (ASVS 13.4.5).
+  const docsEnabled = config.DOCS_ENABLED ?? config.NODE_ENV !== 'production'
+  return Object.freeze({ ...config, AUTH_JWKS_URL: jwksUrl, DOCS_ENABLED: docsEnabled })
 }

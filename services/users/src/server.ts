@@ -7,6 +7,7 @@
 import closeWithGrace from 'close-with-grace'
 import { ConfigError } from '@latchkey/contracts'
 import { processLog } from '@latchkey/fastify-problem'
+import { listenForMetrics, type MetricsListener } from '@latchkey/fastify-metrics'
 import { loadUsersConfig } from './config.js'
 import { buildUsersApp } from './app.js'
 import { openUsersRuntime } from './runtime.js'
@@ -32,12 +33,24 @@ const app = await buildUsersApp(config, runtime.deps)
 // The key source is only a first fetch here: if the auth service is not up yet, it keeps trying.
 runtime.deps.keySource.ready().catch((err: unknown) => { app.log.warn({ err }, 'auth service JWKS not reachable yet') })
 
+let metrics: MetricsListener | undefined
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err !== undefined) app.log.error({ err }, 'closing after an error')
   else app.log.info({ signal }, 'closing')
   // Stop accepting and finish in-flight requests (the app stops its consumer), then the connections.
   await app.close()
+  await metrics?.close()
   await runtime.close()
 })
 
 await app.listen({ port: config.USERS_PORT, host: config.HOST })
+// Off the API port: only what can reach METRICS_HOST can scrape it.
+try {
+  metrics = await listenForMetrics([app], { host: config.METRICS_HOST, port: config.METRICS_PORT })
+  app.log.info({ url: metrics.url }, 'metrics listening')
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`)
+  await app.close()
+  await runtime.close()
+  process.exit(1)
+}

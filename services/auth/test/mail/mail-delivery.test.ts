@@ -7,6 +7,7 @@ import { simpleParser } from 'mailparser'
 import { freePort } from '@latchkey/test-support'
 import { build, eventually, register, uniqueEmail } from '../helper.js'
 import { startMailServer, tokenOf } from '../mail-server.js'
+import { scrapeMetrics } from '@latchkey/fastify-metrics'
 import { queueMail } from '../../src/plugins/app/mail/mail-outbox.js'
 
 function logCapture (): { stream: Writable, text: () => string } {
@@ -77,9 +78,9 @@ t.test('mail delivery over SMTP', async t => {
     const [row] = await sql<Array<{ attempts: number, lastError: string }>>`SELECT attempts, last_error FROM mail_outbox WHERE account_id = ${id}`
     t.equal(row?.attempts, 3, 'exactly MAIL_MAX_ATTEMPTS attempts')
     t.match(row?.lastError, /ECONNREFUSED|ESOCKET|ECONNECTION/)
-    const metrics = await app.inject({ method: 'GET', url: '/metrics' })
-    t.match(metrics.body, /latchkey_auth_mails_total\{kind="email-verification",outcome="dead_lettered",service="auth"\} 1/)
-    t.match(metrics.body, /latchkey_auth_mails_total\{kind="email-verification",outcome="retried",service="auth"\} 2/)
+    const metrics = await scrapeMetrics([app])
+    t.match(metrics, /latchkey_auth_mails_total\{kind="email-verification",outcome="dead_lettered",service="auth"\} 1/)
+    t.match(metrics, /latchkey_auth_mails_total\{kind="email-verification",outcome="retried",service="auth"\} 2/)
     const text = log.text()
     t.match(text, /mail dead-lettered/)
     t.notMatch(text, email, 'no address in the logs')

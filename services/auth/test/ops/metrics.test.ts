@@ -1,5 +1,7 @@
 import t from 'tap'
-import { bearer, build, eventually, logIn, registeredUser, strongPassword } from '../helper.js'
+import type { FastifyInstance } from 'fastify'
+import { listenForMetrics } from '@latchkey/fastify-metrics'
+import { bearer, build, eventually, logIn, problemOf, registeredUser, strongPassword } from '../helper.js'
 
 interface Sample { name: string, labels: Record<string, string>, value: number }
 
@@ -19,23 +21,42 @@ function valueOf (samples: Sample[], name: string, labels: Record<string, string
   return samples.find(sample => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value))?.value
 }
 
-t.test('GET /metrics', async t => {
+t.test('GET /metrics (the metrics listener)', async t => {
   // Eight log-ins of one account at once are held back like a guessing burst under the default limit.
   const { app, buildReplica } = await build(t, { env: { REFRESH_REUSE_GRACE: '0', LOGIN_FAILURES_MAX: '100' } })
-  const scrape = async (instance = app): Promise<Sample[]> => {
-    const response = await instance.inject({ method: 'GET', url: '/metrics' })
-    t.equal(response.statusCode, 200)
-    return parse(response.body)
+  const listener = await listenForMetrics([app], { host: '127.0.0.1', port: 0 })
+  t.teardown(async () => { await listener.close() })
+  const scrape = async (instance?: FastifyInstance): Promise<Sample[]> => {
+    let url = listener.url
+    if (instance !== undefined) {
+      const own = await listenForMetrics([instance], { host: '127.0.0.1', port: 0 })
+      t.teardown(async () => { await own.close() })
+      url = own.url
+    }
+    const response = await fetch(url)
+    t.equal(response.status, 200)
+    return parse(await response.text())
   }
 
-  t.test('answers Prometheus text without a token, with process metrics', async t => {
-    const response = await app.inject({ method: 'GET', url: '/metrics' })
-    t.equal(response.statusCode, 200)
-    t.match(response.headers['content-type'], /^text\/plain; version=0\.0\.4/)
-    t.equal(response.headers['cache-control'], 'no-store')
-    const samples = parse(response.body)
+  t.test('answers Prometheus text without a token, with process metrics, on its own port', async t => {
+    t.not(listener.port, 0, 'port 0 picks a free port, which the listener reports')
+    const response = await fetch(listener.url)
+    t.equal(response.status, 200)
+    t.match(response.headers.get('content-type'), /^text\/plain; version=0\.0\.4/)
+    t.equal(response.headers.get('cache-control'), 'no-store')
+    const samples = parse(await response.text())
     t.type(valueOf(samples, 'process_cpu_user_seconds_total'), 'number', 'process CPU')
     t.type(valueOf(samples, 'nodejs_eventloop_lag_seconds'), 'number', 'event-loop lag')
+    const elsewhere = await fetch(new URL('/health/ready', listener.url))
+    t.equal(elsewhere.status, 404, 'serves nothing else')
+    t.match(elsewhere.headers.get('content-type'), /^application\/problem\+json/)
+  })
+
+  t.test('is not served on the API port: 404 problem+json (ASVS 13.4.5)', async t => {
+    const response = await app.inject({ method: 'GET', url: '/metrics' })
+    t.equal(response.statusCode, 404)
+    t.match(response.headers['content-type'], /^application\/problem\+json/)
+    t.equal(problemOf(response).code, 'not_found')
   })
 
   t.test('counts log-in successes and failures, refreshes, reuse detections and revocations', async t => {

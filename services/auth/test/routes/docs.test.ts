@@ -1,4 +1,5 @@
 import t from 'tap'
+import { loadAuthConfig } from '../../src/config.js'
 import { build } from '../helper.js'
 
 t.test('GET /docs/json', async t => {
@@ -75,4 +76,24 @@ t.test('unknown routes answer 404 problem+json without echoing the path', async 
   t.match(response.headers['content-type'], /application\/problem\+json/)
   t.equal(response.json().code, 'not_found')
   t.notMatch(response.body, /secret/)
+})
+
+t.test('DOCS_ENABLED', async t => {
+  t.test('false: /docs, its UI and the document answer 404 problems (ASVS 13.4.5)', async t => {
+    const { app } = await build(t, { env: { DOCS_ENABLED: 'false' } })
+    for (const url of ['/docs', '/docs/', '/docs/json', '/docs/yaml']) {
+      const response = await app.inject({ method: 'GET', url })
+      t.equal(response.statusCode, 404, url)
+      t.match(response.headers['content-type'], /^application\/problem\+json/, url)
+    }
+  })
+
+  t.test('defaults to off when NODE_ENV=production and on otherwise; set, it wins (ASVS 13.4.5)', async t => {
+    const production = { NODE_ENV: 'production', SMTP_URL: 'smtp://mail.test:25', PASSWORD_RESET_URL: 'https://app.test/reset#token={token}', EMAIL_VERIFICATION_URL: 'https://app.test/verify#token={token}' }
+    t.equal(loadAuthConfig(production).DOCS_ENABLED, false)
+    t.equal(loadAuthConfig({ ...production, DOCS_ENABLED: 'true' }).DOCS_ENABLED, true)
+    t.equal(loadAuthConfig({}).DOCS_ENABLED, true)
+    t.equal(loadAuthConfig({ DOCS_ENABLED: 'false' }).DOCS_ENABLED, false)
+    t.throws(() => loadAuthConfig({ DOCS_ENABLED: 'maybe' }), /DOCS_ENABLED/)
+  })
 })

@@ -96,3 +96,24 @@ t.test('GET /docs › the UI carries its own CSP, the API keeps default-src none
   t.equal(page.statusCode, 200)
   t.match(page.headers['content-security-policy'], /script-src 'self'/)
 })
+
+t.test('GET /docs › with DOCS_ENABLED=false, /docs, its UI and the document answer 404 problems (ASVS 13.4.5)', async t => {
+  const { createInProcessAccountEvents } = await import('@latchkey/account-events')
+  const { buildUsersApp } = await import('../../src/index.js')
+  const events = createInProcessAccountEvents()
+  const undocumented = await buildUsersApp({ ...world.config, DOCS_ENABLED: false }, { sql: world.sql, revocationFeed: world.feed, keySource: world.keySource, accountEvents: events })
+  t.teardown(async () => { await undocumented.close(); await events.close() })
+  for (const url of ['/docs', '/docs/', '/docs/json', '/docs/yaml']) {
+    const response = await undocumented.inject({ method: 'GET', url })
+    t.equal(response.statusCode, 404, url)
+    t.match(response.headers['content-type'], /^application\/problem\+json/, url)
+  }
+})
+
+t.test('DOCS_ENABLED › defaults to off when NODE_ENV=production and on otherwise; set, it wins (ASVS 13.4.5)', async t => {
+  const { loadUsersConfig } = await import('../../src/config.js')
+  t.equal(loadUsersConfig({ NODE_ENV: 'production' }).DOCS_ENABLED, false)
+  t.equal(loadUsersConfig({ NODE_ENV: 'production', DOCS_ENABLED: 'true' }).DOCS_ENABLED, true)
+  t.equal(loadUsersConfig({}).DOCS_ENABLED, true)
+  t.equal(loadUsersConfig({ DOCS_ENABLED: 'false' }).DOCS_ENABLED, false)
+})

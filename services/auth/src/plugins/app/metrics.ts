@@ -1,5 +1,5 @@
 /**
- * The auth service's metrics at `GET /metrics`: the shared ones (per-route latency, revocation
+ * The auth service's metrics (served by the metrics listener, see server.ts): the shared ones (per-route latency, revocation
  * view; see @latchkey/fastify-metrics) plus log-ins, refreshes, reuse detections, revocations,
  * outbox lag and the password-hashing queue.
  *

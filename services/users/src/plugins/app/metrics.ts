@@ -1,5 +1,5 @@
 /**
- * The users service's metrics at `GET /metrics`: the shared ones (per-route latency, revocation
+ * The users service's metrics (served by the metrics listener, see server.ts): the shared ones (per-route latency, revocation
  * view) plus whether account events are being consumed and their lag. Metric names and labels
  * match the auth service's, so one dashboard serves both.
  */
