@@ -2,6 +2,7 @@
  * The Fastify server both services run: one set of limits and timeouts, one redaction list, the
  * request-id rule and the strict validator, so the two answer, time out and log alike.
  */
+import { isIP } from 'node:net'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import {
@@ -64,6 +65,16 @@ export function createServiceApp (settings: ServerSettings): ServiceApp {
   const app = Fastify(serverOptions(settings)).withTypeProvider<TypeBoxTypeProvider>()
   // Bodies are validated exactly as sent: no coercion, no silent dropping of unknown fields.
   app.setValidatorCompiler(createStrictValidatorCompiler())
+  if (settings.trustedProxies.length > 0) {
+    // A trusted proxy that passes a malformed X-Forwarded-For on (a client's text it did not
+    // replace, an address with a port) would make that text the client address: a rate-limit key
+    // of the sender's choosing and a junk address in sessions. It is dropped, so the peer (the
+    // proxy) is the client, before any other hook reads the address (ASVS 15.3.4, RFC 9700 4.13).
+    app.addHook('onRequest', (request, _reply, done) => {
+      if (isIP(request.ip) === 0) delete request.raw.headers['x-forwarded-for']
+      done()
+    })
+  }
   // server.close() drops idle keep-alive connections once, when it starts; a connection whose
   // request was in flight then would idle until the keep-alive timeout (72 s) and hold the close up.
   let sweep: NodeJS.Timeout | undefined

@@ -49,3 +49,18 @@ t.test('createServiceApp › validates bodies strictly: no coercion, unknown pro
   t.equal((await app.inject({ method: 'POST', url: '/strict', payload: { n: '1', extra: true } })).statusCode, 400)
   t.equal((await app.inject({ method: 'POST', url: '/strict', payload: { n: '1' } })).statusCode, 200)
 })
+
+t.test('createServiceApp › the client address: X-Forwarded-For only from a trusted proxy, and a malformed one is ignored for the proxy\'s own address (ASVS 4.1.3, 15.3.4; RFC 9700 4.13)', async t => {
+  const app = createServiceApp({ service: 'auth', logLevel: 'silent', nodeEnv: 'test', trustedProxies: ['10.0.0.1'] })
+  t.teardown(async () => { await app.close() })
+  app.get('/ip', async request => ({ ip: request.ip }))
+  const ipOf = async (remoteAddress: string, forwarded?: string): Promise<unknown> =>
+    (await app.inject({ method: 'GET', url: '/ip', remoteAddress, headers: forwarded === undefined ? {} : { 'x-forwarded-for': forwarded } })).json<{ ip: string }>().ip
+  t.equal(await ipOf('10.0.0.1', '203.0.113.7'), '203.0.113.7', 'the trusted proxy names the client')
+  t.equal(await ipOf('10.0.0.1', '198.51.100.1, 203.0.113.7'), '203.0.113.7', 'the hop the proxy appended, not what the client wrote before it')
+  t.equal(await ipOf('198.51.100.9', '203.0.113.7'), '198.51.100.9', 'anyone else\'s header is ignored')
+  t.equal(await ipOf('198.51.100.9', '10.0.0.1'), '198.51.100.9', 'naming the proxy does not make a peer the proxy')
+  for (const malformed of ['not-an-ip', '203.0.113.7:4444', '203.0.113.7, 2001:db8::1%eth0;x', '<script>', '999.1.1.1']) {
+    t.equal(await ipOf('10.0.0.1', malformed), '10.0.0.1', `malformed from the proxy: ${malformed}`)
+  }
+})

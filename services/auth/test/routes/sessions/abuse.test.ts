@@ -51,6 +51,24 @@ t.test('a trusted proxy names the client (TRUST_PROXY)', { skip: await skipWitho
   await app.inject(viaProxy('203.0.113.1'))
   t.equal((await app.inject(viaProxy('203.0.113.1'))).statusCode, 429)
   t.equal((await app.inject(viaProxy('203.0.113.2'))).statusCode, 401, 'each client behind the proxy has its own budget')
+
+  t.test('a spoofed X-Forwarded-For from an untrusted peer never changes its rate-limit key, whatever it names (ASVS 4.1.3, 15.3.4)', async t => {
+    const from = '198.51.100.30'
+    const spoofs = ['203.0.113.50', '10.0.0.1', '203.0.113.51, 10.0.0.1']
+    const answers = []
+    for (const forwarded of spoofs) answers.push((await app.inject(login(uniqueEmail(), 'some wrong password', from, { 'x-forwarded-for': forwarded }))).statusCode)
+    t.same(answers, [401, 401, 429], 'the third attempt from the one peer is over its budget of 2')
+  })
+
+  t.test('a malformed X-Forwarded-For from the trusted proxy is ignored: the proxy\'s own address is the key, never the text (ASVS 15.3.4; RFC 9700 4.13)', async t => {
+    const proxy = '10.0.0.1'
+    for (const malformed of ['not-an-ip', '203.0.113.60:4444']) {
+      const answer = await app.inject(login(uniqueEmail(), 'some wrong password', proxy, { 'x-forwarded-for': malformed }))
+      t.equal(answer.statusCode, 401, malformed)
+    }
+    t.equal((await app.inject(login(uniqueEmail(), 'some wrong password', proxy))).statusCode, 429, 'both counted against the proxy\'s address')
+    t.equal((await app.inject(viaProxy('203.0.113.61'))).statusCode, 401, 'a well-formed client address keeps its own budget')
+  })
 })
 
 t.test('failed log-ins (ASVS 6.1.1, 6.3.1)', { skip: await skipWithoutRedis() }, async t => {
