@@ -31,10 +31,15 @@ interface ComposeService {
   depends_on?: Record<string, { condition: string }>
   healthcheck?: { test: string[] }
   stop_grace_period?: string
+  networks?: { default?: { ipv4_address?: string } }
 }
 const composeText = await read('docker-compose.yml')
-const compose = parse(composeText) as { services: Record<string, ComposeService>, volumes: Record<string, unknown> }
-const { auth, users, postgres, redis } = compose.services
+const compose = parse(composeText) as {
+  services: Record<string, ComposeService>
+  volumes: Record<string, unknown>
+  networks?: { default?: { ipam?: { config?: Array<{ subnet?: string }> } } }
+}
+const { auth, users, postgres, redis, gateway } = compose.services
 
 /** Names assigned in .env.example (`NAME=` or `# NAME=`), before its compose-only part. */
 const envExample = await read('.env.example')
@@ -44,8 +49,8 @@ const usersEnvExample = await read('deploy/docker/users.env.example')
 const usersEnvExampleNames = new Set([...usersEnvExample.matchAll(/^#? ?([A-Z][A-Z0-9_]*)=/gm)].map(match => match[1] ?? ''))
 
 t.test('docker-compose.yml', async t => {
-  t.test('has postgres, redis, auth, users and a local mail catcher (mailpit)', async t => {
-    t.same(sorted(Object.keys(compose.services)), ['auth', 'mailpit', 'postgres', 'redis', 'users'])
+  t.test('has postgres, redis, auth, users, the nginx gateway and a local mail catcher (mailpit)', async t => {
+    t.same(sorted(Object.keys(compose.services)), ['auth', 'gateway', 'mailpit', 'postgres', 'redis', 'users'])
   })
 
   t.test('publishes no metrics port: the metrics listeners stay inside their containers (ASVS 13.4.5)', async t => {
@@ -54,11 +59,31 @@ t.test('docker-compose.yml', async t => {
     }
   })
 
-  t.test('publishes auth on 3001 and users on 3002', async t => {
-    t.match(auth?.ports, [/^(127\.0\.0\.1:)?3001:3001$/])
-    t.match(users?.ports, [/^(127\.0\.0\.1:)?3002:3002$/])
+  t.test('publishes the gateway on 127.0.0.1:8080, and neither service directly (auth on 3001 and users on 3002 inside)', async t => {
+    t.same(gateway?.ports, ['127.0.0.1:8080:8080'])
+    t.equal(auth?.ports, undefined)
+    t.equal(users?.ports, undefined)
     t.equal(auth?.environment?.AUTH_PORT, '3001')
     t.equal(users?.environment?.USERS_PORT, '3002')
+    const site = await read('deploy/nginx/compose-gateway.conf')
+    t.ok(gateway?.volumes?.includes('./deploy/nginx/compose-gateway.conf:/etc/nginx/conf.d/default.conf:ro'))
+    t.match(site, /^\s*server auth:3001;$/m)
+    t.match(site, /^\s*server users:3002;$/m)
+    t.match(site, /^\s*listen 8080;$/m)
+    t.same(gateway?.depends_on, { auth: { condition: 'service_healthy' }, users: { condition: 'service_healthy' } })
+  })
+
+  t.test('trusts X-Forwarded-For from exactly the gateway, whose fixed address is in the compose subnet, and the gateway replaces the client\'s header (ASVS 4.1.3, 15.3.4; RFC 9700 4.13)', async t => {
+    const address = gateway?.networks?.default?.ipv4_address
+    t.match(address, /^\d+\.\d+\.\d+\.\d+$/)
+    t.equal(auth?.environment?.TRUST_PROXY, address, 'auth trusts that one address')
+    t.equal(users?.environment?.TRUST_PROXY, address, 'users trusts that one address')
+    const subnet = compose.networks?.default?.ipam?.config?.[0]?.subnet ?? ''
+    t.match(subnet, /^\d+\.\d+\.\d+\.0\/24$/)
+    t.ok(address?.startsWith(subnet.replace(/0\/24$/, '')), `${address ?? ''} is in ${subnet}`)
+    const site = await read('deploy/nginx/compose-gateway.conf')
+    t.match(site, /^\s*proxy_set_header X-Forwarded-For \$remote_addr;$/m, 'the client\'s own X-Forwarded-For is replaced, not appended to')
+    t.notMatch(site, /\$proxy_add_x_forwarded_for|\$http_x_forwarded_for/)
   })
 
   t.test('gives every service a healthcheck; auth and users check their own readiness port', async t => {
@@ -262,6 +287,16 @@ t.test('deploy/k8s/latchkey.yaml', async t => {
   t.test('parses into the ConfigMap, two Deployments and two Services', async t => {
     t.same(manifests.map(manifest => `${manifest.kind}/${manifest.metadata.name}`),
       ['ConfigMap/latchkey', 'Deployment/latchkey-auth', 'Service/auth', 'Deployment/latchkey-users', 'Service/users'])
+  })
+
+  t.test('trusts X-Forwarded-For only from listed ingress addresses, never a private range (ASVS 4.1.3, 15.3.4)', async t => {
+    const trusted = (manifests[0]?.data?.TRUST_PROXY ?? '').split(',').map(entry => entry.trim())
+    t.ok(trusted.length > 0 && trusted.every(entry => entry !== ''))
+    for (const entry of trusted) {
+      const prefix = Number(entry.split('/')[1] ?? 32)
+      t.ok(prefix >= 24, `${entry}: an address or a small pool, not a range other pods share`)
+    }
+    t.notOk(trusted.includes('10.0.0.0/8'))
   })
 
   t.test('scrapes /metrics on the metrics port, which no Service exposes (ASVS 13.4.5)', async t => {
