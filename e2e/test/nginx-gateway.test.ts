@@ -10,23 +10,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { skipWithoutRedis } from '@latchkey/test-support'
-import { authEnv, call, entryOf, freePort, isolate, repositoryRoot, spawnService } from './processes.js'
+import { authEnv, call, entryOf, findNginx, freePort, isolate, repositoryRoot, spawnService } from './processes.js'
 
 const password = 'correct horse battery staple'
-
-/** The nginx binary, installing Debian's nginx-light when there is none; a reason when it cannot be had. */
-function findNginx (): { binary: string } | { missing: string } {
-  const which = (): string | undefined => {
-    const found = spawnSync('sh', ['-c', 'command -v nginx || ls /usr/sbin/nginx 2>/dev/null'], { encoding: 'utf8' }).stdout.trim().split('\n')[0]
-    return found === undefined || found === '' ? undefined : found
-  }
-  const present = which()
-  if (present !== undefined) return { binary: present }
-  if (process.getuid?.() !== 0) return { missing: 'nginx is not installed and this user cannot apt-get install it' }
-  const install = spawnSync('apt-get', ['install', '-y', '-q', 'nginx-light'], { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 120_000 })
-  const installed = which()
-  return installed !== undefined ? { binary: installed } : { missing: `apt-get install nginx-light failed: ${install.stderr.slice(-500)}` }
-}
 
 const nginx = findNginx()
 if ('missing' in nginx) process.stderr.write(`\n#### nginx gateway test SKIPPED: ${nginx.missing} ####\n\n`)

@@ -3,7 +3,7 @@
  * a container runs them, against this machine's PostgreSQL and Redis: schemas, Redis prefix and
  * ports of their own, all removed in teardown.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
@@ -158,4 +158,18 @@ export async function call (url: string, method: string, options: { token?: stri
   const response = await fetch(url, { method, headers, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }) })
   const text = await response.text()
   return { status: response.status, body: text === '' ? {} : JSON.parse(text) as Record<string, unknown> }
+}
+
+/** The nginx binary, installing Debian's nginx-light when there is none; a reason when it cannot be had. */
+export function findNginx (): { binary: string } | { missing: string } {
+  const which = (): string | undefined => {
+    const found = spawnSync('sh', ['-c', 'command -v nginx || ls /usr/sbin/nginx 2>/dev/null'], { encoding: 'utf8' }).stdout.trim().split('\n')[0]
+    return found === undefined || found === '' ? undefined : found
+  }
+  const present = which()
+  if (present !== undefined) return { binary: present }
+  if (process.getuid?.() !== 0) return { missing: 'nginx is not installed and this user cannot apt-get install it' }
+  const install = spawnSync('apt-get', ['install', '-y', '-q', 'nginx-light'], { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 120_000 })
+  const installed = which()
+  return installed !== undefined ? { binary: installed } : { missing: `apt-get install nginx-light failed: ${install.stderr.slice(-500)}` }
 }
