@@ -9,15 +9,28 @@ import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '@latchkey/contracts'
 
 /**
  * Where Redis is and how long a command may take: what the environment says, the same for every
- * connection of a service. Today one server by URL. Sentinel (REDIS_SENTINELS) and Cluster become
- * further fields here, read by `connectRedis` alone (and `RedisClient` then also a Cluster), so
- * that no caller changes.
+ * connection of a service. One server by URL, or the primary that Redis Sentinel names. Cluster
+ * becomes a further field here, read by `connectRedis` alone, so that no caller changes.
  */
 export interface RedisSettings {
-  /** REDIS_URL: redis:// or rediss://, with user, password and database. */
-  url: string
+  /** REDIS_URL: redis:// or rediss://, with user, password and database. Unused with `sentinel`. */
+  url?: string | undefined
+  /** REDIS_SENTINELS and its companions: the primary is whichever server the sentinels name. */
+  sentinel?: RedisSentinelSettings | undefined
   /** REDIS_COMMAND_TIMEOUT: longest wait for one command, offline queueing and a retry after a reconnect included. */
   commandTimeoutMs?: number | undefined
+}
+
+export interface RedisSentinelSettings {
+  /** REDIS_SENTINELS. */
+  sentinels: Array<{ host: string, port: number }>
+  /** REDIS_SENTINEL_NAME: the master name they monitor. */
+  name: string
+  /** REDIS_SENTINEL_PASSWORD: the sentinels' own. */
+  sentinelPassword?: string | undefined
+  /** REDIS_USERNAME and REDIS_PASSWORD: on the data nodes. */
+  username?: string | undefined
+  password?: string | undefined
 }
 
 /** A connection made by `connectRedis`. */
@@ -63,10 +76,62 @@ function clientOptions (settings: RedisSettings, role: RedisRole) {
 }
 
 export function connectRedis (settings: RedisSettings, role: RedisRole = {}): RedisClient {
-  const redis = new Redis(settings.url, clientOptions(settings, role))
+  const options = clientOptions(settings, role)
+  const { sentinel } = settings
+  let redis: Redis
+  if (sentinel !== undefined) {
+    redis = new Redis({
+      ...options,
+      sentinels: sentinel.sentinels,
+      name: sentinel.name,
+      ...(sentinel.sentinelPassword === undefined ? {} : { sentinelPassword: sentinel.sentinelPassword }),
+      ...(sentinel.username === undefined ? {} : { username: sentinel.username }),
+      ...(sentinel.password === undefined ? {} : { password: sentinel.password }),
+      // A sentinel that does not answer costs one command timeout, then the next one is asked.
+      // Every (re)connect asks the sentinels for the primary and checks the server's role; a
+      // connection still open to a primary the sentinels demote is killed by Sentinel itself
+      // (CLIENT KILL as it reconfigures that server), so it reconnects to the new one.
+      sentinelCommandTimeout: options.commandTimeout
+    })
+  } else if (settings.url !== undefined) {
+    redis = new Redis(settings.url, options)
+  } else {
+    throw new TypeError('Redis settings need a URL or sentinels')
+  }
   const onError = role.onError ?? (() => {})
   redis.on('error', onError)
+  restartUnlessClosed(redis)
   return redis
+}
+
+/** How long a connection that ioredis ended on its own waits before it starts again. */
+const RESTART_AFTER_END_MS = 100
+
+/**
+ * ioredis ends a connection for good (status 'end', no more retries, every later command
+ * "Connection is closed") when a late failure of one connection attempt, such as its ready check
+ * timing out, lands while the next attempt is still asking the sentinels where the primary is: seen
+ * under load during failovers. Only a close this process asked for (disconnect, quit) may end a
+ * connection; any other end starts it again.
+ */
+function restartUnlessClosed (redis: Redis): void {
+  let closing = false
+  const disconnect = redis.disconnect.bind(redis)
+  redis.disconnect = (reconnect = false) => {
+    if (!reconnect) closing = true
+    disconnect(reconnect)
+  }
+  const quit = redis.quit.bind(redis)
+  redis.quit = async (...args: Parameters<typeof quit>) => {
+    closing = true
+    return await quit(...args)
+  }
+  redis.on('end', () => {
+    if (closing) return
+    setTimeout(() => {
+      if (!closing && redis.status === 'end') redis.connect().catch(() => { /* the next 'end' tries again */ })
+    }, RESTART_AFTER_END_MS).unref()
+  })
 }
 
 /**

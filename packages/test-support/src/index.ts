@@ -56,3 +56,4 @@ export { startOwnRedis, startTcpProxy, type OwnRedis, type TcpProxy } from './di
 export * from './jwt-forgeries.js'
 export * from './attack-kit.js'
 export { freePort } from '@latchkey/postgres-kit'
+export { startRedisSentinelGroup, type RedisSentinelGroup, type RedisSentinelOptions } from './redis-sentinel.js'

@@ -4,7 +4,7 @@
  */
 import { createPrivateKey } from 'node:crypto'
 import { Type, type Static } from '@sinclair/typebox'
-import { ConfigError, DatabasePoolModeSchema, MigrationDatabaseUrlSchema, parseEnv, RedisCommandTimeoutSchema } from '@latchkey/contracts'
+import { ConfigError, DatabasePoolModeSchema, MigrationDatabaseUrlSchema, parseEnv, RedisCommandTimeoutSchema, RedisDeploymentEnv, redisDeploymentProblems } from '@latchkey/contracts'
 
 const Seconds = (value: number, description: string) => Type.Integer({ minimum: 0, default: value, description })
 
@@ -20,7 +20,8 @@ export const AuthConfigSchema = Type.Object({
   MIGRATION_DATABASE_URL: MigrationDatabaseUrlSchema,
   AUTH_DATABASE_SCHEMA: Type.String({ default: 'auth', pattern: '^[a-z_][a-z0-9_]*$', description: 'PostgreSQL schema owned by this service' }),
   DATA_DIR: Type.String({ default: '.data', description: 'Where the embedded default keeps its data' }),
-  REDIS_URL: Type.Optional(Type.String({ secret: true, pattern: '^rediss?://', description: 'Redis URL; unset = revocations and events in process' })),
+  REDIS_URL: Type.Optional(Type.String({ secret: true, pattern: '^rediss?://', description: 'Redis URL; unset (and no REDIS_SENTINELS) = revocations and events in process' })),
+  ...RedisDeploymentEnv,
   REDIS_PREFIX: Type.String({ default: 'latchkey:', description: 'Prefix of every Redis key and channel' }),
   REDIS_COMMAND_TIMEOUT: RedisCommandTimeoutSchema,
   AUTH_ISSUER: Type.Optional(Type.String({ description: 'iss of access tokens; default the auth base URL' })),
@@ -77,7 +78,7 @@ export type AuthConfig = Static<typeof AuthConfigSchema> & { AUTH_ISSUER: string
 export function loadAuthConfig (env: Record<string, string | undefined> = process.env): AuthConfig {
   const config = parseEnv(AuthConfigSchema, env)
   const issuer = config.AUTH_ISSUER ?? `http://${config.HOST}:${config.AUTH_PORT}`
-  const problems: string[] = []
+  const problems: string[] = redisDeploymentProblems(config)
   // Password reset is always offered, so production needs a real mail server and real links.
   if (config.NODE_ENV === 'production') {
     const missing = ['PASSWORD_RESET_URL', 'EMAIL_VERIFICATION_URL'].filter(name => env[name] === undefined || env[name] === '')

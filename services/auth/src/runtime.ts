@@ -1,9 +1,10 @@
 /**
  * The connections the auth service runs on, picked by configuration: PostgreSQL from DATABASE_URL
  * or the embedded default; the revocation feed and account-event publisher on Redis from
- * REDIS_URL, or in process. Migrations are applied here, before the app is built.
+ * REDIS_URL or REDIS_SENTINELS, or in process. Migrations are applied here, before the app is built.
  */
 import { closePostgres, migrationsDirectoryOf, openServiceDatabase, runMigrations, startEmbeddedPostgres } from '@latchkey/postgres-kit'
+import { redisSettingsOf } from '@latchkey/redis-kit'
 import { createInProcessRevocationFeed, createRedisRevocationFeed } from '@latchkey/fastify-jwt-guard'
 import { createInProcessAccountEvents, createRedisAccountEventPublisher, type InProcessAccountEvents } from '@latchkey/account-events'
 import type { Sql } from 'postgres'
@@ -21,7 +22,7 @@ export interface AuthRuntime {
   deps: AuthDependencies
   /** The PostgreSQL it runs on: DATABASE_URL, or the embedded server it started. */
   databaseUrl: string
-  /** Without REDIS_URL: the in-process account-event transport, whose consumer end the users service takes. */
+  /** Without Redis: the in-process account-event transport, whose consumer end the users service takes. */
   inProcessEvents: InProcessAccountEvents | undefined
   close (): Promise<void>
 }
@@ -52,17 +53,15 @@ export async function openAuthRuntime (config: AuthConfig, log: BootLog): Promis
     migrations: authMigrationsDirectory
   })
 
-  if (config.REDIS_URL === undefined) {
-    log.warn({ mode: 'in-process' }, 'revocations and account events travel in process (valid only while every service runs in this process; set REDIS_URL)')
+  const redisSettings = redisSettingsOf(config)
+  if (redisSettings === undefined) {
+    log.warn({ mode: 'in-process' }, 'revocations and account events travel in process (valid only while every service runs in this process; set REDIS_URL or REDIS_SENTINELS)')
   }
-  const redis = { prefix: config.REDIS_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT }
-  const revocationFeed = config.REDIS_URL === undefined
-    ? createInProcessRevocationFeed()
-    : createRedisRevocationFeed({ url: config.REDIS_URL, ...redis })
-  const inProcessEvents = config.REDIS_URL === undefined ? createInProcessAccountEvents() : undefined
+  const redis = redisSettings === undefined ? undefined : { ...redisSettings, prefix: config.REDIS_PREFIX }
+  const revocationFeed = redis === undefined ? createInProcessRevocationFeed() : createRedisRevocationFeed(redis)
+  const inProcessEvents = redis === undefined ? createInProcessAccountEvents() : undefined
   const accountEvents = inProcessEvents ?? createRedisAccountEventPublisher({
-    url: config.REDIS_URL ?? '',
-    ...redis,
+    ...(redis ?? { url: '', prefix: config.REDIS_PREFIX }),
     log: {
       info: (obj, msg) => { log.info(obj, msg) },
       warn: (obj, msg) => { log.warn(obj, msg) },
@@ -70,9 +69,7 @@ export async function openAuthRuntime (config: AuthConfig, log: BootLog): Promis
     }
   })
 
-  const counterStore = config.REDIS_URL === undefined
-    ? createMemoryCounterStore()
-    : createRedisCounterStore({ url: config.REDIS_URL, ...redis })
+  const counterStore = redis === undefined ? createMemoryCounterStore() : createRedisCounterStore(redis)
 
   return {
     deps: { sql, revocationFeed, accountEvents, counterStore },

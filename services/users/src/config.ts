@@ -5,7 +5,7 @@
  * REDIS_PREFIX exist so tests (and co-hosted deployments) can isolate their data.
  */
 import { Type, type Static } from '@sinclair/typebox'
-import { DatabasePoolModeSchema, MigrationDatabaseUrlSchema, parseEnv, RedisCommandTimeoutSchema } from '@latchkey/contracts'
+import { ConfigError, DatabasePoolModeSchema, MigrationDatabaseUrlSchema, parseEnv, RedisCommandTimeoutSchema, RedisDeploymentEnv, redisDeploymentProblems } from '@latchkey/contracts'
 
 export const UsersConfigSchema = Type.Object({
   USERS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3002, description: 'Port of the users service' }),
@@ -18,7 +18,8 @@ export const UsersConfigSchema = Type.Object({
   DATABASE_POOL_MODE: DatabasePoolModeSchema,
   MIGRATION_DATABASE_URL: MigrationDatabaseUrlSchema,
   USERS_DATABASE_SCHEMA: Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$', default: 'users', description: 'PostgreSQL schema owned by this service' }),
-  REDIS_URL: Type.Optional(Type.String({ secret: true, pattern: '^rediss?://', description: 'Redis URL; unset = revocations and events in process (launcher only)' })),
+  REDIS_URL: Type.Optional(Type.String({ secret: true, pattern: '^rediss?://', description: 'Redis URL; unset (and no REDIS_SENTINELS) = revocations and events in process (launcher only)' })),
+  ...RedisDeploymentEnv,
   REDIS_PREFIX: Type.String({ default: 'latchkey:', description: 'Prefix of every Redis key and channel' }),
   REDIS_COMMAND_TIMEOUT: RedisCommandTimeoutSchema,
   AUTH_ISSUER: Type.String({ minLength: 1, default: 'http://127.0.0.1:3001', description: 'iss the access tokens must carry: the auth service\'s base URL' }),
@@ -38,6 +39,8 @@ export type UsersConfig = Static<typeof UsersConfigSchema> & { AUTH_JWKS_URL: st
 
 export function loadUsersConfig (env: Record<string, string | undefined> = process.env): UsersConfig {
   const config = parseEnv(UsersConfigSchema, env)
+  const redisProblems = redisDeploymentProblems(config)
+  if (redisProblems.length > 0) throw new ConfigError(redisProblems)
   const jwksUrl = config.AUTH_JWKS_URL ?? `${config.AUTH_ISSUER.replace(/\/+$/, '')}/.well-known/jwks.json`
   // The API's description helps an attacker as much as a developer: production opts in (ASVS 13.4.5).
   const docsEnabled = config.DOCS_ENABLED ?? config.NODE_ENV !== 'production'

@@ -1,8 +1,8 @@
 /**
  * The connections the users service runs on: PostgreSQL (DATABASE_URL, or the database the
- * launcher hands over), the revocation feed and the account-event consumer on Redis (REDIS_URL, or
- * the auth service's in-process transports when both run in one process), and the auth service's
- * JWKS. Migrations are applied here, before the app is built.
+ * launcher hands over), the revocation feed and the account-event consumer on Redis (REDIS_URL or
+ * REDIS_SENTINELS, or the auth service's in-process transports when both run in one process), and
+ * the auth service's JWKS. Migrations are applied here, before the app is built.
  */
 import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
@@ -11,6 +11,7 @@ import { createRedisAccountEventConsumer, type AccountEventConsumer } from '@lat
 import { createRedisRevocationFeed, createRemoteKeySource, type RemoteKeySource, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
 import type { ProcessLog } from '@latchkey/fastify-problem'
 import { closePostgres, migrationsDirectoryOf, openServiceDatabase, runMigrations } from '@latchkey/postgres-kit'
+import { redisSettingsOf } from '@latchkey/redis-kit'
 import type { UsersConfig } from './config.js'
 import type { UsersDeps } from './app.js'
 
@@ -25,7 +26,7 @@ export interface UsersRuntimeOptions {
   /** The PostgreSQL to use when DATABASE_URL is unset: the launcher's embedded one. */
   databaseUrl?: string
   /**
-   * Without REDIS_URL: the auth service's in-process revocation feed and account events, valid
+   * Without Redis: the auth service's in-process revocation feed and account events, valid
    * only because both services run in this one process. They belong to the auth runtime.
    */
   inProcess?: { revocationFeed: RevocationFeed, accountEvents: AccountEventConsumer }
@@ -39,9 +40,10 @@ export interface UsersRuntime {
 
 export async function openUsersRuntime (config: UsersConfig, log: ProcessLog, options: UsersRuntimeOptions = {}): Promise<UsersRuntime> {
   const databaseUrl = config.DATABASE_URL ?? options.databaseUrl
-  const inProcess = config.REDIS_URL === undefined ? options.inProcess : undefined
-  if (databaseUrl === undefined || (config.REDIS_URL === undefined && inProcess === undefined)) {
-    throw new Error('the users service needs DATABASE_URL and REDIS_URL (run `pnpm start` for the embedded default)')
+  const redisSettings = redisSettingsOf(config)
+  const inProcess = redisSettings === undefined ? options.inProcess : undefined
+  if (databaseUrl === undefined || (redisSettings === undefined && inProcess === undefined)) {
+    throw new Error('the users service needs DATABASE_URL and REDIS_URL or REDIS_SENTINELS (run `pnpm start` for the embedded default)')
   }
   const schema = config.USERS_DATABASE_SCHEMA
   const { sql, applied } = await openServiceDatabase({
@@ -53,7 +55,7 @@ export async function openUsersRuntime (config: UsersConfig, log: ProcessLog, op
   })
   if (applied.length > 0) log.info({ schema, applied }, 'migrations applied')
 
-  const redis = { url: config.REDIS_URL ?? '', prefix: config.REDIS_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT }
+  const redis = { ...(redisSettings ?? { url: '' }), prefix: config.REDIS_PREFIX }
   const revocationFeed = inProcess?.revocationFeed ?? createRedisRevocationFeed(redis)
   const accountEvents = inProcess?.accountEvents ?? createRedisAccountEventConsumer({
     ...redis,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Process entry of the users service alone (docker-compose, `pnpm --filter @latchkey/users start`):
- * configuration, connections, app, graceful close. Requires DATABASE_URL and REDIS_URL; the
+ * configuration, connections, app, graceful close. Requires DATABASE_URL and Redis (REDIS_URL or REDIS_SENTINELS); the
  * embedded default is the one-process launcher's job.
  */
 import closeWithGrace from 'close-with-grace'
