@@ -46,6 +46,9 @@ export interface AccessTokenVerifierOptions {
 
 type Verified = { ok: true, claims: AccessTokenClaims }
 
+/** A verified token with the key it was signed with, which may be withdrawn while it is cached. */
+interface Cached { kid: string, verified: Verified }
+
 const KEYS_UNAVAILABLE: TokenCheck = Object.freeze({ ok: false, reason: 'keys_unavailable', detail: 'the signing keys cannot be fetched' })
 
 function invalid (detail: string): TokenCheck {
@@ -72,11 +75,16 @@ export function createAccessTokenVerifier (options: AccessTokenVerifierOptions):
   const maxLifetime = options.maxLifetimeSeconds + leeway
   const cacheSize = options.cacheSize ?? 10_000
   const now = options.now ?? Date.now
-  const cache = new Map<string, Verified>()
+  const cache = new Map<string, Cached>()
 
   /** The rules that change over time; everything else was settled when the token was first verified. */
-  function current (token: string, verified: Verified): TokenCheck {
+  function current (token: string, { kid, verified }: Cached): TokenCheck {
     const claims = verified.claims
+    // A key withdrawn in an emergency (revocation feed) or no longer published: its tokens die at once.
+    if (revocations.isKeyRevoked(kid) || !keys.hasKey(kid)) {
+      cache.delete(token)
+      return invalid('signing key withdrawn')
+    }
     if (now() / 1000 >= claims.exp + leeway) {
       cache.delete(token)
       return { ok: false, reason: 'expired', claims, detail: 'the token has expired' }
@@ -98,12 +106,12 @@ export function createAccessTokenVerifier (options: AccessTokenVerifierOptions):
     // Checked once, before the cache: a cache hit never repeats them.
     if (read.claims.iat > nowSeconds + leeway) return invalid('issued in the future (iat)')
     if (read.claims.exp - read.claims.iat > maxLifetime) return invalid('lifetime longer than allowed')
-    const verified: Verified = Object.freeze({ ok: true, claims: read.claims })
+    const cached: Cached = { kid: jws.kid, verified: Object.freeze({ ok: true, claims: read.claims }) }
     if (nowSeconds < read.claims.exp + leeway) {
-      cache.set(token, verified)
+      cache.set(token, cached)
       if (cache.size > cacheSize) cache.delete(cache.keys().next().value as string)
     }
-    return current(token, verified)
+    return current(token, cached)
   }
 
   return {

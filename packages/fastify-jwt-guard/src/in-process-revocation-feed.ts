@@ -10,6 +10,7 @@ import type { RevocationFeed, RevocationListener } from './revocation-feed.js'
 export function createInProcessRevocationFeed (): RevocationFeed {
   const sessions = new Map<string, number>()
   const accounts = new Map<string, RevocationEntry & { kind: 'account' }>()
+  const keys = new Map<string, number>()
   const listeners = new Set<RevocationListener>()
   let epoch: string | undefined
   let seq = 0
@@ -17,11 +18,16 @@ export function createInProcessRevocationFeed (): RevocationFeed {
   function prune (now: number): void {
     for (const [sid, expiresAt] of sessions) if (expiresAt <= now) sessions.delete(sid)
     for (const [member, entry] of accounts) if (entry.expiresAt <= now) accounts.delete(member)
+    for (const [kid, expiresAt] of keys) if (expiresAt <= now) keys.delete(kid)
   }
 
   function record (entry: RevocationEntry): void {
     if (entry.kind === 'session') {
       sessions.set(entry.sid, Math.max(sessions.get(entry.sid) ?? 0, entry.expiresAt))
+      return
+    }
+    if (entry.kind === 'key') {
+      keys.set(entry.kid, Math.max(keys.get(entry.kid) ?? 0, entry.expiresAt))
       return
     }
     const member = `${entry.sub}:${entry.minVersion}`
@@ -55,6 +61,7 @@ export function createInProcessRevocationFeed (): RevocationFeed {
       const entries: RevocationEntry[] = []
       for (const [sid, expiresAt] of sessions) if (expiresAt > now) entries.push({ kind: 'session', sid, expiresAt })
       for (const entry of accounts.values()) if (entry.expiresAt > now) entries.push({ ...entry })
+      for (const [kid, expiresAt] of keys) if (expiresAt > now) entries.push({ kind: 'key', kid, expiresAt })
       return { entries, epoch, seq }
     },
     subscribe (listener) {

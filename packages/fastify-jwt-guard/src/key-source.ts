@@ -10,6 +10,11 @@ export interface KeySource {
    * undefined: no such key. Rejects with KeysUnavailableError when the key set cannot be fetched.
    */
   getKey (kid: string): KeyObject | undefined | Promise<KeyObject | undefined>
+  /**
+   * Whether the latest key set still lists `kid`, without fetching: a cached token whose key was
+   * withdrawn from the JWKS is refused from then on.
+   */
+  hasKey (kid: string): boolean
   close? (): void
 }
 

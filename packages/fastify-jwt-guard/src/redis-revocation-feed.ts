@@ -9,7 +9,7 @@ import { closeRedis, connectRedis, type RedisSettings } from '@latchkey/redis-ki
 import { parseRevocationEntry, type RevocationEntry } from './revocation-entry.js'
 import type { RevocationFeed, RevocationListener } from './revocation-feed.js'
 import { parseRevocationMessage } from './revocation-message.js'
-import { accountMember, parseAccountMember, revocationKeys } from './redis-revocation-keys.js'
+import { accountMember, keyMember, parseAccountMember, parseKeyMember, revocationKeys } from './redis-revocation-keys.js'
 import { HEARTBEAT_SCRIPT, PUBLISH_SCRIPT } from './redis-revocation-scripts.js'
 import { loadSortedSetFrom } from './redis-sorted-set-loader.js'
 import { createRedisSubscription } from './redis-subscription.js'
@@ -31,7 +31,8 @@ function validated (entries: RevocationEntry[]): RevocationEntry[] {
 }
 
 function memberOf (entry: RevocationEntry): string {
-  return entry.kind === 'session' ? entry.sid : accountMember(entry.sub, entry.minVersion)
+  if (entry.kind === 'session') return entry.sid
+  return entry.kind === 'key' ? keyMember(entry.kid) : accountMember(entry.sub, entry.minVersion)
 }
 
 export interface RedisRevocationFeedOptions extends RedisSettings {
@@ -63,7 +64,7 @@ export function createRedisRevocationFeed (options: RedisRevocationFeedOptions):
     if (entries.length === 0) return
     const args: Array<string | number> = [keys.channel, Date.now()]
     for (const entry of validated(entries)) {
-      args.push(entry.kind === 'session' ? 's' : 'a', memberOf(entry), entry.expiresAt, JSON.stringify(entry))
+      args.push(entry.kind === 'account' ? 'a' : 's', memberOf(entry), entry.expiresAt, JSON.stringify(entry))
     }
     await commands.eval(PUBLISH_SCRIPT, 3, keys.sessions, keys.accounts, keys.seq, ...args)
   }
@@ -76,7 +77,7 @@ export function createRedisRevocationFeed (options: RedisRevocationFeedOptions):
         const sessionArgs: Array<string | number> = []
         const accountArgs: Array<string | number> = []
         for (const entry of valid.slice(chunk, chunk + SEED_CHUNK)) {
-          (entry.kind === 'session' ? sessionArgs : accountArgs).push(entry.expiresAt, memberOf(entry))
+          (entry.kind === 'account' ? accountArgs : sessionArgs).push(entry.expiresAt, memberOf(entry))
         }
         if (sessionArgs.length > 0) pipeline.zadd(keys.sessions, 'GT', ...sessionArgs)
         if (accountArgs.length > 0) pipeline.zadd(keys.accounts, 'GT', ...accountArgs)
@@ -102,7 +103,11 @@ export function createRedisRevocationFeed (options: RedisRevocationFeedOptions):
     const entries: RevocationEntry[] = []
     for (const page of sessionPages) {
       for (let i = 0; i + 1 < page.length; i += 2) {
-        entries.push({ kind: 'session', sid: page[i] as string, expiresAt: Number(page[i + 1]) })
+        const member = page[i] as string
+        const kid = parseKeyMember(member)
+        entries.push(kid === undefined
+          ? { kind: 'session', sid: member, expiresAt: Number(page[i + 1]) }
+          : { kind: 'key', kid, expiresAt: Number(page[i + 1]) })
       }
     }
     for (const page of accountPages) {

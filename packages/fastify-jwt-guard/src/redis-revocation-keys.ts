@@ -1,7 +1,7 @@
 /** The Redis layout of the revocation feed: one place names every key (all under REDIS_PREFIX). */
 
 export interface RevocationKeys {
-  /** ZSET member = sid, score = expiresAt (epoch ms). */
+  /** ZSET member = sid, or `key:${kid}` for a withdrawn signing key (a sid is a UUID), score = expiresAt (epoch ms). */
   sessions: string
   /** ZSET member = `${sub}:${minVersion}`, score = expiresAt (epoch ms). */
   accounts: string
@@ -35,4 +35,15 @@ export function parseAccountMember (member: string): { sub: string, minVersion: 
   const minVersion = Number(member.slice(colon + 1))
   if (!Number.isSafeInteger(minVersion)) return undefined
   return { sub: member.slice(0, colon), minVersion }
+}
+
+const KEY_MEMBER_PREFIX = 'key:'
+
+export function keyMember (kid: string): string {
+  return `${KEY_MEMBER_PREFIX}${kid}`
+}
+
+/** The kid of a withdrawn-key member of the sessions set, undefined for a session's member. */
+export function parseKeyMember (member: string): string | undefined {
+  return member.startsWith(KEY_MEMBER_PREFIX) ? member.slice(KEY_MEMBER_PREFIX.length) : undefined
 }

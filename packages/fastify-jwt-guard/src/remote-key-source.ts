@@ -69,6 +69,7 @@ export function createRemoteKeySource (options: RemoteKeySourceOptions): RemoteK
       if (inFlight === undefined && Date.now() - lastFetchAt < refetchIntervalMs) return lastFetchOk ? undefined : unavailable()
       return refetch().then(() => keys.get(kid), unavailable)
     },
+    hasKey (kid) { return keys.has(kid) },
     ready () { return first },
     close () { clearInterval(refresher) }
   }

@@ -8,6 +8,8 @@ export type RevocationEntry =
   | { kind: 'session', sid: string, expiresAt: number }
   /** Tokens of this account whose token version (claim `tv`) is below minVersion are revoked. expiresAt: epoch ms. */
   | { kind: 'account', sub: string, minVersion: number, expiresAt: number }
+  /** Every token signed with this key is refused, even from a verified-token cache (emergency key rotation). expiresAt: epoch ms. */
+  | { kind: 'key', kid: string, expiresAt: number }
 
 const MAX_ID_LENGTH = 128
 
@@ -30,6 +32,9 @@ export function parseRevocationEntry (value: unknown): RevocationEntry | undefin
   }
   if (record.kind === 'account' && isId(record.sub) && isCount(record.minVersion) && isTime(record.expiresAt)) {
     return { kind: 'account', sub: record.sub, minVersion: record.minVersion, expiresAt: record.expiresAt }
+  }
+  if (record.kind === 'key' && isId(record.kid) && isTime(record.expiresAt)) {
+    return { kind: 'key', kid: record.kid, expiresAt: record.expiresAt }
   }
   return undefined
 }

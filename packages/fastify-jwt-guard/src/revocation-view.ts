@@ -29,6 +29,8 @@ export class RevocationView {
   readonly #now: () => number
   readonly #sessions = new Map<string, number>()
   readonly #accounts = new Map<string, AccountRevocation>()
+  /** Withdrawn signing keys: kid → expiresAt. */
+  readonly #keys = new Map<string, number>()
   /** When the last accepted heartbeat arrived (local clock: no clock skew between hosts). */
   #freshAt = Number.NEGATIVE_INFINITY
   /** Bumped whenever broadcasts may have been missed; a reload only counts if none happened meanwhile. */
@@ -75,6 +77,11 @@ export class RevocationView {
       if (known === undefined || known < entry.expiresAt) this.#sessions.set(entry.sid, entry.expiresAt)
       return
     }
+    if (entry.kind === 'key') {
+      const known = this.#keys.get(entry.kid)
+      if (known === undefined || known < entry.expiresAt) this.#keys.set(entry.kid, entry.expiresAt)
+      return
+    }
     const known = this.#accounts.get(entry.sub)
     if (known === undefined) {
       this.#accounts.set(entry.sub, { minVersion: entry.minVersion, expiresAt: entry.expiresAt })
@@ -90,6 +97,11 @@ export class RevocationView {
     if (this.#sessions.has(sid)) return true
     const account = this.#accounts.get(sub)
     return account !== undefined && tokenVersion < account.minVersion
+  }
+
+  /** Whether the signing key `kid` was withdrawn: its tokens are refused, cached or not. */
+  isKeyRevoked (kid: string): boolean {
+    return this.#keys.size > 0 && this.#keys.has(kid)
   }
 
   /** One comparison per request: the heartbeat bookkeeping happens when heartbeats arrive. */
@@ -129,6 +141,7 @@ export class RevocationView {
     const now = this.#now()
     for (const [sid, expiresAt] of this.#sessions) if (expiresAt <= now) this.#sessions.delete(sid)
     for (const [sub, account] of this.#accounts) if (account.expiresAt <= now) this.#accounts.delete(sub)
+    for (const [kid, expiresAt] of this.#keys) if (expiresAt <= now) this.#keys.delete(kid)
   }
 
   async close (): Promise<void> {

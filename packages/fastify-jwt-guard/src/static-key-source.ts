@@ -13,6 +13,7 @@ export function createStaticKeySource (jwks: Jwks): StaticKeySource {
   let keys = importJwks(jwks)
   return {
     getKey (kid) { return keys.get(kid) },
+    hasKey (kid) { return keys.has(kid) },
     setKeys (next) { keys = importJwks(next) }
   }
 }

@@ -1,6 +1,7 @@
 /** The guard over HTTP: the happy path, the 401/403 answers and the time rules (RFC 6750, RFC 9068, ASVS 3.5/9.2). */
 import t from 'tap'
 import { buildStaticApp, claims, createKey, signToken, type ClaimsInput } from './helper.js'
+import { createStaticKeySource } from '../src/index.js'
 
 const INVALID_TOKEN = 'Bearer realm="latchkey", error="invalid_token", error_description="The access token is not valid"'
 const EXPIRED_TOKEN = 'Bearer realm="latchkey", error="invalid_token", error_description="The access token has expired"'
@@ -179,4 +180,23 @@ t.test('allows the leeway on iat and on the lifetime bound, and not a second mor
   t.equal(await status({ iat: nowS + 31, exp: nowS + 631 }), 401, 'iat 31 s ahead, leeway 30 s')
   t.equal(await status({ iat: nowS, exp: nowS + 630 }), 200, 'lifetime 630 s, bound 600 s + leeway 30 s')
   t.equal(await status({ iat: nowS, exp: nowS + 631 }), 401, 'lifetime 631 s, bound 600 s + leeway 30 s')
+})
+
+t.test('a cached token dies once its signing key is withdrawn: by a key revocation, or by leaving the key set (ASVS 13.3.4, RFC 7517 §4.5)', async t => {
+  const [key, other] = [await createKey(), await createKey()]
+  const keys = createStaticKeySource({ keys: [key.jwk, other.jwk] })
+  const { app, feed } = await buildStaticApp(t, [key, other], { keys })
+  const me = async (token: string) => await app.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } })
+  const [revokedKeyToken, removedKeyToken, keptToken] = [await signToken(key), await signToken(key), await signToken(other)]
+  for (const token of [revokedKeyToken, keptToken]) t.equal((await me(token)).statusCode, 200, 'verified and cached')
+
+  await feed.publish([{ kind: 'key', kid: key.kid, expiresAt: Date.now() + 60_000 }])
+  const refused = await me(revokedKeyToken)
+  t.equal(refused.statusCode, 401, 'the cached token of the withdrawn key is refused')
+  t.equal(refused.json().code, 'token_invalid')
+  t.equal((await me(removedKeyToken)).statusCode, 401, 'and so is an uncached one')
+  t.equal((await me(keptToken)).statusCode, 200, 'tokens of another key live on')
+
+  keys.setKeys({ keys: [key.jwk] })
+  t.equal((await me(keptToken)).statusCode, 401, 'a cached token whose key left the key set is refused')
 })

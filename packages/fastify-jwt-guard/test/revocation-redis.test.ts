@@ -180,3 +180,22 @@ t.test('after the store is seeded again (a new epoch) the view reloads what the 
   await waitFor(() => view.isRevoked('reseeded', 'x', 0), 3_000)
   t.pass('reloaded on the new epoch')
 })
+
+t.test('a signing-key revocation travels like the others: broadcast, loaded at start, seeded (ASVS 13.3.4)', async t => {
+  const prefix = randomPrefix()
+  cleanUp(t, prefix)
+  const live = await viewFor(t, prefix)
+  const publisher = feedFor(t, prefix)
+  await publisher.publish([{ kind: 'key', kid: 'withdrawn-kid', expiresAt: Date.now() + 60_000 }])
+  await waitFor(() => live.isKeyRevoked('withdrawn-kid'), 1_000)
+  t.equal(live.isKeyRevoked('other-kid'), false)
+  t.equal(live.isRevoked('withdrawn-kid', 'x', 0), false, 'a kid is not a session id')
+  const { entries } = await publisher.loadAll()
+  t.same(entries, [{ kind: 'key', kid: 'withdrawn-kid', expiresAt: entries[0]?.expiresAt }], 'loadAll reads it back as a key entry')
+
+  const seededPrefix = randomPrefix()
+  cleanUp(t, seededPrefix)
+  await feedFor(t, seededPrefix).seed([{ kind: 'key', kid: 'seeded-kid', expiresAt: Date.now() + 60_000 }])
+  const started = await viewFor(t, seededPrefix)
+  t.equal(started.isKeyRevoked('seeded-kid'), true, 'a seeded one is loaded at start')
+})

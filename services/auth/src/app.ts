@@ -14,7 +14,7 @@ import {
 import { fastifyProblem } from '@latchkey/fastify-problem'
 import { createServiceApp, health, openapi } from '@latchkey/service-kit'
 import {
-  createAccessTokenVerifier, createStaticKeySource, fastifyJwtGuard, RevocationView, type RevocationFeed
+  createAccessTokenVerifier, fastifyJwtGuard, RevocationView, type RevocationFeed
 } from '@latchkey/fastify-jwt-guard'
 import type { AccountEventPublisher } from '@latchkey/account-events'
 import type { AuthConfig } from './config.js'
@@ -32,7 +32,7 @@ import { loadMailTemplates } from './plugins/app/mail/mail-templates.js'
 import { createFileTransport, createSmtpTransport } from './plugins/app/mail/mail-transport.js'
 import recovery from './plugins/app/recovery/recovery.js'
 import { createRecoveryMailComposer } from './plugins/app/recovery/recovery-mails.js'
-import { loadSigningKeys } from './plugins/app/tokens/signing-keys.js'
+import { keyReloadMs, openSigningKeys, type SigningKeys } from './plugins/app/tokens/signing-keys.js'
 import { createAccessTokenSigner } from './plugins/app/tokens/access-tokens.js'
 import { createRefreshTokens } from './plugins/app/tokens/refresh-tokens.js'
 import { loadServerSecret } from './plugins/app/tokens/server-secret.js'
@@ -56,6 +56,10 @@ import adminMfaRoute from './routes/mfa/admin-mfa.js'
 
 /** How long start-up waits for the revocation view to be fresh (within the 10 s plugin timeout); after it the service starts anyway (503 until fresh). */
 const STARTUP_FRESHNESS_WAIT_MS = 5_000
+
+declare module 'fastify' {
+  interface FastifyInstance { signingKeys: SigningKeys }
+}
 
 export interface AuthDependencies {
   sql: Sql
@@ -98,10 +102,12 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
 
   // Keys, tokens and the guard: the auth service checks its own tokens in process.
   const secretBox = createSecretBox(await loadSecretsKey(config))
-  const signingKeys = await loadSigningKeys(deps.sql, { privateKeyPem: config.JWT_PRIVATE_KEY, accessTokenTtl: config.ACCESS_TOKEN_TTL, box: secretBox })
+  const signingKeys = await openSigningKeys(deps.sql, { privateKeyPem: config.JWT_PRIVATE_KEY, box: secretBox, reloadMs: keyReloadMs(config.KEY_PUBLISH_DELAY) })
+  app.decorate('signingKeys', signingKeys)
+  app.addHook('onClose', async () => { signingKeys.close() })
   const view = new RevocationView(deps.revocationFeed, { maxStalenessMs: config.REVOCATION_MAX_STALENESS * 1000 })
   const verifier = createAccessTokenVerifier({
-    keys: createStaticKeySource(signingKeys.jwks),
+    keys: signingKeys.keySource,
     issuer: config.AUTH_ISSUER,
     audience: config.TOKEN_AUDIENCE,
     leewaySeconds: config.TOKEN_LEEWAY,
@@ -150,7 +156,7 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
   await app.register(sessions, {
     sql: deps.sql,
     signer: createAccessTokenSigner({
-      key: signingKeys.current, issuer: config.AUTH_ISSUER, audience: config.TOKEN_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL
+      key: () => signingKeys.signingKey(), issuer: config.AUTH_ISSUER, audience: config.TOKEN_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL
     }),
     refreshTokens: createRefreshTokens(await loadServerSecret(deps.sql, secretBox, 'refresh-token')),
     refreshTokenTtl: config.REFRESH_TOKEN_TTL,
@@ -182,7 +188,7 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
   await app.register(mfaRoutes)
   await app.register(mfaLogInRoute)
   await app.register(adminMfaRoute)
-  await app.register(jwksRoute, { jwks: () => signingKeys.jwks })
+  await app.register(jwksRoute, { jwks: () => signingKeys.jwks() })
   await app.register(health, {
     checks: {
       postgres: async () => { await deps.sql`SELECT 1`; return true },

@@ -14,6 +14,7 @@
  *   latchkey-admin set-password <email>      password on stdin; every session and access token dies
  *   latchkey-admin send-password-reset <email>   mail the owner a reset link
  *   latchkey-admin reset-mfa <email>         remove the second factor; every session dies
+ *   latchkey-admin rotate-signing-key [--revoke-old]   a new signing key (see docs/operations.md)
  *
  * Prints the resulting account as JSON on stdout; exit 0 on success, 1 on failure, 2 on misuse.
  */
@@ -22,7 +23,7 @@ import { parseArgs } from 'node:util'
 import type { FastifyInstance } from 'fastify'
 import type { Account } from '@latchkey/contracts'
 import { ConfigError } from '@latchkey/contracts'
-import { loadAuthConfig } from './config.js'
+import { loadAuthConfig, type AuthConfig } from './config.js'
 import { buildAuthApp } from './app.js'
 import { openAuthRuntime } from './runtime.js'
 
@@ -35,6 +36,9 @@ const USAGE = `usage: latchkey-admin <command> <email>
   set-password <email>                   set the password (stdin, first line); revokes every session
   send-password-reset <email>            mail the owner a password reset link
   reset-mfa <email>                      remove the account's second factor and recovery codes; revokes every session
+  rotate-signing-key [--revoke-old]      publish a new signing key now, sign with it after KEY_PUBLISH_DELAY, retire
+                                         the old one once its tokens have expired; --revoke-old (key compromised):
+                                         sign with the new key at once and refuse every token of the old ones now
 Configuration comes from the same environment variables as the service (DATABASE_URL, REDIS_URL, ...).`
 
 class UsageError extends Error {}
@@ -96,18 +100,26 @@ const commands: Record<string, (app: FastifyInstance, email: string, options: { 
   }
 }
 
-async function main (argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { name: { type: 'string' }, help: { type: 'boolean', short: 'h' } } })
-  if (values.help === true) {
-    process.stdout.write(`${USAGE}\n`)
-    return 0
-  }
-  const [command, email, ...rest] = positionals
-  const run = command === undefined ? undefined : commands[command]
-  if (run === undefined || email === undefined || rest.length > 0) throw new UsageError(USAGE)
-  const password = command === 'create-admin' || command === 'set-password' ? await readPassword() : ''
-
+async function rotate (revokeOld: boolean): Promise<number> {
   const config = loadAuthConfig()
+  if (config.JWT_PRIVATE_KEY !== undefined) {
+    throw new CommandError('JWT_PRIVATE_KEY is set, so the service signs with that key alone and never reads the keys in the database: rotate it yourself (a new JWT_PRIVATE_KEY on every replica), or unset it to let the service generate and rotate its keys')
+  }
+  return await withApp(config, async app => {
+    const rotation = await app.signingKeys.rotate({
+      publishDelaySeconds: config.KEY_PUBLISH_DELAY,
+      tokenLifetimeSeconds: config.ACCESS_TOKEN_TTL + config.TOKEN_LEEWAY,
+      revokeOld
+    })
+    // Relayed at once (the running replicas' relays would within a second anyway).
+    await app.revocations.publish(rotation.revocations)
+    const { revocations: _entries, ...result } = rotation
+    process.stdout.write(`${JSON.stringify(result)}\n`)
+    return 0
+  })
+}
+
+async function withApp (config: AuthConfig, run: (app: FastifyInstance) => Promise<number>): Promise<number> {
   const runtime = await openAuthRuntime(config, {
     info: () => {},
     warn: (obj, msg) => { process.stderr.write(`${JSON.stringify({ level: 'warn', msg, ...obj })}\n`) }
@@ -116,13 +128,34 @@ async function main (argv: string[]): Promise<number> {
   const app = await buildAuthApp(config, runtime.deps, { logger: { level: 'warn', stream: process.stderr } })
   try {
     await app.ready()
-    const account = await run(app, email, { name: values.name ?? 'Administrator', password })
-    process.stdout.write(`${JSON.stringify(account)}\n`)
-    return 0
+    return await run(app)
   } finally {
     await app.close()
     await runtime.close()
   }
+}
+
+async function main (argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { name: { type: 'string' }, 'revoke-old': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } })
+  if (values.help === true) {
+    process.stdout.write(`${USAGE}\n`)
+    return 0
+  }
+  if (positionals[0] === 'rotate-signing-key') {
+    if (positionals.length > 1 || values.name !== undefined) throw new UsageError(USAGE)
+    return await rotate(values['revoke-old'] === true)
+  }
+  if (values['revoke-old'] !== undefined) throw new UsageError(USAGE)
+  const [command, email, ...rest] = positionals
+  const run = command === undefined ? undefined : commands[command]
+  if (run === undefined || email === undefined || rest.length > 0) throw new UsageError(USAGE)
+  const password = command === 'create-admin' || command === 'set-password' ? await readPassword() : ''
+
+  return await withApp(loadAuthConfig(), async app => {
+    const account = await run(app, email, { name: values.name ?? 'Administrator', password })
+    process.stdout.write(`${JSON.stringify(account)}\n`)
+    return 0
+  })
 }
 
 try {

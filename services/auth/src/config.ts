@@ -46,6 +46,7 @@ export const AuthConfigSchema = Type.Object({
   STEP_UP_MAX_AGE: Type.Integer({ minimum: 0, maximum: 86400, default: 600, description: 'Seconds after a log in with a second factor during which sensitive changes need no fresh code' }),
   MFA_REQUIRED_ROLES: Type.Optional(Type.String({ description: 'Comma-separated roles (e.g. admin) whose accounts must log in with a second factor: without one their tokens only serve to enrol' })),
   MFA_ISSUER: Type.String({ default: 'Latchkey', minLength: 1, maxLength: 64, description: 'Issuer name authenticator apps show beside the account' }),
+  KEY_PUBLISH_DELAY: Type.Integer({ minimum: 0, default: 900, description: 'Seconds a rotated-in signing key is published in the JWKS before it signs: longer than the guards\' JWKS refresh (300 s) plus the JWKS\' HTTP max-age (300 s)' }),
   JWT_PRIVATE_KEY: Type.Optional(Type.String({ secret: true, description: 'Ed25519 private key (PKCS#8 PEM); unset = generated and kept in the database, sealed under SECRETS_KEY' })),
   ARGON2_MEMORY_COST: Type.Integer({ minimum: 8192, default: 19456, description: 'argon2id memory, KiB' }),
   ARGON2_TIME_COST: Type.Integer({ minimum: 1, default: 2, description: 'argon2id iterations' }),

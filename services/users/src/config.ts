@@ -25,6 +25,7 @@ export const UsersConfigSchema = Type.Object({
   AUTH_ISSUER: Type.String({ minLength: 1, default: 'http://127.0.0.1:3001', description: 'iss the access tokens must carry: the auth service\'s base URL' }),
   AUTH_JWKS_URL: Type.Optional(Type.String({ minLength: 1, description: 'Where the signing keys are fetched; unset = AUTH_ISSUER/.well-known/jwks.json' })),
   JWKS_REFETCH_INTERVAL: Type.Integer({ minimum: 1, maximum: 3600, default: 10, description: 'Seconds between JWKS refetches caused by an unknown kid' }),
+  JWKS_REFRESH_INTERVAL: Type.Integer({ minimum: 1, maximum: 300, default: 300, description: 'Seconds between periodic JWKS refetches: a withdrawn or retired key is dropped by then; keep KEY_PUBLISH_DELAY above it' }),
   TOKEN_AUDIENCE: Type.String({ minLength: 1, default: 'latchkey', description: 'aud the access tokens must carry' }),
   TOKEN_LEEWAY: Type.Integer({ minimum: 0, default: 0, description: 'Clock leeway for exp/nbf, seconds' }),
   ACCESS_TOKEN_TTL: Type.Integer({ minimum: 30, maximum: 86400, default: 900, description: 'The auth service\'s access-token lifetime, seconds: tokens living longer are refused' }),

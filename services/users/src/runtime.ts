@@ -63,7 +63,7 @@ export async function openUsersRuntime (config: UsersConfig, log: ProcessLog, op
     consumer: `users-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
     log
   })
-  const keySource = createRemoteKeySource({ url: config.AUTH_JWKS_URL, refetchIntervalMs: config.JWKS_REFETCH_INTERVAL * 1000 })
+  const keySource = createRemoteKeySource({ url: config.AUTH_JWKS_URL, refetchIntervalMs: config.JWKS_REFETCH_INTERVAL * 1000, refreshMs: config.JWKS_REFRESH_INTERVAL * 1000 })
 
   return {
     deps: { sql, revocationFeed, keySource, accountEvents },

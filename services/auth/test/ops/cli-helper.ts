@@ -18,7 +18,7 @@ export interface CliResult { code: number | null, stdout: string, stderr: string
 
 export interface AuthWithCli extends TestAuth {
   /** Runs latchkey-admin with `args`, `stdin` written to it, and resolves when it exits. */
-  admin: (args: string[], stdin?: string) => Promise<CliResult>
+  admin: (args: string[], stdin?: string, env?: Record<string, string>) => Promise<CliResult>
 }
 
 /** `env` configures both the replica and the CLI (e.g. SMTP_URL). */
@@ -33,7 +33,7 @@ export async function buildWithCli (t: Test, env: Record<string, string> = {}): 
     redis.disconnect()
   })
 
-  async function admin (args: string[], stdin = ''): Promise<CliResult> {
+  async function admin (args: string[], stdin = '', extraEnv: Record<string, string> = {}): Promise<CliResult> {
     return await new Promise((resolve, reject) => {
       const child = spawn(process.execPath, [cli, ...args], {
         env: {
@@ -46,7 +46,8 @@ export async function buildWithCli (t: Test, env: Record<string, string> = {}): 
           LOG_LEVEL: 'warn',
           // The service's key-encryption key: the CLI opens the same sealed secrets as the service.
           SECRETS_KEY: auth.config.SECRETS_KEY ?? '',
-          ...env
+          ...env,
+          ...extraEnv
         },
         stdio: ['pipe', 'pipe', 'pipe']
       })

@@ -12,7 +12,7 @@ import { attackEnv, serviceSigningKey, snapshot } from './helper.js'
 t.test('every bearer route in the OpenAPI document refuses forged tokens (ASVS 9.1.1, 8.3.1)', async t => {
   const { app, sql } = await build(t, { env: attackEnv })
   const victim = await registeredUser(app)
-  const { kid, privateKey } = await serviceSigningKey(sql)
+  const { kid, privateKey } = await serviceSigningKey(app)
   const jwks = (await app.inject({ url: '/.well-known/jwks.json' })).json<{ keys: Array<Record<string, string>> }>()
   const published = jwks.keys.find(key => key.kid === kid)
   if (published === undefined) throw new Error('signing key not in the JWKS')

@@ -4,7 +4,8 @@
  * The assertions, payloads and forged-token catalogue shared with the users suite are in
  * test-support.
  */
-import { createPrivateKey, type KeyObject } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
 import type { Sql } from 'postgres'
 
 /** Cheap argon2 and limits high enough that a fuzz run never meets them (they are tested elsewhere). */
@@ -28,9 +29,8 @@ export async function snapshot (sql: Sql): Promise<string> {
   return JSON.stringify({ accounts, sessions, revocations, outbox })
 }
 
-/** The auth service's current signing key, read from its own table: to sign tokens that break only one rule. */
-export async function serviceSigningKey (sql: Sql): Promise<{ kid: string, privateKey: KeyObject }> {
-  const [row] = await sql<Array<{ kid: string, privateKeyPem: string }>>`SELECT kid, private_key_pem FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1`
-  if (row === undefined) throw new Error('no signing key')
-  return { kid: row.kid, privateKey: createPrivateKey(row.privateKeyPem) }
+/** The auth service's current signing key (sealed in its table, so taken from the app): to sign tokens that break only one rule. */
+export async function serviceSigningKey (app: FastifyInstance): Promise<{ kid: string, privateKey: KeyObject }> {
+  const { kid, privateKey } = app.signingKeys.signingKey()
+  return { kid, privateKey }
 }

@@ -13,7 +13,7 @@ t.test('forged access tokens', async t => {
   const { app, sql } = await build(t, { env: attackEnv })
   const victim = await registeredUser(app)
   const genuine = victim.tokens.accessToken
-  const { kid, privateKey } = await serviceSigningKey(sql)
+  const { kid, privateKey } = await serviceSigningKey(app)
   const jwks = (await app.inject({ url: '/.well-known/jwks.json' })).json<{ keys: Array<Record<string, string>> }>()
   const published = jwks.keys.find(key => key.kid === kid)
   if (published === undefined) throw new Error('signing key not in the JWKS')

@@ -1,17 +1,15 @@
 import t from 'tap'
-import { createPrivateKey } from 'node:crypto'
 import { skipWithoutRedis, startOwnRedis, startTcpProxy, testDatabaseUrl } from '@latchkey/test-support'
 import { bearer, build, eventually, problemOf, registeredUser } from '../../helper.js'
 import { attackerKey, decodePart, signEd25519 } from '../../tokens.js'
 
 t.test('DELETE /sessions/current', async t => {
-  const { app, sql } = await build(t)
+  const { app } = await build(t)
 
   /** The same claims, issued two hours ago with the service's own key: a genuine expired token. */
   async function issuedLongAgo (token: string): Promise<string> {
-    const [row] = await sql<Array<{ privateKeyPem: string }>>`SELECT private_key_pem FROM signing_keys`
     const iat = Math.floor(Date.now() / 1000) - 7200
-    return signEd25519(decodePart(token, 0), { ...decodePart(token, 1), iat, exp: iat + 900 }, createPrivateKey(row?.privateKeyPem ?? ''))
+    return signEd25519(decodePart(token, 0), { ...decodePart(token, 1), iat, exp: iat + 900 }, app.signingKeys.signingKey().privateKey)
   }
   const logout = async (token?: string) => await app.inject({
     method: 'DELETE', url: '/sessions/current', headers: token === undefined ? {} : bearer(token)

@@ -21,12 +21,14 @@ const RELAY_INTERVAL_MS = 250
 const PUBLISH_WAIT_MS = 1_000
 const BATCH_SIZE = 500
 
-interface RevocationRow { id: string, kind: 'session' | 'account', subjectId: string, minTokenVersion: number | null, expiresAt: Date }
+interface RevocationRow { id: string, kind: 'session' | 'account' | 'key', subjectId: string | null, kid: string | null, minTokenVersion: number | null, expiresAt: Date }
 
 function toEntry (row: RevocationRow): RevocationEntry {
+  const expiresAt = row.expiresAt.getTime()
+  if (row.kind === 'key') return { kind: 'key', kid: row.kid ?? '', expiresAt }
   return row.kind === 'session'
-    ? { kind: 'session', sid: row.subjectId, expiresAt: row.expiresAt.getTime() }
-    : { kind: 'account', sub: row.subjectId, minVersion: row.minTokenVersion ?? 0, expiresAt: row.expiresAt.getTime() }
+    ? { kind: 'session', sid: row.subjectId ?? '', expiresAt }
+    : { kind: 'account', sub: row.subjectId ?? '', minVersion: row.minTokenVersion ?? 0, expiresAt }
 }
 
 export interface RevocationsOptions {
@@ -48,7 +50,7 @@ export function createRevocations (options: RevocationsOptions) {
 
   async function loadLive (): Promise<RevocationEntry[]> {
     const rows = await sql<RevocationRow[]>`
-      SELECT id, kind, subject_id, min_token_version::float8 AS min_token_version, expires_at FROM revocations WHERE expires_at > now()`
+      SELECT id, kind, subject_id, kid, min_token_version::float8 AS min_token_version, expires_at FROM revocations WHERE expires_at > now()`
     return rows.map(toEntry)
   }
 
@@ -69,7 +71,7 @@ export function createRevocations (options: RevocationsOptions) {
    */
   async function relayBatch (): Promise<number> {
     const rows = await sql<RevocationRow[]>`
-      SELECT id, kind, subject_id, min_token_version::float8 AS min_token_version, expires_at FROM revocations
+      SELECT id, kind, subject_id, kid, min_token_version::float8 AS min_token_version, expires_at FROM revocations
       WHERE published_at IS NULL ORDER BY id LIMIT ${BATCH_SIZE}`
     if (rows.length === 0) return 0
     await feed.publish(rows.map(toEntry))

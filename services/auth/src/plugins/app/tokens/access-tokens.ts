@@ -20,10 +20,22 @@ export interface IssueAccessTokenInput {
   mfaEnrollmentRequired: boolean
 }
 
-export function createAccessTokenSigner (options: { key: SigningKey, issuer: string, audience: string, ttlSeconds: number }) {
-  const header = Buffer.from(JSON.stringify({ alg: ACCESS_TOKEN_ALG, typ: ACCESS_TOKEN_TYPE, kid: options.key.kid })).toString('base64url')
+/** key: the signing key at this moment (it changes when a rotation activates a new one). */
+export function createAccessTokenSigner (options: { key: () => SigningKey, issuer: string, audience: string, ttlSeconds: number }) {
+  const headers = new Map<string, string>()
+  const headerOf = (kid: string): string => {
+    let header = headers.get(kid)
+    if (header === undefined) {
+      header = Buffer.from(JSON.stringify({ alg: ACCESS_TOKEN_ALG, typ: ACCESS_TOKEN_TYPE, kid })).toString('base64url')
+      if (headers.size > 8) headers.clear()
+      headers.set(kid, header)
+    }
+    return header
+  }
   return {
     issueAccessToken (input: IssueAccessTokenInput): { accessToken: string, expiresIn: number, claims: AccessTokenClaims } {
+      const key = options.key()
+      const header = headerOf(key.kid)
       const iat = Math.floor(Date.now() / 1000)
       const claims: AccessTokenClaims = {
         iss: options.issuer,
@@ -41,7 +53,7 @@ export function createAccessTokenSigner (options: { key: SigningKey, issuer: str
         mfa_enrollment_required: input.mfaEnrollmentRequired
       }
       const signingInput = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`
-      const signature = sign(null, Buffer.from(signingInput), options.key.privateKey).toString('base64url')
+      const signature = sign(null, Buffer.from(signingInput), key.privateKey).toString('base64url')
       return { accessToken: `${signingInput}.${signature}`, expiresIn: claims.exp - Math.floor(Date.now() / 1000), claims }
     }
   }

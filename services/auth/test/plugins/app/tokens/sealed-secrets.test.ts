@@ -2,7 +2,7 @@ import t from 'tap'
 import { createPrivateKey } from 'node:crypto'
 import { createSecretBox } from '../../../../src/plugins/app/secrets/secret-box.js'
 import { loadServerSecret } from '../../../../src/plugins/app/tokens/server-secret.js'
-import { loadSigningKeys } from '../../../../src/plugins/app/tokens/signing-keys.js'
+import { openSigningKeys } from '../../../../src/plugins/app/tokens/signing-keys.js'
 import { bearer, build, registeredUser, type TestAuth } from '../../../helper.js'
 
 function boxOf (auth: TestAuth) {
@@ -20,7 +20,9 @@ t.test('a dump of signing_keys and server_secrets holds no usable key: no PEM, n
   const auth = await build(t)
   const box = boxOf(auth)
   const text = await dump(auth)
-  const { current } = await loadSigningKeys(auth.sql, { accessTokenTtl: auth.config.ACCESS_TOKEN_TTL, box })
+  const keys = await openSigningKeys(auth.sql, { box, reloadMs: 60_000 })
+  t.teardown(() => { keys.close() })
+  const current = keys.signingKey()
   const privateJwk = current.privateKey.export({ format: 'jwk' })
   const der = current.privateKey.export({ format: 'der', type: 'pkcs8' })
   const secret = await loadServerSecret(auth.sql, box, 'refresh-token')
