@@ -313,6 +313,14 @@ t.test('deploy/k8s/latchkey.yaml', async t => {
     }
   })
 
+  t.test('documents the PgBouncer and Redis Sentinel settings, in comments naming only variables the services read', async t => {
+    const text = await read('deploy/k8s/latchkey.yaml')
+    const commented = [...text.matchAll(/^ {2}# {3}([A-Z][A-Z0-9_]*): /gm)].map(match => match[1] ?? '')
+    t.same(commented.filter(name => !allNames.has(name)), [])
+    for (const name of ['DATABASE_POOL_MODE', 'MIGRATION_DATABASE_URL', 'REDIS_SENTINELS', 'REDIS_SENTINEL_NAME']) t.ok(commented.includes(name), name)
+    t.match(text, /#\s+DATABASE_POOL_MODE: transaction$/m)
+  })
+
   t.test('sets only configuration variables the services read, and probes readiness', async t => {
     const configMap = Object.keys(manifests[0]?.data ?? {})
     t.same(configMap.filter(name => !allNames.has(name)), [], 'ConfigMap')
