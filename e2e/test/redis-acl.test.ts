@@ -10,6 +10,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
+import type { AuthRetention } from '@latchkey/auth'
 import type { Profile, TokenPair } from '@latchkey/contracts'
 import { signUp, startTestStack, until } from './helper.js'
 import { freePort, repositoryRoot } from './processes.js'
@@ -63,7 +64,7 @@ t.test('deploy/redis/latchkey.acl › ASVS 13.2.1 / 13.2.2: each service on its 
   }
 
   // The ACL's key patterns name the default prefix: the stack uses it (this redis-server is its own).
-  const client = await startTestStack(t, { REDIS_URL: urlOf('latchkey-auth', passwords.auth), REDIS_PREFIX: 'latchkey:' }, 'acl', {
+  const client = await startTestStack(t, { REDIS_URL: urlOf('latchkey-auth', passwords.auth), REDIS_PREFIX: 'latchkey:', OUTBOX_RETENTION: '0' }, 'acl', {
     usersEnv: { REDIS_URL: urlOf('latchkey-users', passwords.users) }
   })
   const { auth, users } = client
@@ -87,6 +88,8 @@ t.test('deploy/redis/latchkey.acl › ASVS 13.2.1 / 13.2.2: each service on its 
       return answer.status === 401 && answer.body.code === 'token_revoked'
     }, 1000) <= 1000, 'the revocation reached the users service (subscription) within 1 s')
     for (const base of [auth, users]) t.equal((await client.call(base, 'GET', '/health/ready')).status, 200, `${base} ready`)
+    const retention: AuthRetention = client.stack.auth.retention
+    t.ok((await retention.runOnce()).streamEntries >= 1, 'retention reads the group, trims the stream and the dead letters')
   })
 
   t.test('latchkey-users may not write revocations, read counters, add events or publish', async t => {

@@ -6,7 +6,8 @@
 import type { AccountEvent } from '@latchkey/contracts'
 import { closeRedis, type RedisSettings } from '@latchkey/redis-kit'
 import { connectTransport } from './redis-connection.js'
-import { EVENT_FIELD, encodeEvent, streamKey } from './stream-entry.js'
+import { EVENT_FIELD, deadLetterKey, encodeEvent, streamKey } from './stream-entry.js'
+import { trimConsumedStream, trimStreamOlderThan } from './redis-stream-trim.js'
 import { consoleLogger, type AccountEventPublisher, type EventLogger } from './transport.js'
 
 export interface RedisAccountEventPublisherOptions extends RedisSettings {
@@ -14,12 +15,23 @@ export interface RedisAccountEventPublisherOptions extends RedisSettings {
   log?: EventLogger
 }
 
-export function createRedisAccountEventPublisher (options: RedisAccountEventPublisherOptions): AccountEventPublisher & { close (): Promise<void> } {
+interface RedisAccountEventPublisher extends AccountEventPublisher {
+  trim: NonNullable<AccountEventPublisher['trim']>
+  close (): Promise<void>
+}
+
+export function createRedisAccountEventPublisher (options: RedisAccountEventPublisherOptions): RedisAccountEventPublisher {
   const redis = connectTransport(options, 'account-events-publisher', options.log ?? consoleLogger)
   const key = streamKey(options.prefix)
   return {
     async publish (event: AccountEvent): Promise<void> {
       await redis.xadd(key, '*', EVENT_FIELD, encodeEvent(event))
+    },
+    async trim (olderThanMs: number) {
+      return {
+        events: await trimConsumedStream(redis, key, olderThanMs),
+        deadLetters: await trimStreamOlderThan(redis, deadLetterKey(options.prefix), olderThanMs)
+      }
     },
     async close (): Promise<void> {
       await closeRedis(redis)

@@ -11,6 +11,11 @@ export type AccountEventHandler = (event: AccountEvent) => Promise<void>
 export interface AccountEventPublisher {
   /** Resolves once delivered (Redis: XADD done; in process: the consumer's handler committed). */
   publish (event: AccountEvent): Promise<void>
+  /**
+   * Retention, where the transport keeps events (Redis): removes those older than `olderThanMs`
+   * that every consumer group acknowledged, and dead letters older than that.
+   */
+  trim?: (olderThanMs: number) => Promise<{ events: number, deadLetters: number }>
 }
 
 export interface AccountEventConsumer {

@@ -128,3 +128,35 @@ t.test('redis consumer › reconnects after its connections are killed and keeps
   await waitFor(() => seen.includes(after.id), 8000)
   t.equal(c.running, true)
 })
+
+t.test('redis retention › ASVS 14.2.7: trim removes only what every group acknowledged, never an entry not yet delivered or still pending; dead letters by age', async t => {
+  const { prefix, redis, publisher } = setup(t)
+  const key = streamKey(prefix)
+  t.same(await publisher.trim(0), { events: 0, deadLetters: 0 }, 'no stream yet')
+  for (let i = 0; i < 6; i++) await publisher.publish(createdEvent(`n${i}`))
+  t.same(await publisher.trim(0), { events: 0, deadLetters: 0 }, 'no group has consumed the stream: nothing goes')
+
+  const all = (await redis.xrange(key, '-', '+')).map(([id]) => id)
+  await redis.xgroup('CREATE', key, 'users', '0')
+  await redis.xgroup('CREATE', key, 'audit', '0')
+  const read = async (group: string, count: number): Promise<string[]> => {
+    const reply = await redis.xreadgroup('GROUP', group, 'c1', 'COUNT', count, 'STREAMS', key, '>') as Array<[string, Array<[string, string[]]>]> | null
+    return (reply?.[0]?.[1] ?? []).map(([id]) => id)
+  }
+  const users = await read('users', 4)
+  await redis.xack(key, 'users', ...users.slice(0, 3))
+  const audit = await read('audit', 2)
+  await redis.xack(key, 'audit', audit[0] ?? '')
+  // users: 1-3 acknowledged, 4 pending, 5-6 not delivered; audit: 1 acknowledged, 2 pending.
+  t.same(await publisher.trim(0), { events: 1, deadLetters: 0 }, 'only the first entry is done for both groups')
+  await redis.xack(key, 'audit', audit[1] ?? '')
+  t.equal((await publisher.trim(0)).events, 1, 'audit then acknowledged the second')
+  t.equal((await publisher.trim(0)).events, 0, 'idempotent')
+  t.equal((await publisher.trim(3_600_000)).events, 0, 'a window of an hour keeps these young entries')
+  t.same((await redis.xrange(key, '-', '+')).map(([id]) => id), all.slice(2),
+    'entries 3-6 stay: 3 (audit was never handed it), 4 (pending at users), 5 and 6 (never delivered)')
+
+  await redis.xadd(deadLetterKey(prefix), '*', 'entry', 'x')
+  t.same(await publisher.trim(3_600_000), { events: 0, deadLetters: 0 })
+  t.same(await publisher.trim(0), { events: 0, deadLetters: 1 })
+})

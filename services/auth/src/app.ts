@@ -23,6 +23,7 @@ import abuseLimits from './plugins/app/abuse/abuse-limits.js'
 import { createMemoryCounterStore, type CounterStore } from './plugins/app/abuse/counter-store.js'
 import revocations from './plugins/app/revocations/revocations.js'
 import outbox from './plugins/app/events/outbox.js'
+import retention from './plugins/app/retention/retention.js'
 import accounts from './plugins/app/accounts/accounts.js'
 import { ensureBootstrapAdmin } from './plugins/app/accounts/bootstrap-admin.js'
 import sessions from './plugins/app/sessions/sessions.js'
@@ -135,6 +136,14 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
     entryLifetimeSeconds: config.ACCESS_TOKEN_TTL + config.TOKEN_LEEWAY
   })
   await app.register(outbox, { sql: deps.sql, publisher: deps.accountEvents })
+  await app.register(retention, {
+    sql: deps.sql,
+    sessionRetentionSeconds: config.SESSION_RETENTION,
+    sessionMaxLifetimeSeconds: config.SESSION_MAX_LIFETIME,
+    outboxRetentionSeconds: config.OUTBOX_RETENTION,
+    intervalSeconds: config.RETENTION_INTERVAL,
+    trimStream: deps.accountEvents.trim?.bind(deps.accountEvents)
+  })
   await app.register(mail, {
     sql: deps.sql,
     transport: config.SMTP_URL === undefined ? createFileTransport(config.DATA_DIR) : createSmtpTransport(config.SMTP_URL),

@@ -19,6 +19,7 @@ import contentTypes from './plugins/app/content-types.js'
 import profilesRepository from './plugins/app/profiles/profiles-repository.js'
 import accountEventsConsumer from './plugins/app/account-events-consumer.js'
 import metrics from './plugins/app/metrics.js'
+import retention from './plugins/app/retention/retention.js'
 import meRoutes from './routes/users/me.js'
 import userByIdRoutes from './routes/users/by-id.js'
 import listRoutes from './routes/users/list.js'
@@ -65,6 +66,7 @@ export const usersService: FastifyPluginAsync<{ config: UsersConfig, deps: Users
   await app.register(contentTypes)
   await app.register(profilesRepository)
   await app.register(accountEventsConsumer, { consumer: deps.accountEvents })
+  await app.register(retention, { sql: deps.sql, processedEventRetentionSeconds: config.PROCESSED_EVENT_RETENTION, intervalSeconds: config.RETENTION_INTERVAL })
   await app.register(metrics)
 
   await app.register(health, {

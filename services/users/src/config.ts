@@ -33,6 +33,8 @@ export const UsersConfigSchema = Type.Object({
   TRUST_PROXY: Type.Optional(Type.String({ description: 'Comma-separated addresses/CIDRs of trusted proxies; X-Forwarded-For and X-Request-Id from anyone else are ignored' })),
   CORS_ORIGINS: Type.Optional(Type.String({ description: 'Comma-separated origins allowed by CORS; none by default' })),
   HSTS_MAX_AGE: Type.Integer({ minimum: 0, default: 0, description: 'Strict-Transport-Security max-age, seconds; 0 = none' }),
+  PROCESSED_EVENT_RETENTION: Type.Integer({ minimum: 0, default: 2592000, description: 'Seconds the record of an applied account event is kept (at least OUTBOX_RETENTION)' }),
+  RETENTION_INTERVAL: Type.Integer({ minimum: 1, default: 3600, description: 'Seconds between two retention runs' }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(level => Type.Literal(level)), { default: 'info' })
 })
 

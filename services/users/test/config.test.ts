@@ -25,6 +25,8 @@ t.test('loadUsersConfig › gives the documented defaults for an empty environme
     ACCESS_TOKEN_TTL: 900,
     REVOCATION_MAX_STALENESS: 10,
     HSTS_MAX_AGE: 0,
+    PROCESSED_EVENT_RETENTION: 2592000,
+    RETENTION_INTERVAL: 3600,
     LOG_LEVEL: 'info'
   })
   t.ok(Object.isFrozen(loadUsersConfig({})))

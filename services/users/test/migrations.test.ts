@@ -13,7 +13,7 @@ t.test('runUsersMigrations › two replicas starting together apply each file ex
   })
   const [first, second] = await Promise.all([runUsersMigrations(sql, schema), runUsersMigrations(sql, schema)])
   const applied = [...first, ...second].sort()
-  t.same(applied, ['00001_create-profiles.sql', '00002_create-account-event-bookkeeping.sql'])
+  t.same(applied, ['00001_create-profiles.sql', '00002_create-account-event-bookkeeping.sql', '00003_processed-events-retention.sql'])
   t.same(await runUsersMigrations(sql, schema), [], 'nothing left to apply')
   const tables = await sql<Array<{ tableName: string }>>`
     SELECT table_name FROM information_schema.tables WHERE table_schema = ${schema} ORDER BY table_name`

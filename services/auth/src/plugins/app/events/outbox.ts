@@ -49,9 +49,14 @@ export function createOutboxRelay (options: { sql: Sql, publisher: AccountEventP
       }
     }
     // What was not published is released at once: the next pass retries it without waiting.
+    // What was published keeps no personal data: the stream has the event now, and the row is
+    // only bookkeeping until retention deletes it.
     if (rows.length > 0) {
       await sql`
-        UPDATE outbox SET published_at = CASE WHEN id = ANY(${published}::uuid[]) THEN now() END, claimed_until = NULL
+        UPDATE outbox SET
+          published_at = CASE WHEN id = ANY(${published}::uuid[]) THEN now() END,
+          payload = CASE WHEN id = ANY(${published}::uuid[]) THEN payload #- '{data,name}' #- '{data,email}' ELSE payload END,
+          claimed_until = NULL
         WHERE id = ANY(${rows.map(row => row.id)}::uuid[])`
     }
     return published.length === rows.length ? rows.length : 0
