@@ -28,11 +28,7 @@ const entry = (): RevocationEntry => ({ kind: 'session', sid: flatUuid(), expire
 let snapshot: RevocationEntry[] = []
 // A feed that never broadcasts and hands out `snapshot` on a full load.
 const feed: RevocationFeed = {
-  async publish () {},
   subscribe: () => () => {},
-  async seed () { return 'capacity' },
-  async currentEpoch () { return 'capacity' },
-  async heartbeat () { return true },
   isConnected: () => true,
   async loadAll () { return { entries: snapshot, epoch: 'capacity', seq: 0 } },
   async close () {}

@@ -54,12 +54,7 @@ subscribe('net.client.socket', message => {
 const reloads: ReloadTiming[] = []
 function instrument (feed: RevocationFeed): RevocationFeed {
   return {
-    ...feed,
-    publish: feed.publish.bind(feed),
     subscribe: feed.subscribe.bind(feed),
-    seed: feed.seed.bind(feed),
-    currentEpoch: feed.currentEpoch.bind(feed),
-    heartbeat: feed.heartbeat.bind(feed),
     isConnected: feed.isConnected.bind(feed),
     close: feed.close.bind(feed),
     async loadAll () {

@@ -8,6 +8,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { bearerChallenge, HttpProblem } from '@latchkey/fastify-problem'
 import type { AccessTokenVerifier, TokenCheck } from './access-token-verifier.js'
+import type { RevocationView } from './revocation-view.js'
 
 /** Who is calling. Frozen at run time (it is shared with the verifier's cache): do not mutate. */
 export interface RequestAuth {
@@ -34,6 +35,8 @@ declare module 'fastify' {
     authenticateForEnrolment: AuthHook
     requireRole: (role: string) => AuthHook
     accessTokens: AccessTokenVerifier
+    /** The read-only view of every live revocation the verifier checks, in both services alike. */
+    revocations: RevocationView
   }
   interface FastifyRequest {
     auth: RequestAuth | null
@@ -51,6 +54,8 @@ export function caller (request: FastifyRequest): RequestAuth {
 
 export interface FastifyJwtGuardOptions {
   verifier: AccessTokenVerifier
+  /** The view the verifier checks, decorated as `app.revocations` (health checks and metrics read it). */
+  revocations?: RevocationView
 }
 
 const REALM = bearerChallenge()
@@ -136,4 +141,5 @@ export const fastifyJwtGuard = fp<FastifyJwtGuardOptions>(async function fastify
   app.decorate('authenticate', authenticate)
   app.decorate('authenticateForEnrolment', authenticateFor(true))
   app.decorate('requireRole', requireRole)
+  if (options.revocations !== undefined) app.decorate('revocations', options.revocations)
 }, { name: 'fastify-jwt-guard', fastify: '5.x' })

@@ -1,9 +1,10 @@
-/** @latchkey/fastify-jwt-guard: access-token verification, the revocation view and its feeds, the Fastify guard. */
-export type { RevocationEntry } from './revocation-entry.js'
-export { parseRevocationEntry } from './revocation-entry.js'
-export type { RevocationFeed, RevocationHeartbeat, RevocationListener, RevocationSnapshot } from './revocation-feed.js'
+/**
+ * @latchkey/fastify-jwt-guard: what a service that checks access tokens needs: the verifier, the
+ * key sources, the revocation view and the read side of its feed, the Fastify guard. Writing
+ * revocations is the auth service's alone (@latchkey/revocation-publisher).
+ */
+export type { RevocationEntry, RevocationFeed, RevocationHeartbeat, RevocationListener, RevocationSnapshot } from '@latchkey/contracts'
 export { createRedisRevocationFeed, type RedisRevocationFeedOptions } from './redis-revocation-feed.js'
-export { createInProcessRevocationFeed } from './in-process-revocation-feed.js'
 export { RevocationView, type RevocationViewOptions } from './revocation-view.js'
 export { type KeySource, importJwks, KeysUnavailableError } from './key-source.js'
 export { createStaticKeySource, type StaticKeySource } from './static-key-source.js'

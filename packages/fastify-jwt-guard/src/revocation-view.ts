@@ -5,8 +5,7 @@
  * loaded (same epoch, no broadcast missed). With no heartbeat (the producer is down, cut off from
  * Redis, or Redis lost its data) it reports itself stale, and the guard fails closed (503).
  */
-import type { RevocationEntry } from './revocation-entry.js'
-import type { RevocationFeed, RevocationHeartbeat } from './revocation-feed.js'
+import type { RevocationEntry, RevocationFeed, RevocationHeartbeat } from '@latchkey/contracts'
 
 const TICK_MS = 500
 const PURGE_INTERVAL_MS = 30_000

@@ -8,7 +8,8 @@
 import t from 'tap'
 import fc from 'fast-check'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose'
-import { createAccessTokenVerifier, createInProcessRevocationFeed, createStaticKeySource, RevocationView } from '../src/index.js'
+import { createAccessTokenVerifier, createStaticKeySource, RevocationView } from '../src/index.js'
+import { createInProcessRevocationStore } from '@latchkey/revocation-publisher'
 import { AUDIENCE, createKey, ISSUER, rawToken, startProducer, type TestKey } from './helper.js'
 
 type Verdict = 'accepted' | 'expired' | 'refused'
@@ -47,7 +48,7 @@ async function joseVerdict (token: string, key: TestKey, nowMs: number): Promise
 t.test('differential › the guard and jose agree on random and mutated tokens', async t => {
   const key = await createKey()
   const other = await createKey()
-  const feed = createInProcessRevocationFeed()
+  const feed = createInProcessRevocationStore()
   const view = new RevocationView(feed)
   await view.start()
   t.teardown(() => view.close())

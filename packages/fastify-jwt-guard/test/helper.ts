@@ -9,10 +9,11 @@ import { createServer } from 'node:net'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { SignJWT, exportJWK } from 'jose'
 import { Redis } from 'ioredis'
-import type { Jwk } from '@latchkey/contracts'
+import type { Jwk, RevocationPublisher } from '@latchkey/contracts'
 import { fastifyProblem } from '@latchkey/fastify-problem'
+import { createInProcessRevocationStore, createRedisRevocationPublisher, type InProcessRevocationStore } from '@latchkey/revocation-publisher'
 import {
-  createAccessTokenVerifier, createInProcessRevocationFeed, createStaticKeySource, fastifyJwtGuard,
+  createAccessTokenVerifier, createRedisRevocationFeed, createStaticKeySource, fastifyJwtGuard,
   RevocationView, type AccessTokenVerifier, type AccessTokenVerifierOptions, type RevocationFeed
 } from '../src/index.js'
 
@@ -102,6 +103,29 @@ export async function buildApp (t: Teardown, verifier: AccessTokenVerifier): Pro
   return app
 }
 
+/**
+ * Both sides of the Redis revocation store under `prefix`: the guard's feed and, playing the auth
+ * service, the publisher. Closed in teardown.
+ */
+export type RevocationStore = RevocationFeed & RevocationPublisher
+
+export function redisStore (t: Teardown, url: string, prefix: string): RevocationStore {
+  const feed = createRedisRevocationFeed({ url, prefix })
+  const publisher = createRedisRevocationPublisher({ url, prefix })
+  const store: RevocationStore = {
+    loadAll: () => feed.loadAll(),
+    subscribe: listener => feed.subscribe(listener),
+    isConnected: () => feed.isConnected(),
+    publish: entries => publisher.publish(entries),
+    seed: entries => publisher.seed(entries),
+    currentEpoch: () => publisher.currentEpoch(),
+    heartbeat: epoch => publisher.heartbeat(epoch),
+    async close () { await Promise.all([feed.close(), publisher.close()]) }
+  }
+  t.teardown(() => store.close())
+  return store
+}
+
 export interface Producer {
   /** Stops heartbeating: the producer looks down. */
   stop (): void
@@ -113,7 +137,7 @@ export interface Producer {
  * Plays the auth service's relay without a database: seeds the store when it is not seeded and
  * heartbeats every intervalMs. Errors (Redis down) are swallowed; the next beat retries.
  */
-export function startProducer (t: Teardown, feed: RevocationFeed, intervalMs = 100): Producer {
+export function startProducer (t: Teardown, feed: RevocationPublisher, intervalMs = 100): Producer {
   let timer: NodeJS.Timeout | undefined
   const beat = async (): Promise<void> => {
     try {
@@ -137,8 +161,8 @@ export function startProducer (t: Teardown, feed: RevocationFeed, intervalMs = 1
 }
 
 /** An app whose keys are `keys` and whose revocations travel in process, with a producer heartbeating. */
-export async function buildStaticApp (t: Teardown, keys: TestKey[], options: Partial<AccessTokenVerifierOptions> = {}): Promise<GuardedApp & { feed: ReturnType<typeof createInProcessRevocationFeed> }> {
-  const feed = createInProcessRevocationFeed()
+export async function buildStaticApp (t: Teardown, keys: TestKey[], options: Partial<AccessTokenVerifierOptions> = {}): Promise<GuardedApp & { feed: InProcessRevocationStore }> {
+  const feed = createInProcessRevocationStore()
   const view = new RevocationView(feed)
   await view.start()
   t.teardown(() => view.close())

@@ -7,7 +7,8 @@ import t, { type Test } from 'tap'
 import { createServer } from 'node:http'
 import { generateKeyPairSync } from 'node:crypto'
 import { exportJWK } from 'jose'
-import { createAccessTokenVerifier, createInProcessRevocationFeed, createRemoteKeySource, RevocationView, type RemoteKeySource } from '../src/index.js'
+import { createAccessTokenVerifier, createRemoteKeySource, RevocationView, type RemoteKeySource } from '../src/index.js'
+import { createInProcessRevocationStore } from '@latchkey/revocation-publisher'
 import { AUDIENCE, ISSUER, createKey, signToken, sleep, type TestKey, startProducer } from './helper.js'
 
 interface JwksServer { url: string, requests: () => number, serve: (body: unknown, status?: number) => void }
@@ -38,7 +39,7 @@ function source (t: Test, url: string, refetchIntervalMs = 300): RemoteKeySource
 }
 
 async function verifierWith (t: Test, keys: RemoteKeySource): Promise<ReturnType<typeof createAccessTokenVerifier>> {
-  const feed = createInProcessRevocationFeed()
+  const feed = createInProcessRevocationStore()
   const view = new RevocationView(feed)
   await view.start()
   t.teardown(() => view.close())

@@ -6,13 +6,11 @@
  */
 import t, { type Test } from 'tap'
 import { Redis } from 'ioredis'
-import { createAccessTokenVerifier, createRedisRevocationFeed, createStaticKeySource, RevocationView, type RevocationFeed } from '../src/index.js'
-import { AUDIENCE, ISSUER, buildApp, claims, createKey, ownRedis, randomPrefix, signToken, sleep, startProducer, waitFor } from './helper.js'
+import { createAccessTokenVerifier, createStaticKeySource, RevocationView } from '../src/index.js'
+import { AUDIENCE, ISSUER, buildApp, claims, createKey, ownRedis, randomPrefix, redisStore, signToken, sleep, startProducer, waitFor, type RevocationStore } from './helper.js'
 
-function feedFor (t: Test, url: string, prefix: string): RevocationFeed {
-  const feed = createRedisRevocationFeed({ url, prefix })
-  t.teardown(() => feed.close())
-  return feed
+function feedFor (t: Test, url: string, prefix: string): RevocationStore {
+  return redisStore(t, url, prefix)
 }
 
 function client (t: Test, url: string): Redis {

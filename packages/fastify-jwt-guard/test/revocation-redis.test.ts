@@ -5,15 +5,13 @@
  */
 import t, { type Test } from 'tap'
 import { Redis } from 'ioredis'
+import { createAccessTokenVerifier, createStaticKeySource, RevocationView } from '../src/index.js'
 import {
-  createAccessTokenVerifier, createRedisRevocationFeed, createStaticKeySource, RevocationView, type RevocationFeed
-} from '../src/index.js'
-import { AUDIENCE, ISSUER, REDIS_URL, buildApp, claims, createKey, randomPrefix, signToken, sleep, startProducer, waitFor, type TestKey } from './helper.js'
+  AUDIENCE, ISSUER, REDIS_URL, buildApp, claims, createKey, randomPrefix, redisStore, signToken, sleep, startProducer, waitFor, type RevocationStore, type TestKey
+} from './helper.js'
 
-function feedFor (t: Test, prefix: string): RevocationFeed {
-  const feed = createRedisRevocationFeed({ url: REDIS_URL, prefix })
-  t.teardown(() => feed.close())
-  return feed
+function feedFor (t: Test, prefix: string): RevocationStore {
+  return redisStore(t, REDIS_URL, prefix)
 }
 
 /** A started view, with a producer heartbeating on its own feed (as the auth service's relay does). */

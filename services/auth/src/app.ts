@@ -16,12 +16,13 @@ import { createServiceApp, health, openapi } from '@latchkey/service-kit'
 import {
   createAccessTokenVerifier, fastifyJwtGuard, RevocationView, type RevocationFeed
 } from '@latchkey/fastify-jwt-guard'
+import type { RevocationPublisher } from '@latchkey/contracts'
 import type { AccountEventPublisher } from '@latchkey/account-events'
 import type { AuthConfig } from './config.js'
 import passwordHasher from './plugins/app/password-hasher.js'
 import abuseLimits from './plugins/app/abuse/abuse-limits.js'
 import { createMemoryCounterStore, type CounterStore } from './plugins/app/abuse/counter-store.js'
-import revocations from './plugins/app/revocations/revocations.js'
+import revoker from './plugins/app/revocations/revoker.js'
 import outbox from './plugins/app/events/outbox.js'
 import retention from './plugins/app/retention/retention.js'
 import accounts from './plugins/app/accounts/accounts.js'
@@ -64,7 +65,10 @@ declare module 'fastify' {
 
 export interface AuthDependencies {
   sql: Sql
+  /** What this service's own revocation view reads. */
   revocationFeed: RevocationFeed
+  /** Where revocations are written for every guard (in process: the same store as the feed). */
+  revocationPublisher: RevocationPublisher
   accountEvents: AccountEventPublisher
   /** Abuse-limit counters; Redis when replicas share them. Default: in this process. */
   counterStore?: CounterStore | undefined
@@ -115,7 +119,8 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
     maxLifetimeSeconds: config.ACCESS_TOKEN_TTL,
     revocations: view
   })
-  await app.register(fastifyJwtGuard, { verifier })
+  // The guard decorates app.revocations with the view, as in the users service.
+  await app.register(fastifyJwtGuard, { verifier, revocations: view })
   app.addHook('onClose', async () => { await view.close() })
 
   // Our decorators.
@@ -129,9 +134,9 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
     ip48Max: config.RATE_LIMIT_IPV6_48_MAX ?? 10 * config.RATE_LIMIT_IP_MAX,
     loginFailuresMax: config.LOGIN_FAILURES_MAX
   })
-  await app.register(revocations, {
+  await app.register(revoker, {
     sql: deps.sql,
-    feed: deps.revocationFeed,
+    publisher: deps.revocationPublisher,
     view,
     entryLifetimeSeconds: config.ACCESS_TOKEN_TTL + config.TOKEN_LEEWAY
   })

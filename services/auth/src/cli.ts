@@ -112,7 +112,7 @@ async function rotate (revokeOld: boolean): Promise<number> {
       revokeOld
     })
     // Relayed at once (the running replicas' relays would within a second anyway).
-    await app.revocations.publish(rotation.revocations)
+    await app.revoker.publish(rotation.revocations)
     const { revocations: _entries, ...result } = rotation
     process.stdout.write(`${JSON.stringify(result)}\n`)
     return 0

@@ -1,11 +1,14 @@
 /**
  * The connections the auth service runs on, picked by configuration: PostgreSQL from DATABASE_URL
- * or the embedded default; the revocation feed and account-event publisher on Redis from
- * REDIS_URL or REDIS_SENTINELS, or in process. Migrations are applied here, before the app is built.
+ * or the embedded default; the revocation publisher, the revocation feed its own view reads and
+ * the account-event publisher on Redis from REDIS_URL or REDIS_SENTINELS, or in process.
+ * Migrations are applied here, before the app is built.
  */
 import { closePostgres, migrationsDirectoryOf, openServiceDatabase, runMigrations, startEmbeddedPostgres } from '@latchkey/postgres-kit'
-import { redisSettingsOf } from '@latchkey/redis-kit'
-import { createInProcessRevocationFeed, createRedisRevocationFeed } from '@latchkey/fastify-jwt-guard'
+import { redisSettingsOf, type RedisSettings } from '@latchkey/redis-kit'
+import type { RevocationFeed, RevocationPublisher } from '@latchkey/contracts'
+import { createRedisRevocationFeed } from '@latchkey/fastify-jwt-guard'
+import { createInProcessRevocationStore, createRedisRevocationPublisher } from '@latchkey/revocation-publisher'
 import { createInProcessAccountEvents, createRedisAccountEventPublisher, type InProcessAccountEvents } from '@latchkey/account-events'
 import type { Sql } from 'postgres'
 import type { AuthConfig } from './config.js'
@@ -35,6 +38,18 @@ export interface BootLog {
   error?: (obj: object, msg: string) => void
 }
 
+/**
+ * The revocation publisher and the feed this service's own view reads: on Redis, or one
+ * in-process store that is both (which the launcher also hands to the users service's view).
+ */
+function openRevocations (redis: RedisSettings & { prefix: string } | undefined): { revocationPublisher: RevocationPublisher, revocationFeed: RevocationFeed } {
+  if (redis === undefined) {
+    const store = createInProcessRevocationStore()
+    return { revocationPublisher: store, revocationFeed: store }
+  }
+  return { revocationPublisher: createRedisRevocationPublisher(redis), revocationFeed: createRedisRevocationFeed(redis) }
+}
+
 export async function openAuthRuntime (config: AuthConfig, log: BootLog): Promise<AuthRuntime> {
   let databaseUrl = config.DATABASE_URL
   let stopEmbedded: (() => Promise<void>) | undefined
@@ -58,7 +73,7 @@ export async function openAuthRuntime (config: AuthConfig, log: BootLog): Promis
     log.warn({ mode: 'in-process' }, 'revocations and account events travel in process (valid only while every service runs in this process; set REDIS_URL or REDIS_SENTINELS)')
   }
   const redis = redisSettings === undefined ? undefined : { ...redisSettings, prefix: config.REDIS_PREFIX }
-  const revocationFeed = redis === undefined ? createInProcessRevocationFeed() : createRedisRevocationFeed(redis)
+  const { revocationPublisher, revocationFeed } = openRevocations(redis)
   const inProcessEvents = redis === undefined ? createInProcessAccountEvents() : undefined
   const accountEvents = inProcessEvents ?? createRedisAccountEventPublisher({
     ...(redis ?? { url: '', prefix: config.REDIS_PREFIX }),
@@ -72,11 +87,12 @@ export async function openAuthRuntime (config: AuthConfig, log: BootLog): Promis
   const counterStore = redis === undefined ? createMemoryCounterStore() : createRedisCounterStore(redis)
 
   return {
-    deps: { sql, revocationFeed, accountEvents, counterStore },
+    deps: { sql, revocationFeed, revocationPublisher, accountEvents, counterStore },
     databaseUrl,
     inProcessEvents,
     async close () {
       await revocationFeed.close()
+      await revocationPublisher.close()
       await counterStore.close()
       if ('close' in accountEvents) await accountEvents.close()
       await closePostgres(sql)

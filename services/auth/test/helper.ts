@@ -9,7 +9,9 @@ import { join } from 'node:path'
 import type { Test } from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
-import { createInProcessRevocationFeed, createRedisRevocationFeed, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
+import type { RevocationPublisher } from '@latchkey/contracts'
+import { createRedisRevocationFeed, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
+import { createInProcessRevocationStore, createRedisRevocationPublisher } from '@latchkey/revocation-publisher'
 import { createInProcessAccountEvents, createRedisAccountEventPublisher } from '@latchkey/account-events'
 import { testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
 import type { TokenPair } from '@latchkey/contracts'
@@ -19,11 +21,27 @@ import { loadAuthConfig, type AuthConfig } from '../src/config.js'
 import { migrateAuthDatabase } from '../src/runtime.js'
 import { createRedisCounterStore } from '../src/plugins/app/abuse/counter-store.js'
 
+/** The Redis revocation store's two sides in one object: the feed a view reads, the publisher the service writes with. */
+function redisRevocations (settings: { url: string, prefix: string, commandTimeoutMs: number }): RevocationFeed & RevocationPublisher {
+  const feed = createRedisRevocationFeed(settings)
+  const publisher = createRedisRevocationPublisher(settings)
+  return {
+    loadAll: () => feed.loadAll(),
+    subscribe: listener => feed.subscribe(listener),
+    isConnected: () => feed.isConnected(),
+    publish: entries => publisher.publish(entries),
+    seed: entries => publisher.seed(entries),
+    currentEpoch: () => publisher.currentEpoch(),
+    heartbeat: epoch => publisher.heartbeat(epoch),
+    async close () { await Promise.all([feed.close(), publisher.close()]) }
+  }
+}
 export interface TestAuth {
   app: FastifyInstance
   config: AuthConfig
   sql: Sql
-  feed: RevocationFeed
+  /** Both sides of the revocation store, as a replica's runtime has them. */
+  feed: RevocationFeed & RevocationPublisher
   schema: string
   prefix: string
   /** Builds another app on the same schema and prefix (a second replica, or a restart). */
@@ -67,15 +85,15 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
   const closers: Array<() => Promise<void>> = []
   const redis = { prefix, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT }
   // Without Redis, replicas share one in-process feed: they live in this one process.
-  const sharedFeed = url === undefined ? createInProcessRevocationFeed() : undefined
+  const sharedFeed = url === undefined ? createInProcessRevocationStore() : undefined
   let logStream = options.logStream
   async function buildReplica (): Promise<FastifyInstance> {
-    const feed = sharedFeed ?? createRedisRevocationFeed({ url: url ?? '', ...redis })
+    const feed = sharedFeed ?? redisRevocations({ url: url ?? '', ...redis })
     const accountEvents = url === undefined ? createInProcessAccountEvents() : createRedisAccountEventPublisher({ url, ...redis })
     const counterStore = url === undefined || options.memoryCounters === true ? undefined : createRedisCounterStore({ url, ...redis })
     const logger = logStream === undefined ? false : { level: 'info', stream: logStream, redact: { paths: logRedaction, censor: '[redacted]' } }
     logStream = undefined
-    const app = await buildAuthApp(config, { sql, revocationFeed: feed, accountEvents, counterStore }, { logger })
+    const app = await buildAuthApp(config, { sql, revocationFeed: feed, revocationPublisher: feed, accountEvents, counterStore }, { logger })
     await app.ready()
     closers.push(async () => {
       await app.close()
@@ -86,7 +104,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
     return app
   }
 
-  const feed = sharedFeed ?? createRedisRevocationFeed({ url: url ?? '', ...redis })
+  const feed = sharedFeed ?? redisRevocations({ url: url ?? '', ...redis })
   const app = await buildReplica()
   t.teardown(async () => {
     for (const close of closers.reverse()) await close()

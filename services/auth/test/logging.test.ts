@@ -2,7 +2,7 @@ import t from 'tap'
 import { Writable } from 'node:stream'
 import { randomBytes } from 'node:crypto'
 import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
-import { createInProcessRevocationFeed } from '@latchkey/fastify-jwt-guard'
+import { createInProcessRevocationStore } from '@latchkey/revocation-publisher'
 import { createInProcessAccountEvents } from '@latchkey/account-events'
 import { testDatabaseUrl } from '@latchkey/test-support'
 import { buildAuthApp, logRedaction } from '../src/app.js'
@@ -17,9 +17,9 @@ t.test('secrets and tokens never reach the logs, even at trace level (ASVS 16.2.
   const url = await testDatabaseUrl()
   const sql = connectPostgres({ url, schema, max: 3 })
   await migrateAuthDatabase(sql, schema)
-  const feed = createInProcessRevocationFeed()
+  const feed = createInProcessRevocationStore()
   const config = loadAuthConfig({ DATABASE_URL: url, AUTH_DATABASE_SCHEMA: schema, AUTH_ISSUER: 'http://auth.test', SECRETS_KEY: randomBytes(32).toString('base64') })
-  const app = await buildAuthApp(config, { sql, revocationFeed: feed, accountEvents: createInProcessAccountEvents() }, {
+  const app = await buildAuthApp(config, { sql, revocationFeed: feed, revocationPublisher: feed, accountEvents: createInProcessAccountEvents() }, {
     logger: { level: 'trace', stream, redact: { paths: logRedaction, censor: '[redacted]' } }
   })
   t.teardown(async () => {

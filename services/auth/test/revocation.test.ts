@@ -45,7 +45,7 @@ t.test('expired revocation rows are deleted; live ones stay (they re-seed Redis)
   await sql`INSERT INTO revocations (kind, subject_id, expires_at) VALUES
     ('session', gen_random_uuid(), now() - interval '2 minutes'),
     ('session', gen_random_uuid(), now() + interval '10 minutes')`
-  await app.revocations.deleteExpired()
+  await app.revoker.deleteExpired()
   const rows = await sql<Array<{ live: boolean }>>`SELECT expires_at > now() AS live FROM revocations`
   t.same(rows.map(row => row.live), [true])
 })

@@ -16,7 +16,9 @@ import {
   type AccountEventConsumer,
   type AccountEventPublisher
 } from '@latchkey/account-events'
+import type { RevocationPublisher } from '@latchkey/contracts'
 import { createRedisRevocationFeed, createRemoteKeySource, createStaticKeySource, type KeySource, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
+import { createRedisRevocationPublisher } from '@latchkey/revocation-publisher'
 import { connectPostgres } from '@latchkey/postgres-kit'
 import { testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
 import { buildUsersApp, loadUsersConfig, migrateUsersDatabase } from '../src/index.js'
@@ -60,7 +62,8 @@ export interface UsersWorld {
   schema: string
   prefix: string
   redis: Redis
-  feed: RevocationFeed
+  /** The feed the app's view reads and, playing the auth service, the publisher that writes it. */
+  feed: RevocationFeed & RevocationPublisher
   keySource: KeySource
   /** The JWKS that lists the world's signing key, as the auth service would serve it. */
   jwks: { keys: Jwk[] }
@@ -109,6 +112,20 @@ export async function waitFor (check: () => boolean | Promise<boolean>, timeoutM
   }
 }
 
+function redisRevocations (prefix: string): RevocationFeed & RevocationPublisher {
+  const feed = createRedisRevocationFeed({ url: REDIS_URL, prefix })
+  const publisher = createRedisRevocationPublisher({ url: REDIS_URL, prefix })
+  return {
+    loadAll: () => feed.loadAll(),
+    subscribe: listener => feed.subscribe(listener),
+    isConnected: () => feed.isConnected(),
+    publish: entries => publisher.publish(entries),
+    seed: entries => publisher.seed(entries),
+    currentEpoch: () => publisher.currentEpoch(),
+    heartbeat: epoch => publisher.heartbeat(epoch),
+    async close () { await Promise.all([feed.close(), publisher.close()]) }
+  }
+}
 export async function build (t: Test, options: BuildOptions = {}): Promise<UsersWorld> {
   const schema = `users_t_${randomUUID().replaceAll('-', '').slice(0, 12)}`
   const prefix = `latchkey_t_${randomUUID().slice(0, 8)}:`
@@ -116,7 +133,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<Users
   const sql = connectPostgres({ url: options.databaseUrl ?? DATABASE_URL, schema, max: 10 })
   await migrateUsersDatabase(sql, schema)
   const redis = new Redis(REDIS_URL, { protocol: 2 })
-  const feed = createRedisRevocationFeed({ url: REDIS_URL, prefix })
+  const feed = redisRevocations(prefix)
 
   const { privateKey, kid, jwk } = options.signingKey ?? await createSigningKey()
   const jwks = { keys: [jwk] }
@@ -193,7 +210,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<Users
  * store when it is not seeded and heartbeats every 100 ms, so the guard counts itself fresh.
  * Returns the function that stops it.
  */
-function startRevocationProducer (feed: RevocationFeed): () => void {
+function startRevocationProducer (feed: RevocationPublisher): () => void {
   const beat = async (): Promise<void> => {
     try {
       await feed.heartbeat(await feed.currentEpoch() ?? await feed.seed([]))

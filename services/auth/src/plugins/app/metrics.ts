@@ -106,8 +106,8 @@ export default fp(async function metrics (app, options: AuthMetricsOptions) {
 
   // Revocations are counted where they are published (after their transaction committed). The
   // reconcile timer's retries call the inner function, so they are not counted twice.
-  const publish = app.revocations.publish.bind(app.revocations)
-  app.revocations.publish = async (entries: RevocationEntry[]): Promise<void> => {
+  const publish = app.revoker.publish.bind(app.revoker)
+  app.revoker.publish = async (entries: RevocationEntry[]): Promise<void> => {
     for (const entry of entries) revocations.inc({ kind: entry.kind })
     await publish(entries)
   }
@@ -139,4 +139,4 @@ export default fp(async function metrics (app, options: AuthMetricsOptions) {
     route.onSend = [...[route.onSend ?? []].flat(), onSend]
     route.onResponse = [...[route.onResponse ?? []].flat(), counter]
   })
-}, { name: 'metrics', dependencies: ['password-hasher', 'revocations', 'outbox', 'mail'] })
+}, { name: 'metrics', dependencies: ['password-hasher', 'revoker', 'outbox', 'mail'] })

@@ -23,7 +23,7 @@ t.test('admin routes', async t => {
     const user = await registeredUser(app)
     const bootstrapPassword = 'a bootstrap password nobody may read'
     const taken = await buildAuthApp({ ...config, BOOTSTRAP_ADMIN_EMAIL: user.email.toUpperCase(), BOOTSTRAP_ADMIN_PASSWORD: bootstrapPassword },
-      { sql, revocationFeed: feed, accountEvents: createInProcessAccountEvents() }, { logger: false })
+      { sql, revocationFeed: feed, revocationPublisher: feed, accountEvents: createInProcessAccountEvents() }, { logger: false })
     t.teardown(() => taken.close())
     const error = await taken.ready().then(() => undefined, (cause: unknown) => cause)
     t.ok(error instanceof Error, 'the start fails')

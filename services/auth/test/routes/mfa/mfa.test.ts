@@ -285,7 +285,7 @@ t.test('without SECRETS_KEY (outside the embedded default)', async t => {
   t.test('a start is refused, naming the variable (no TOTP secret, signing key or refresh secret could be opened)', async t => {
     t.ok(user.id, 'an account has a factor')
     const { SECRETS_KEY: _unset, ...withoutKey } = first.config
-    const started = buildAuthApp(withoutKey, { sql: first.sql, revocationFeed: first.feed, accountEvents: createInProcessAccountEvents() }, { logger: false })
+    const started = buildAuthApp(withoutKey, { sql: first.sql, revocationFeed: first.feed, revocationPublisher: first.feed, accountEvents: createInProcessAccountEvents() }, { logger: false })
     const error = await started.then(async app => { t.teardown(() => app.close()); await app.ready() }).then(() => undefined, (cause: unknown) => cause)
     t.ok(error instanceof ConfigError, 'the start fails with a configuration error')
     t.match((error as Error).message, /SECRETS_KEY/)

@@ -16,12 +16,6 @@ import {
 /** How long start-up waits for the first heartbeat of the auth service's revocation relay. */
 const STARTUP_FRESHNESS_WAIT_MS = 5_000
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    revocations: RevocationView
-  }
-}
-
 export interface JwtGuardPluginOptions {
   keySource: KeySource
   revocationFeed: RevocationFeed
@@ -39,7 +33,6 @@ export default fp<JwtGuardPluginOptions>(async function jwtGuard (app, options) 
   // Fresh once the auth service's relay vouches for the loaded view; starts anyway (503) without it.
   app.addHook('onReady', async () => { await revocations.whenFresh(STARTUP_FRESHNESS_WAIT_MS) })
   app.addHook('onClose', async () => { await revocations.close() })
-  app.decorate('revocations', revocations)
   const verifier = createAccessTokenVerifier({
     keys: options.keySource,
     issuer: options.issuer,
@@ -48,5 +41,6 @@ export default fp<JwtGuardPluginOptions>(async function jwtGuard (app, options) 
     maxLifetimeSeconds: options.maxLifetimeSeconds,
     revocations
   })
-  await app.register(fastifyJwtGuard, { verifier })
+  // The guard decorates app.revocations with the view.
+  await app.register(fastifyJwtGuard, { verifier, revocations })
 }, { name: 'jwt-guard', fastify: '5.x' })

@@ -37,7 +37,7 @@ export interface AccountsOptions {
 
 export function createAccounts (app: FastifyInstance, options: AccountsOptions) {
   const { sql, emailVerification } = options
-  const { passwordHasher, revocations, outbox, abuseLimits, recovery } = app
+  const { passwordHasher, revoker, outbox, abuseLimits, recovery } = app
   // With verification required, registering a taken address must look like a new registration (ASVS 6.3.8).
   const registrationHidesAccounts = emailVerification === 'required'
 
@@ -47,7 +47,7 @@ export function createAccounts (app: FastifyInstance, options: AccountsOptions) 
   }
 
   async function afterCommit (entries: RevocationEntry[], events: boolean): Promise<void> {
-    await revocations.publish(entries)
+    await revoker.publish(entries)
     if (events) await outbox.flush().catch((error: unknown) => { app.log.warn({ err: error }, 'outbox flush deferred to the sweep') })
   }
 
@@ -82,7 +82,7 @@ export function createAccounts (app: FastifyInstance, options: AccountsOptions) 
       const before = await findAccountById(tx, id, { forUpdate: true })
       if (before === undefined) return undefined
       await assertNotLastAdministrator(tx, before, undefined)
-      const entries = await revocations.revokeAccountTokens(tx, id)
+      const entries = await revoker.revokeAccountTokens(tx, id)
       if (!await deleteAccount(tx, id)) return undefined
       await recordEvent(tx, { type: 'account.deleted', data: { id } })
       return entries
@@ -176,7 +176,7 @@ export function createAccounts (app: FastifyInstance, options: AccountsOptions) 
       const entries = await sql.begin(async tx => {
         await updateAccount(tx, id, { passwordHash })
         await deleteResetTokens(tx, id)
-        return await revocations.revokeSessions(tx, { accountId: id, exceptId: currentSessionId }, 'password_changed')
+        return await revoker.revokeSessions(tx, { accountId: id, exceptId: currentSessionId }, 'password_changed')
       })
       await afterCommit(entries, false)
     },
@@ -218,10 +218,10 @@ export function createAccounts (app: FastifyInstance, options: AccountsOptions) 
         const statusChanged = body.status !== undefined && body.status !== before.status
         const rolesChanged = roles !== undefined && [...roles].sort().join() !== [...before.roles].sort().join()
         if (statusChanged && body.status === 'disabled') {
-          entries.push(...await revocations.revokeSessions(tx, { accountId: id }, 'account_disabled'))
+          entries.push(...await revoker.revokeSessions(tx, { accountId: id }, 'account_disabled'))
         }
         if ((statusChanged && body.status === 'disabled') || rolesChanged) {
-          entries.push(...await revocations.revokeAccountTokens(tx, id))
+          entries.push(...await revoker.revokeAccountTokens(tx, id))
         }
         if (statusChanged) await recordEvent(tx, { type: body.status === 'disabled' ? 'account.disabled' : 'account.enabled', data: { id } })
         const updated = await updateAccount(tx, id, { status: body.status, roles })
@@ -242,4 +242,4 @@ declare module 'fastify' {
 
 export default fp(async function accounts (app, options: AccountsOptions) {
   app.decorate('accounts', createAccounts(app, options))
-}, { name: 'accounts', dependencies: ['password-hasher', 'revocations', 'outbox', 'abuse-limits', 'recovery'] })
+}, { name: 'accounts', dependencies: ['password-hasher', 'revoker', 'outbox', 'abuse-limits', 'recovery'] })

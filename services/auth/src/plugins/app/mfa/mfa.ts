@@ -52,7 +52,7 @@ const totpContext = (accountId: string): string => `totp-secret:${accountId}`
 
 export function createMfa (app: FastifyInstance, options: MfaOptions) {
   const { sql, secretBox } = options
-  const { passwordHasher, abuseLimits, revocations } = app
+  const { passwordHasher, abuseLimits, revoker } = app
 
   async function requireAccount (id: string): Promise<AccountRecord> {
     const account = await findAccountById(sql, id)
@@ -150,9 +150,9 @@ export function createMfa (app: FastifyInstance, options: MfaOptions) {
       await requireSecondFactor(account, proof, ip)
       const entries = await sql.begin(async tx => {
         await deleteTotpFactor(tx, accountId)
-        return await revocations.revokeSessions(tx, { accountId, exceptId: currentSessionId }, 'mfa_removed')
+        return await revoker.revokeSessions(tx, { accountId, exceptId: currentSessionId }, 'mfa_removed')
       })
-      await revocations.publish(entries)
+      await revoker.publish(entries)
     },
 
     async regenerateRecoveryCodes (accountId: string, code: string, ip: string): Promise<RecoveryCodes> {
@@ -168,11 +168,11 @@ export function createMfa (app: FastifyInstance, options: MfaOptions) {
         const account = await findAccountById(tx, accountId, { forUpdate: true })
         if (account === undefined) return undefined
         await deleteTotpFactor(tx, accountId)
-        const cutOff = await revocations.revokeAccountTokens(tx, accountId)
-        return [...await revocations.revokeSessions(tx, { accountId }, 'mfa_reset'), ...cutOff]
+        const cutOff = await revoker.revokeAccountTokens(tx, accountId)
+        return [...await revoker.revokeSessions(tx, { accountId }, 'mfa_reset'), ...cutOff]
       })
       if (entries === undefined) throw errors.accountNotFound()
-      await revocations.publish(entries)
+      await revoker.publish(entries)
     },
 
     /** The mfa_required answer to a right password: an mfaToken bound to this password check. */
@@ -206,4 +206,4 @@ declare module 'fastify' {
 
 export default fp(async function mfa (app, options: MfaOptions) {
   app.decorate('mfa', createMfa(app, options))
-}, { name: 'mfa', dependencies: ['password-hasher', 'abuse-limits', 'revocations'] })
+}, { name: 'mfa', dependencies: ['password-hasher', 'abuse-limits', 'revoker'] })

@@ -30,7 +30,7 @@ const MAIL_WINDOW_MS = 15 * 60 * 1000
 
 export function createRecovery (app: FastifyInstance, options: RecoveryOptions) {
   const { sql, store } = options
-  const { passwordHasher, revocations, abuseLimits, mail } = app
+  const { passwordHasher, revoker, abuseLimits, mail } = app
 
   function deliverSoon (): void {
     // Not awaited: the answer never waits for the mail server (and so cannot time it).
@@ -65,14 +65,14 @@ export function createRecovery (app: FastifyInstance, options: RecoveryOptions) 
       await updateAccount(tx, account.id, { passwordHash })
       await deleteResetTokens(tx, account.id)
       const entries: RevocationEntry[] = [
-        ...await revocations.revokeSessions(tx, { accountId: account.id }, 'password_reset'),
-        ...await revocations.revokeAccountTokens(tx, account.id)
+        ...await revoker.revokeSessions(tx, { accountId: account.id }, 'password_reset'),
+        ...await revoker.revokeAccountTokens(tx, account.id)
       ]
       await queueMail(tx, { kind: 'password-changed', accountId: account.id })
       return entries
     })
     if (entries === undefined) return false
-    await revocations.publish(entries)
+    await revoker.publish(entries)
     deliverSoon()
     return true
   }
@@ -207,4 +207,4 @@ export default fp(async function recovery (app, options: RecoveryOptions) {
     timer.unref()
   })
   app.addHook('onClose', async () => { clearInterval(timer) })
-}, { name: 'recovery', dependencies: ['password-hasher', 'revocations', 'abuse-limits', 'mail'] })
+}, { name: 'recovery', dependencies: ['password-hasher', 'revoker', 'abuse-limits', 'mail'] })

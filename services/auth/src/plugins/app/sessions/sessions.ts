@@ -43,7 +43,7 @@ function sameHash (a: Buffer | null, b: Buffer): boolean {
 
 export function createSessions (app: FastifyInstance, options: SessionsOptions) {
   const { sql, signer, refreshTokens } = options
-  const { passwordHasher, revocations, accounts, abuseLimits, mfa } = app
+  const { passwordHasher, revoker, accounts, abuseLimits, mfa } = app
 
   /**
    * Signed inside the transaction that holds the account row (FOR SHARE): the roles are those
@@ -158,13 +158,13 @@ export function createSessions (app: FastifyInstance, options: SessionsOptions) 
           return { kind: 'rotated' as const, pair: tokenPair(account, session, successor) }
         }
         // A genuine token of this session, but spent: someone holds a copy. Kill the session.
-        const entries = await revocations.revokeSessions(tx, { ids: [session.id] }, 'refresh_token_reused')
+        const entries = await revoker.revokeSessions(tx, { ids: [session.id] }, 'refresh_token_reused')
         return { kind: 'reused' as const, entries }
       })
       if (outcome.kind === 'invalid') throw errors.invalidRefreshToken()
       if (outcome.kind === 'reused') {
         app.log.warn({ sessionId: presented.sessionId }, 'refresh token reuse detected; session revoked')
-        await revocations.publish(outcome.entries)
+        await revoker.publish(outcome.entries)
         throw errors.refreshTokenReused()
       }
       return outcome.pair
@@ -187,26 +187,26 @@ export function createSessions (app: FastifyInstance, options: SessionsOptions) 
     async revoke (accountId: string, sessionId: string, reason: string): Promise<void> {
       const entries = await sql.begin(async tx => {
         if (await findSessionOfAccount(tx, sessionId, accountId) === undefined) return undefined
-        return await revocations.revokeSessions(tx, { ids: [sessionId] }, reason)
+        return await revoker.revokeSessions(tx, { ids: [sessionId] }, reason)
       })
       if (entries === undefined) throw errors.sessionNotFound()
-      await revocations.publish(entries)
+      await revoker.publish(entries)
     },
 
     /** Log out: revokes the session if it still exists and is live; never fails for a real token. */
     async logOut (accountId: string, sessionId: string): Promise<void> {
-      const entries = await sql.begin(async tx => await revocations.revokeSessions(tx, { ids: [sessionId], accountId }, 'logged_out'))
-      await revocations.publish(entries)
+      const entries = await sql.begin(async tx => await revoker.revokeSessions(tx, { ids: [sessionId], accountId }, 'logged_out'))
+      await revoker.publish(entries)
     },
 
     /** Log out everywhere: every session, and every access token issued until now. */
     async revokeAll (accountId: string): Promise<void> {
       // The account row first (the cut-off updates it), then its sessions: the lock order of refresh.
       const entries: RevocationEntry[] = await sql.begin(async tx => {
-        const cutOff = await revocations.revokeAccountTokens(tx, accountId)
-        return [...await revocations.revokeSessions(tx, { accountId }, 'logged_out_everywhere'), ...cutOff]
+        const cutOff = await revoker.revokeAccountTokens(tx, accountId)
+        return [...await revoker.revokeSessions(tx, { accountId }, 'logged_out_everywhere'), ...cutOff]
       })
-      await revocations.publish(entries)
+      await revoker.publish(entries)
     }
   }
 }
@@ -219,4 +219,4 @@ declare module 'fastify' {
 
 export default fp(async function sessions (app, options: SessionsOptions) {
   app.decorate('sessions', createSessions(app, options))
-}, { name: 'sessions', dependencies: ['password-hasher', 'revocations', 'accounts', 'abuse-limits', 'mfa'] })
+}, { name: 'sessions', dependencies: ['password-hasher', 'revoker', 'accounts', 'abuse-limits', 'mfa'] })

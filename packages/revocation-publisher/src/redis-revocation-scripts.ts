@@ -1,6 +1,6 @@
 /**
- * The two Lua scripts of the Redis feed. Each runs atomically, which is what makes a sequence
- * number match its broadcast, and a heartbeat impossible once the store lost its data.
+ * The two Lua scripts of the Redis revocation publisher. Each runs atomically, which is what makes
+ * a sequence number match its broadcast, and a heartbeat impossible once the store lost its data.
  */
 
 /**

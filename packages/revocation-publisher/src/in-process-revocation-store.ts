@@ -1,13 +1,15 @@
 /**
- * The revocation feed of the embedded default, where both services share one process: an
+ * The revocation store of the embedded default, where both services share one process: an
  * in-memory store and a synchronous broadcast, with the same seeding, sequence and heartbeat
- * rules as Redis. Valid only inside that one process.
+ * rules as Redis. One object is both sides: the auth service publishes to it, and every view (the
+ * auth service's and the users service's) reads it as its feed. Valid only inside that one process.
  */
 import { randomUUID } from 'node:crypto'
-import type { RevocationEntry } from './revocation-entry.js'
-import type { RevocationFeed, RevocationListener } from './revocation-feed.js'
+import { accountMember, type RevocationEntry, type RevocationFeed, type RevocationListener, type RevocationPublisher } from '@latchkey/contracts'
 
-export function createInProcessRevocationFeed (): RevocationFeed {
+export type InProcessRevocationStore = RevocationPublisher & RevocationFeed
+
+export function createInProcessRevocationStore (): InProcessRevocationStore {
   const sessions = new Map<string, number>()
   const accounts = new Map<string, RevocationEntry & { kind: 'account' }>()
   const keys = new Map<string, number>()
@@ -30,7 +32,7 @@ export function createInProcessRevocationFeed (): RevocationFeed {
       keys.set(entry.kid, Math.max(keys.get(entry.kid) ?? 0, entry.expiresAt))
       return
     }
-    const member = `${entry.sub}:${entry.minVersion}`
+    const member = accountMember(entry.sub, entry.minVersion)
     const expiresAt = Math.max(accounts.get(member)?.expiresAt ?? 0, entry.expiresAt)
     accounts.set(member, { kind: 'account', sub: entry.sub, minVersion: entry.minVersion, expiresAt })
   }

@@ -9,7 +9,8 @@
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Sql, TransactionSql } from 'postgres'
-import type { RevocationEntry, RevocationFeed, RevocationView } from '@latchkey/fastify-jwt-guard'
+import type { RevocationEntry, RevocationPublisher } from '@latchkey/contracts'
+import type { RevocationView } from '@latchkey/fastify-jwt-guard'
 import { markSessionsRevoked } from '../sessions/sessions-repository.js'
 import { raiseTokenVersion } from '../accounts/accounts-repository.js'
 
@@ -31,17 +32,18 @@ function toEntry (row: RevocationRow): RevocationEntry {
     : { kind: 'account', sub: row.subjectId ?? '', minVersion: row.minTokenVersion ?? 0, expiresAt }
 }
 
-export interface RevocationsOptions {
+export interface RevokerOptions {
   sql: Sql
-  feed: RevocationFeed
+  /** The store every guard's feed reads: Redis, or in process. */
+  publisher: RevocationPublisher
   view: RevocationView
   /** Access-token lifetime plus leeway: how long a revocation entry must be kept, seconds. */
   entryLifetimeSeconds: number
   log: FastifyBaseLogger
 }
 
-export function createRevocations (options: RevocationsOptions) {
-  const { sql, feed, view, log } = options
+export function createRevoker (options: RevokerOptions) {
+  const { sql, publisher, view, log } = options
   const lifetimeMs = (options.entryLifetimeSeconds + 1) * 1000
   let running: Promise<void> | undefined
   let again = false
@@ -56,10 +58,10 @@ export function createRevocations (options: RevocationsOptions) {
 
   /** The store's epoch; a store that lost its data (or never had any) is seeded from the table first. */
   async function seededEpoch (): Promise<string> {
-    const epoch = await feed.currentEpoch()
+    const epoch = await publisher.currentEpoch()
     if (epoch !== undefined) return epoch
     const entries = await loadLive()
-    const seeded = await feed.seed(entries)
+    const seeded = await publisher.seed(entries)
     log.info({ count: entries.length }, 'revocation feed seeded from the database')
     return seeded
   }
@@ -74,7 +76,7 @@ export function createRevocations (options: RevocationsOptions) {
       SELECT id, kind, subject_id, kid, min_token_version::float8 AS min_token_version, expires_at FROM revocations
       WHERE published_at IS NULL ORDER BY id LIMIT ${BATCH_SIZE}`
     if (rows.length === 0) return 0
-    await feed.publish(rows.map(toEntry))
+    await publisher.publish(rows.map(toEntry))
     await sql`UPDATE revocations SET published_at = now() WHERE id = ANY(${rows.map(row => row.id)}::bigint[]) AND published_at IS NULL`
     return rows.length
   }
@@ -92,7 +94,7 @@ export function createRevocations (options: RevocationsOptions) {
       if (!await nothingPending()) return
     }
     // The heartbeat vouches for "every committed revocation is in the store of this epoch".
-    if (!await feed.heartbeat(knownEpoch)) {
+    if (!await publisher.heartbeat(knownEpoch)) {
       knownEpoch = undefined
       log.warn('revocation feed holds another epoch (re-seeded elsewhere, or emptied); no heartbeat this round')
     }
@@ -169,18 +171,19 @@ export function createRevocations (options: RevocationsOptions) {
   }
 }
 
-export type Revocations = ReturnType<typeof createRevocations>
+export type Revoker = ReturnType<typeof createRevoker>
 
 declare module 'fastify' {
-  interface FastifyInstance { revocations: Revocations }
+  /** app.revocations is the guard's read-only view, as in every service; this is what writes to it. */
+  interface FastifyInstance { revoker: Revoker }
 }
 
-export default fp(async function revocations (app, options: Omit<RevocationsOptions, 'log'>) {
-  const revocations = createRevocations({ ...options, log: app.log })
-  app.decorate('revocations', revocations)
+export default fp(async function revoker (app, options: Omit<RevokerOptions, 'log'>) {
+  const revoker = createRevoker({ ...options, log: app.log })
+  app.decorate('revoker', revoker)
   let failing = false
   const tick = (): void => {
-    revocations.relay().then(() => {
+    revoker.relay().then(() => {
       if (failing) app.log.info('revocation relay recovered')
       failing = false
     }, (error: unknown) => {
@@ -192,13 +195,13 @@ export default fp(async function revocations (app, options: Omit<RevocationsOpti
   // Rows whose tokens can no longer be live are dropped once a minute, so the table (and a
   // re-seed) stays the size of one access-token lifetime of revocations.
   const sweep = (): void => {
-    revocations.deleteExpired().catch((error: unknown) => { app.log.warn({ err: error }, 'expired revocations not deleted') })
+    revoker.deleteExpired().catch((error: unknown) => { app.log.warn({ err: error }, 'expired revocations not deleted') })
   }
   let timer: NodeJS.Timeout | undefined
   let sweeper: NodeJS.Timeout | undefined
   app.addHook('onReady', async () => {
-    await revocations.relay().catch((error: unknown) => { app.log.warn({ err: error }, 'revocation relay deferred') })
-    await revocations.deleteExpired()
+    await revoker.relay().catch((error: unknown) => { app.log.warn({ err: error }, 'revocation relay deferred') })
+    await revoker.deleteExpired()
     timer = setInterval(tick, RELAY_INTERVAL_MS)
     timer.unref()
     sweeper = setInterval(sweep, 60_000)
@@ -207,6 +210,6 @@ export default fp(async function revocations (app, options: Omit<RevocationsOpti
   app.addHook('onClose', async () => {
     clearInterval(timer)
     clearInterval(sweeper)
-    await revocations.idle()
+    await revoker.idle()
   })
-}, { name: 'revocations' })
+}, { name: 'revoker' })

@@ -1,0 +1,42 @@
+/** A view on the embedded default's in-process store: fresh only on a heartbeat, revocations applied at once, expired ones purged. */
+import t from 'tap'
+import { RevocationView } from '../src/index.js'
+import { createInProcessRevocationStore } from '@latchkey/revocation-publisher'
+
+t.test('a view on the in-process feed is stale until a heartbeat vouches for it, then applies revocations immediately', async t => {
+  const feed = createInProcessRevocationStore()
+  await feed.publish([{ kind: 'session', sid: 'before', expiresAt: Date.now() + 60_000 }])
+  const view = new RevocationView(feed, { maxStalenessMs: 1_000 })
+  t.equal(view.isStale(), true, 'stale until started')
+  await view.start()
+  t.teardown(() => view.close())
+  t.equal(view.isRevoked('before', 'x', 0), true, 'loaded at start')
+  t.equal(view.isStale(), true, 'loaded, but no producer has vouched for it yet')
+  const epoch = await feed.seed([])
+  await feed.heartbeat(epoch)
+  t.equal(view.isStale(), true, 'a heartbeat of an epoch the view did not load asks for a reload first')
+  t.ok(!(await view.whenFresh(0)))
+  await new Promise(resolve => setTimeout(resolve, 50))
+  await feed.heartbeat(epoch)
+  t.equal(view.isStale(), false, 'fresh after the reload and the next heartbeat')
+  await feed.publish([{ kind: 'account', sub: 'acc', minVersion: 100, expiresAt: Date.now() + 60_000 }])
+  t.equal(view.isRevoked('s', 'acc', 99), true, 'applied synchronously')
+  t.same(view.size, { sessions: 1, accounts: 1 })
+  t.equal(view.appliedSeq, 2)
+  await feed.close()
+})
+
+t.test('the view purges expired entries and counts them no more', async t => {
+  let now = Date.now()
+  const view = new RevocationView(createInProcessRevocationStore(), { now: () => now })
+  view.apply({ kind: 'session', sid: 'short', expiresAt: now + 1_000 })
+  view.apply({ kind: 'session', sid: 'long', expiresAt: now + 60_000 })
+  view.apply({ kind: 'account', sub: 'a', minVersion: 5, expiresAt: now + 1_000 })
+  view.apply({ kind: 'session', sid: 'already-expired', expiresAt: now - 1 })
+  t.same(view.size, { sessions: 2, accounts: 1 })
+  now += 2_000
+  view.purgeExpired()
+  t.same(view.size, { sessions: 1, accounts: 0 })
+  t.equal(view.isRevoked('long', 'a', 0), true)
+  t.equal(view.isRevoked('short', 'a', 0), false)
+})
