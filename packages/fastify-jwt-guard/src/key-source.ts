@@ -15,6 +15,12 @@ export interface KeySource {
    * withdrawn from the JWKS is refused from then on.
    */
   hasKey (kid: string): boolean
+  /**
+   * The key set is known to have changed (a signing key was withdrawn, so its replacement signs
+   * from now on): refetch now, and let the next unknown kid refetch at once whatever the rate
+   * limit, since the replacement's first tokens may arrive before the issuer publishes it here.
+   */
+  keySetChanged? (): void
   close? (): void
 }
 

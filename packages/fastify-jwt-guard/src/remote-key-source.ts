@@ -25,6 +25,7 @@ export interface RemoteKeySourceOptions {
 export interface RemoteKeySource extends KeySource {
   /** Resolves after the first successful fetch; rejects when the first fetch fails. */
   ready (): Promise<void>
+  keySetChanged (): void
   close (): void
 }
 
@@ -44,10 +45,13 @@ export function createRemoteKeySource (options: RemoteKeySourceOptions): RemoteK
     keys = importJwks(JSON.parse(body))
   }
 
-  /** One fetch at a time; concurrent callers share it. */
-  function refetch (): Promise<void> {
+  /**
+   * One fetch at a time; concurrent callers share it. Only fetches for an unknown kid count
+   * against the rate limit: the periodic refresh must not make a newly published key wait.
+   */
+  function refetch (forUnknownKid: boolean): Promise<void> {
     if (inFlight !== undefined) return inFlight
-    lastFetchAt = Date.now()
+    if (forUnknownKid) lastFetchAt = Date.now()
     inFlight = fetchKeys().then(
       () => { lastFetchOk = true },
       (error: unknown) => { lastFetchOk = false; throw error }
@@ -57,9 +61,9 @@ export function createRemoteKeySource (options: RemoteKeySourceOptions): RemoteK
 
   const unavailable = (): Promise<never> => Promise.reject(new KeysUnavailableError())
 
-  const first = refetch()
+  const first = refetch(true)
   first.catch(() => {})
-  const refresher = setInterval(() => { refetch().catch(() => {}) }, options.refreshMs ?? 300_000)
+  const refresher = setInterval(() => { refetch(false).catch(() => {}) }, options.refreshMs ?? 300_000)
   refresher.unref()
 
   return {
@@ -67,9 +71,13 @@ export function createRemoteKeySource (options: RemoteKeySourceOptions): RemoteK
       const key = keys.get(kid)
       if (key !== undefined) return key
       if (inFlight === undefined && Date.now() - lastFetchAt < refetchIntervalMs) return lastFetchOk ? undefined : unavailable()
-      return refetch().then(() => keys.get(kid), unavailable)
+      return refetch(true).then(() => keys.get(kid), unavailable)
     },
     hasKey (kid) { return keys.has(kid) },
+    keySetChanged () {
+      refetch(false).catch(() => {})
+      lastFetchAt = Number.NEGATIVE_INFINITY
+    },
     ready () { return first },
     close () { clearInterval(refresher) }
   }

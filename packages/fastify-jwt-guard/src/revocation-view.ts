@@ -15,6 +15,8 @@ export interface RevocationViewOptions {
   maxStalenessMs?: number
   /** Clock in epoch ms. Default Date.now. */
   now?: () => number
+  /** Called once per newly withdrawn signing key (see KeySource.keySetChanged). */
+  onKeyRevoked?: (kid: string) => void
 }
 
 interface AccountRevocation {
@@ -26,6 +28,7 @@ export class RevocationView {
   readonly #feed: RevocationFeed
   readonly #maxStalenessMs: number
   readonly #now: () => number
+  readonly #onKeyRevoked: ((kid: string) => void) | undefined
   readonly #sessions = new Map<string, number>()
   readonly #accounts = new Map<string, AccountRevocation>()
   /** Withdrawn signing keys: kid → expiresAt. */
@@ -51,6 +54,7 @@ export class RevocationView {
     this.#feed = feed
     this.#maxStalenessMs = options.maxStalenessMs ?? 10_000
     this.#now = options.now ?? Date.now
+    this.#onKeyRevoked = options.onKeyRevoked
   }
 
   /** Subscribes, then loads everything. Never throws for an unreachable feed: stays stale and retries. */
@@ -79,6 +83,7 @@ export class RevocationView {
     if (entry.kind === 'key') {
       const known = this.#keys.get(entry.kid)
       if (known === undefined || known < entry.expiresAt) this.#keys.set(entry.kid, entry.expiresAt)
+      if (known === undefined) this.#onKeyRevoked?.(entry.kid)
       return
     }
     const known = this.#accounts.get(entry.sub)

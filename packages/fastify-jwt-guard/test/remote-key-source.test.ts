@@ -129,3 +129,48 @@ t.test('while the JWKS cannot be fetched an unknown kid is keys_unavailable (503
   for (let i = 0; i < 10; i++) t.match(await verifier.check(await signToken(key)), { ok: false, reason: 'keys_unavailable' })
   t.equal(server.requests(), 1, 'ten checks inside the interval fetched nothing more')
 })
+
+t.test('the periodic refresh does not use up the unknown-kid refetch: a key published since is found once the interval has passed', async t => {
+  const server = await jwksServer(t)
+  const oldKey = await createKey()
+  server.serve({ keys: [oldKey.jwk] })
+  const keys = createRemoteKeySource({ url: server.url, refetchIntervalMs: 300, refreshMs: 50 })
+  t.teardown(() => { keys.close() })
+  await keys.ready()
+  await sleep(350)
+  t.ok(server.requests() > 2, 'refreshed periodically, the last time well inside the interval')
+  keys.close()
+  await sleep(30) // a refresh still in flight answers with the old key set
+  const newKey = await createKey()
+  server.serve({ keys: [oldKey.jwk, newKey.jwk] })
+  t.equal((await keys.getKey(newKey.kid))?.asymmetricKeyType, 'ed25519')
+})
+
+t.test('a withdrawn key lets the next unknown kid refetch at once: its replacement is taken without waiting out the interval (ASVS 13.3.4)', async t => {
+  const server = await jwksServer(t)
+  const oldKey = await createKey()
+  server.serve({ keys: [oldKey.jwk] })
+  const keys = source(t, server.url, 60_000)
+  await keys.ready()
+  const feed = createInProcessRevocationStore()
+  const view = new RevocationView(feed, { onKeyRevoked: () => { keys.keySetChanged() } })
+  await view.start()
+  t.teardown(() => view.close())
+  startProducer(t, feed)
+  await view.whenFresh(2_000)
+  const verifier = createAccessTokenVerifier({ keys, issuer: ISSUER, audience: AUDIENCE, revocations: view, maxLifetimeSeconds: 900 })
+
+  const replacement = await createKey()
+  const early = await signToken(replacement)
+  t.match(await verifier.check(early), { ok: false, reason: 'invalid' }, 'an unknown kid: one refetch, nothing found')
+  const before = server.requests()
+  t.match(await verifier.check(early), { ok: false, reason: 'invalid' })
+  t.equal(server.requests(), before, 'and no more inside the interval')
+
+  // The emergency rotation: the old key withdrawn, the issuer publishes and signs with the replacement.
+  server.serve({ keys: [replacement.jwk] })
+  await feed.publish([{ kind: 'key', kid: oldKey.kid, expiresAt: Date.now() + 60_000 }])
+  await sleep(50)
+  t.match(await verifier.check(await signToken(replacement)), { ok: true }, 'the replacement is accepted at once')
+  t.match(await verifier.check(await signToken(oldKey)), { ok: false }, 'the withdrawn key is not')
+})

@@ -28,7 +28,11 @@ export interface JwtGuardPluginOptions {
 }
 
 export default fp<JwtGuardPluginOptions>(async function jwtGuard (app, options) {
-  const revocations = new RevocationView(options.revocationFeed, { maxStalenessMs: options.maxStalenessSeconds * 1000 })
+  const revocations = new RevocationView(options.revocationFeed, {
+    maxStalenessMs: options.maxStalenessSeconds * 1000,
+    // An emergency rotation withdraws a key and signs with its replacement at once.
+    onKeyRevoked: () => { options.keySource.keySetChanged?.() }
+  })
   await revocations.start()
   // Fresh once the auth service's relay vouches for the loaded view; starts anyway (503) without it.
   app.addHook('onReady', async () => { await revocations.whenFresh(STARTUP_FRESHNESS_WAIT_MS) })
