@@ -26,7 +26,9 @@ export const IdParamsSchema = Type.Object({ id: UuidSchema }, { additionalProper
 
 export const PageQueryProperties = {
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Opaque; from nextCursor' }))
+  // The directory's cursor holds a lower-cased name of up to 100 characters: up to ~6 bytes each
+  // once lower-cased and JSON-escaped, then base64url (4/3): about 860 characters at worst.
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'Opaque; from nextCursor' }))
 }
 
 export function PageSchema<T extends TSchema> (item: T, $id: string) {

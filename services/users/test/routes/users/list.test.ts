@@ -34,6 +34,20 @@ t.test('GET /users › pages through public profiles in name order with an opaqu
   t.same(seen, ['alpha', 'bravo', 'Charlie', 'Delta', 'echo'].map(n => `${tag} ${n}`))
 })
 
+t.test('GET /users › pages past names of 100 four-byte or escaped characters (their cursor is longer than 200 characters)', async t => {
+  const tag = `pl${randomUUID().slice(0, 6)}`
+  const longest = [`${tag} ${'\u{1D4D0}'.repeat(100 - tag.length - 1)}`, `${tag} ${'"'.repeat(100 - tag.length - 1)}`]
+  for (const name of longest) await world.account(name)
+  const first = await list(`q=${tag}&limit=1`)
+  t.equal(first.res.statusCode, 200)
+  const cursor = String(first.body.nextCursor)
+  t.ok(cursor.length > 200, `a cursor of ${cursor.length} characters`)
+  const second = await list(`q=${tag}&limit=1&cursor=${cursor}`)
+  t.equal(second.res.statusCode, 200, JSON.stringify(second.body))
+  t.equal(second.body.items.length, 1)
+  t.not(second.body.items[0].name, first.body.items[0].name)
+})
+
 t.test('GET /users › matches q as a case-insensitive name prefix only', async t => {
   const tag = `Cs${randomUUID().slice(0, 6)}`
   await world.account(`${tag}Ada`)
