@@ -35,7 +35,16 @@ export async function startTestStack (t: Test, env: Record<string, string> = {},
   const [authPort, usersPort] = [await freePort(), await freePort()]
   const redisUrl = await testRedisUrl()
   const databaseUrl = await testDatabaseUrl()
-  const stack = await startStack({
+  // Registered first, so the schemas go even when the stack fails half-way through starting.
+  const started: { stack?: Stack } = {}
+  t.teardown(async () => {
+    await started.stack?.close()
+    const sql = connectPostgres({ url: databaseUrl, schema: 'public', max: 1 })
+    await sql`DROP SCHEMA IF EXISTS ${sql(`auth_${suffix}`)} CASCADE`
+    await sql`DROP SCHEMA IF EXISTS ${sql(`users_${suffix}`)} CASCADE`
+    await closePostgres(sql)
+  })
+  const stack = started.stack = await startStack({
     DATABASE_URL: databaseUrl,
     SECRETS_KEY: randomBytes(32).toString('base64'),
     BOOTSTRAP_ADMIN_EMAIL: adminEmail,
@@ -50,13 +59,6 @@ export async function startTestStack (t: Test, env: Record<string, string> = {},
     LOG_LEVEL: 'silent',
     ...env
   }, { info: () => {}, warn: () => {} }, { logger: false, ...options })
-  t.teardown(async () => {
-    await stack.close()
-    const sql = connectPostgres({ url: databaseUrl, schema: 'public', max: 1 })
-    await sql`DROP SCHEMA IF EXISTS ${sql(`auth_${suffix}`)} CASCADE`
-    await sql`DROP SCHEMA IF EXISTS ${sql(`users_${suffix}`)} CASCADE`
-    await closePostgres(sql)
-  })
   return {
     stack,
     auth: `http://127.0.0.1:${authPort}`,

@@ -4,6 +4,8 @@
  * (one HELP and TYPE per family); the API ports do not serve /metrics.
  */
 import t from 'tap'
+import { createServer } from 'node:net'
+import { freePort } from '@latchkey/test-support'
 import { startTestStack } from '../support/stack.js'
 
 t.test('the launcher\'s metrics listener', async t => {
@@ -38,4 +40,19 @@ t.test('the launcher\'s metrics listener', async t => {
       t.equal(response.body.code, 'not_found')
     }
   })
+})
+
+t.test('a metrics port already taken stops the launcher with everything it had started closed again', async t => {
+  const taken = createServer()
+  await new Promise<void>(resolve => taken.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>(resolve => taken.close(() => { resolve() })))
+  const address = taken.address()
+  if (address === null || typeof address === 'string') throw new Error('no address')
+  const authPort = await freePort()
+  await t.rejects(startTestStack(t, { METRICS_PORT: String(address.port), AUTH_PORT: String(authPort) }, 'metrics'), { code: 'EADDRINUSE', message: /METRICS_PORT/ })
+  // The auth service had been listening before the metrics listener failed: its port is free again.
+  const probe = createServer()
+  await new Promise<void>((resolve, reject) => { probe.once('error', reject).listen(authPort, '127.0.0.1', resolve) })
+  await new Promise<void>(resolve => probe.close(() => { resolve() }))
+  t.pass('the auth port was released')
 })

@@ -30,39 +30,42 @@ export async function startStack (env: Record<string, string | undefined>, log: 
     AUTH_JWKS_URL: env.AUTH_JWKS_URL ?? `http://127.0.0.1:${authConfig.AUTH_PORT}/.well-known/jwks.json`
   })
 
-  const runtime = await openAuthRuntime(authConfig, log)
-  const loggerOption = options.logger === false ? { logger: false as const } : {}
-  const auth = await buildAuthApp(authConfig, runtime.deps, loggerOption)
-  await auth.listen({ port: authConfig.AUTH_PORT, host: authConfig.HOST })
-
-  // The users service runs on the auth runtime's PostgreSQL (its own schema) and, without
-  // REDIS_URL, on its in-process revocation feed and account events.
-  const usersLog = {
-    info: (obj: object, msg: string) => { log.info(obj, msg) },
-    warn: (obj: object, msg: string) => { log.warn(obj, msg) },
-    error: (obj: object, msg: string) => { if (log.error === undefined) log.warn(obj, msg); else log.error(obj, msg) }
+  // Whatever has started is closed again, newest first, when a later step fails (a port in use,
+  // say): an embedded PostgreSQL must not outlive a launcher that could not start.
+  const started: Array<() => Promise<void>> = []
+  const closeStarted = async (): Promise<void> => {
+    for (const close of started.splice(0).reverse()) await close()
   }
-  const usersRuntime = await openUsersRuntime(usersConfig, usersLog, {
-    databaseUrl: runtime.databaseUrl,
-    ...(runtime.inProcessEvents === undefined ? {} : { inProcess: { revocationFeed: runtime.deps.revocationFeed, accountEvents: runtime.inProcessEvents } })
-  })
-  await usersRuntime.deps.keySource.ready()
-  const users = await buildUsersApp(usersConfig, usersRuntime.deps, loggerOption)
-  await users.listen({ port: usersConfig.USERS_PORT, host: usersConfig.HOST })
-  const metrics = await listenForMetrics([auth, users], { host: authConfig.METRICS_HOST, port: authConfig.METRICS_PORT })
+  try {
+    const runtime = await openAuthRuntime(authConfig, log)
+    started.push(async () => { await runtime.close() })
+    const loggerOption = options.logger === false ? { logger: false as const } : {}
+    const auth = await buildAuthApp(authConfig, runtime.deps, loggerOption)
+    started.push(async () => { await auth.close() })
+    await auth.listen({ port: authConfig.AUTH_PORT, host: authConfig.HOST })
 
-  return {
-    auth,
-    users,
-    authConfig,
-    usersConfig,
-    metrics,
-    async close () {
-      await metrics.close()
-      await users.close()
-      await usersRuntime.close()
-      await auth.close()
-      await runtime.close()
+    // The users service runs on the auth runtime's PostgreSQL (its own schema) and, without
+    // REDIS_URL, on its in-process revocation feed and account events.
+    const usersLog = {
+      info: (obj: object, msg: string) => { log.info(obj, msg) },
+      warn: (obj: object, msg: string) => { log.warn(obj, msg) },
+      error: (obj: object, msg: string) => { if (log.error === undefined) log.warn(obj, msg); else log.error(obj, msg) }
     }
+    const usersRuntime = await openUsersRuntime(usersConfig, usersLog, {
+      databaseUrl: runtime.databaseUrl,
+      ...(runtime.inProcessEvents === undefined ? {} : { inProcess: { revocationFeed: runtime.deps.revocationFeed, accountEvents: runtime.inProcessEvents } })
+    })
+    started.push(async () => { await usersRuntime.close() })
+    await usersRuntime.deps.keySource.ready()
+    const users = await buildUsersApp(usersConfig, usersRuntime.deps, loggerOption)
+    started.push(async () => { await users.close() })
+    await users.listen({ port: usersConfig.USERS_PORT, host: usersConfig.HOST })
+    const metrics = await listenForMetrics([auth, users], { host: authConfig.METRICS_HOST, port: authConfig.METRICS_PORT })
+    started.push(async () => { await metrics.close() })
+
+    return { auth, users, authConfig, usersConfig, metrics, close: closeStarted }
+  } catch (error) {
+    await closeStarted()
+    throw error
   }
 }

@@ -20,8 +20,9 @@ try {
     await stack.close()
   })
 } catch (error) {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`)
+  // A bad setting or a port already taken is the operator's to fix: one line, no stack trace.
+  if (error instanceof ConfigError || (error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    process.stderr.write(`latchkey could not start: ${(error as Error).message}\n`)
     process.exit(1)
   }
   throw error

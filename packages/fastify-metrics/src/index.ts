@@ -143,7 +143,7 @@ export async function listenForMetrics (apps: readonly FastifyInstance[], option
   } catch (error) {
     await listener.close()
     const code = (error as { code?: unknown }).code
-    throw new Error(`METRICS_HOST/METRICS_PORT: the metrics listener cannot listen on ${options.host}:${options.port} (${typeof code === 'string' ? code : String(error)}); give each process on this host its own METRICS_PORT`)
+    throw Object.assign(new Error(`METRICS_HOST/METRICS_PORT: the metrics listener cannot listen on ${options.host}:${options.port} (${typeof code === 'string' ? code : String(error)}); give each process on this host its own METRICS_PORT`, { cause: error }), { code })
   }
   const address = listener.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : options.port
