@@ -15,7 +15,6 @@
 import { execFile as execFileCallback, fork, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { chown, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -24,6 +23,7 @@ import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2'
 import autocannon from 'autocannon'
 import { Redis } from 'ioredis'
 import postgres from 'postgres'
+import { freePort } from '@latchkey/postgres-kit'
 import { call, closeAgent, expectStatus } from './lib/http.js'
 import { startServer, type ServerProcess } from './lib/processes.js'
 import { generateBenchKey, mintAccessToken } from './lib/tokens.js'
@@ -49,17 +49,6 @@ const log = (message: string): void => { process.stderr.write(`${message}\n`) }
 const issuer = 'http://latchkey-capacity.invalid'
 const audience = 'latchkey'
 const runId = randomBytes(4).toString('hex')
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
-    })
-  })
-}
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 const asRoot = process.getuid?.() === 0

@@ -15,24 +15,13 @@ import { join } from 'node:path'
 import type { Account, Profile, TokenPair } from '@latchkey/contracts'
 import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
 import { skipWithoutRedis } from '@latchkey/test-support'
-import { authEnv, call, entryOf, freePort, isolate, repositoryRoot, spawnService, usersEnv } from './processes.js'
+import { authEnv, call, entryOf, freePort, isolate, repositoryRoot, runScript, spawnService, usersEnv } from './processes.js'
 
 const password = 'correct horse battery staple'
 
 function pgbouncerBinary (): string {
   for (const candidate of ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer']) if (existsSync(candidate)) return candidate
   return 'pgbouncer'
-}
-
-async function run (command: string, env: Record<string, string>): Promise<{ code: number | null, output: string }> {
-  return await new Promise((resolve, reject) => {
-    const child = spawn(command, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
-    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
-    child.once('error', reject)
-    child.once('exit', code => { resolve({ code, output }) })
-  })
 }
 
 /** A PgBouncer in transaction mode on a free port, in front of `database`, trusting `roles`. */
@@ -90,7 +79,7 @@ t.test('through PgBouncer in transaction mode (DATABASE_POOL_MODE=transaction)',
     for (const role of Object.values(roles)) await admin.unsafe(`DROP ROLE IF EXISTS ${role}`)
     await closePostgres(admin)
   })
-  const initialised = await run(join(repositoryRoot, 'deploy/postgres/init/10-latchkey-roles.sh'), {
+  const initialised = await runScript(join(repositoryRoot, 'deploy/postgres/init/10-latchkey-roles.sh'), {
     PGHOST: server.hostname,
     PGPORT: server.port === '' ? '5432' : server.port,
     POSTGRES_USER: decodeURIComponent(server.username) || 'postgres',

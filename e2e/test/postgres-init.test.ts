@@ -4,23 +4,11 @@
  * services start on it with their own roles, and each role is kept out of the other's schema.
  */
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
 import { skipWithoutRedis } from '@latchkey/test-support'
-import { authEnv, entryOf, freePort, isolate, repositoryRoot, spawnService, usersEnv } from './processes.js'
-
-async function run (command: string, env: Record<string, string>): Promise<{ code: number | null, output: string }> {
-  return await new Promise((resolve, reject) => {
-    const child = spawn(command, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
-    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
-    child.once('error', reject)
-    child.once('exit', code => { resolve({ code, output }) })
-  })
-}
+import { authEnv, entryOf, freePort, isolate, repositoryRoot, runScript, spawnService, usersEnv } from './processes.js'
 
 t.test('deploy/postgres/init/10-latchkey-roles.sh', { skip: await skipWithoutRedis() }, async t => {
   const isolation = await isolate(t)
@@ -43,7 +31,7 @@ t.test('deploy/postgres/init/10-latchkey-roles.sh', { skip: await skipWithoutRed
     return url.toString()
   }
 
-  const result = await run(join(repositoryRoot, 'deploy/postgres/init/10-latchkey-roles.sh'), {
+  const result = await runScript(join(repositoryRoot, 'deploy/postgres/init/10-latchkey-roles.sh'), {
     PGHOST: server.hostname,
     PGPORT: server.port === '' ? '5432' : server.port,
     POSTGRES_USER: decodeURIComponent(server.username) || 'postgres',
@@ -56,7 +44,7 @@ t.test('deploy/postgres/init/10-latchkey-roles.sh', { skip: await skipWithoutRed
   t.equal(result.code, 0, result.output)
 
   t.test('refuses to run without the role passwords', async t => {
-    const missing = await run(join(repositoryRoot, 'deploy/postgres/init/10-latchkey-roles.sh'), { POSTGRES_DB: database })
+    const missing = await runScript(join(repositoryRoot, 'deploy/postgres/init/10-latchkey-roles.sh'), { POSTGRES_DB: database })
     t.not(missing.code, 0)
     t.match(missing.output, /LATCHKEY_AUTH_DB_PASSWORD must be set/)
   })

@@ -173,3 +173,15 @@ export function findNginx (): { binary: string } | { missing: string } {
   const installed = which()
   return installed !== undefined ? { binary: installed } : { missing: `apt-get install nginx-light failed: ${install.stderr.slice(-500)}` }
 }
+
+/** Runs a script with only PATH and `env` in its environment; its exit code and everything it wrote. */
+export async function runScript (command: string, env: Record<string, string>): Promise<{ code: number | null, output: string }> {
+  return await new Promise((resolve, reject) => {
+    const child = spawn(command, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    child.once('error', reject)
+    child.once('exit', code => { resolve({ code, output }) })
+  })
+}

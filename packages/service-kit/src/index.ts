@@ -5,3 +5,4 @@ export {
   ref, jsonResponse, problemResponse, problemResponses, responseHeaders, bearerSecurity, openSecurity, type ProblemStatus, type ProblemResponse
 } from './responses.js'
 export { pageCursor, type PageCursor } from './page-cursor.js'
+export { schedulePeriodicJob, type PeriodicJob } from './periodic-job.js'

@@ -8,6 +8,7 @@
  */
 import fp from 'fastify-plugin'
 import type { Sql } from 'postgres'
+import { schedulePeriodicJob } from '@latchkey/service-kit'
 
 const BATCH = 1000
 
@@ -44,27 +45,9 @@ declare module 'fastify' {
 export default fp(async function retention (app, options: RetentionOptions) {
   const retention = createRetention(options)
   app.decorate('retention', retention)
-  let timer: NodeJS.Timeout | undefined
-  let running: Promise<void> | undefined
-  const run = (): void => {
-    running ??= retention.runOnce().then(
-      counts => { app.log.info({ retention: counts }, 'retention: old rows deleted') },
-      (error: unknown) => { app.log.warn({ err: error }, 'retention run failed; retried at the next interval') }
-    ).finally(() => { running = undefined })
-  }
-  app.addHook('onReady', async () => {
-    const intervalMs = options.intervalSeconds * 1000
-    // A random first run spreads replicas started together over the interval.
-    timer = setTimeout(() => {
-      run()
-      timer = setInterval(run, intervalMs)
-      timer.unref()
-    }, Math.floor(Math.random() * intervalMs))
-    timer.unref()
-  })
-  app.addHook('onClose', async () => {
-    clearTimeout(timer)
-    clearInterval(timer)
-    await running
+  schedulePeriodicJob(app, {
+    intervalMs: options.intervalSeconds * 1000,
+    run: async () => await retention.runOnce(),
+    describe: counts => ({ fields: { retention: counts }, msg: 'retention: old rows deleted' })
   })
 }, { name: 'retention', dependencies: ['postgres'] })
