@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import type { Test } from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
-import type { RevocationPublisher } from '@latchkey/contracts'
+import type { AccountEvent, RevocationPublisher } from '@latchkey/contracts'
 import { createRedisRevocationFeed, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
 import { createInProcessRevocationStore, createRedisRevocationPublisher } from '@latchkey/revocation-publisher'
 import { createInProcessAccountEvents, createRedisAccountEventPublisher } from '@latchkey/account-events'
@@ -46,6 +46,8 @@ export interface TestAuth {
   prefix: string
   /** Builds another app on the same schema and prefix (a second replica, or a restart). */
   buildReplica: () => Promise<FastifyInstance>
+  /** Every account event delivered so far, as the users service receives it (the outbox keeps no name after delivery). */
+  publishedEvents: AccountEvent[]
 }
 
 export interface BuildOptions {
@@ -87,9 +89,12 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
   // Without Redis, replicas share one in-process feed: they live in this one process.
   const sharedFeed = url === undefined ? createInProcessRevocationStore() : undefined
   let logStream = options.logStream
+  const publishedEvents: AccountEvent[] = []
   async function buildReplica (): Promise<FastifyInstance> {
     const feed = sharedFeed ?? redisRevocations({ url: url ?? '', ...redis })
     const accountEvents = url === undefined ? createInProcessAccountEvents() : createRedisAccountEventPublisher({ url, ...redis })
+    const publish = accountEvents.publish.bind(accountEvents)
+    accountEvents.publish = async event => { await publish(event); publishedEvents.push(event) }
     const counterStore = url === undefined || options.memoryCounters === true ? undefined : createRedisCounterStore({ url, ...redis })
     const logger = logStream === undefined ? false : { level: 'info', stream: logStream, redact: { paths: logRedaction, censor: '[redacted]' } }
     logStream = undefined
@@ -113,7 +118,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
     await closePostgres(sql)
     await rm(dataDir, { recursive: true, force: true })
   })
-  return { app, config, sql, feed, schema, prefix, buildReplica }
+  return { app, config, sql, feed, schema, prefix, buildReplica, publishedEvents }
 }
 
 export const strongPassword = 'correct horse battery staple'
