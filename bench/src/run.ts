@@ -1,72 +1,66 @@
 #!/usr/bin/env node
 /**
- * `pnpm bench [--quick] [--only=1,2] [--note="…"] [--uv-threadpool=N] [--hash-concurrency=N] [--duration=S] [--out=FILE]`
- *
- * BENCH_CPU_PROF=<server name> (auth, users, baseline-auth, …) runs that server with --cpu-prof;
- * the profile lands in the run's log directory.
+ * `pnpm bench [flags]` (`pnpm bench --help` lists them, lib/cli.ts holds them).
  *
  * Forks the services and the baseline servers (server.ts), drives them with autocannon from this
- * process, and writes the results: BENCHMARKS.md for a full run; for --quick (every scenario for
- * a few seconds, one round, no thresholds; what CI runs) bench/dist/BENCHMARKS.quick.md unless
- * --out says otherwise. Exits non-zero only when the harness itself fails, never for a missed target.
+ * process, and writes the results where lib/cli.ts's outputPaths says. Exits non-zero only when
+ * the harness itself fails, never for a missed target; 2 for a bad command line.
  */
 import { randomBytes } from 'node:crypto'
 import { mkdtemp } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import { Redis } from 'ioredis'
 import postgres from 'postgres'
-import type { BenchAccount, BenchContext, BenchSettings, ScenarioResult } from './lib/context.js'
+import type { BenchAccount, BenchContext, ScenarioResult } from './lib/context.js'
 import { startServer, type ServerProcess } from './lib/processes.js'
 import { generateBenchKey, mintAccessToken } from './lib/tokens.js'
 import { call, closeAgent, expectStatus } from './lib/http.js'
 import { busyShare, describeMachine, LoadSampler } from './lib/machine.js'
 import { renderResults, writeReport } from './lib/report.js'
+import { benchSettings, outputPaths, parseCommand, USAGE } from './lib/cli.js'
+import { planned, type Planned } from './lib/plan.js'
+import { Progress } from './lib/progress.js'
 import { distinctTokensVerify, hotTokenVerify, profileRead } from './scenarios/throughput.js'
 import { login, verifyUnderLoginLoad } from './scenarios/passwords.js'
 import { profileAfterRegistration, revocationPropagation } from './scenarios/propagation.js'
 import { revocationViewAtScale } from './scenarios/revocation-scale.js'
 import { soak } from './scenarios/soak.js'
 
-const SCENARIOS: Array<[number, (ctx: BenchContext) => Promise<ScenarioResult>]> = [
-  [1, hotTokenVerify], [2, distinctTokensVerify], [3, profileRead], [4, login], [5, verifyUnderLoginLoad],
-  [6, revocationPropagation], [7, revocationViewAtScale], [8, profileAfterRegistration], [9, soak]
+interface Scenario {
+  id: number
+  run: (ctx: BenchContext) => Promise<ScenarioResult>
+  planned: Planned
+}
+
+const SCENARIOS: Scenario[] = [
+  { id: 1, run: hotTokenVerify, planned: planned.paired },
+  { id: 2, run: distinctTokensVerify, planned: planned.distinctTokens },
+  { id: 3, run: profileRead, planned: planned.paired },
+  { id: 4, run: login, planned: planned.login },
+  { id: 5, run: verifyUnderLoginLoad, planned: planned.verifyUnderLogin },
+  { id: 6, run: revocationPropagation, planned: planned.propagation },
+  { id: 7, run: revocationViewAtScale, planned: planned.revocationScale },
+  { id: 8, run: profileAfterRegistration, planned: planned.propagation },
+  { id: 9, run: soak, planned: planned.soak }
 ]
 
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    only: { type: 'string' },
-    note: { type: 'string' },
-    out: { type: 'string' },
-    'uv-threadpool': { type: 'string' },
-    'hash-concurrency': { type: 'string' },
-    duration: { type: 'string' }
-  },
-  strict: true
-})
-
-const quick = args.quick
-const settings: BenchSettings = {
-  quick,
-  durationS: args.duration === undefined ? (quick ? 1 : 10) : Number(args.duration),
-  warmupS: quick ? 0.5 : 3,
-  rounds: quick ? 1 : 3,
-  connections: 100,
-  // The levers of scenario 5, by default from the core count: one libuv thread per core, and
-  // hashing on all cores but one, so the event loop always has a core (on 2 cores: 2 and 1).
-  uvThreadpoolSize: Number(args['uv-threadpool'] ?? Math.max(2, availableParallelism())),
-  passwordHashConcurrency: Number(args['hash-concurrency'] ?? Math.max(1, availableParallelism() - 1)),
-  trials: quick ? 20 : 200,
-  distinctTokens: quick ? 30_000 : 100_000,
-  revokedSessions: quick ? 50_000 : 1_000_000,
-  soakS: quick ? 3 : 60
+const command = parseCommand(process.argv.slice(2), SCENARIOS.map(scenario => scenario.id))
+if (command.kind === 'help') {
+  process.stdout.write(USAGE)
+  process.exit(0)
 }
-const only = args.only === undefined ? undefined : new Set(args.only.split(',').map(Number))
+if (command.kind === 'usage-error') {
+  process.stderr.write(`pnpm bench: ${command.message}\n\n${USAGE}`)
+  process.exit(2)
+}
+const { options } = command
+const { quick } = options
+const settings = benchSettings(options, availableParallelism())
+const selected = SCENARIOS.filter(scenario => options.only?.includes(scenario.id) ?? true)
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
-const outPath = args.out ?? (quick ? join(repoRoot, 'bench', 'dist', 'BENCHMARKS.quick.md') : join(repoRoot, 'BENCHMARKS.md'))
+const paths = outputPaths(options, repoRoot)
 
 const log = (message: string): void => { process.stdout.write(`${message}\n`) }
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -155,6 +149,7 @@ try {
   await expectStatus(call(`${auth.url}/verify`, { token: account.token }), 200, 'GET /verify with the bench token')
   await expectStatus(call(`${baseUsers.url}/bare/profiles/${id}`), 200, 'bare profile SELECT')
 
+  const progress = new Progress(selected.map(scenario => ({ id: scenario.id, plannedS: scenario.planned(settings) })), log)
   const ctx: BenchContext = {
     settings,
     runId,
@@ -169,14 +164,14 @@ try {
     baseUsers,
     account,
     startAuth: async (name, env) => await launch(name, 'auth', { ...authEnv, ...env }),
-    log
+    log,
+    progress
   }
-  for (const [number, scenario] of SCENARIOS) {
-    if (only !== undefined && !only.has(number)) continue
+  for (const { id: number, run } of selected) {
     const began = Date.now()
-    log(`scenario ${number}…`)
+    progress.next()
     try {
-      const result = await scenario(ctx)
+      const result = await run(ctx)
       results.push(result)
       for (const row of result.rows) log(`  ${row.scenario}: ${row.measured} vs ${row.baseline} → ${row.value} (target ${row.target}${row.met === undefined ? '' : row.met ? ', met' : ', MISSED'})`)
       log(`  (${((Date.now() - began) / 1000).toFixed(1)} s)`)
@@ -221,9 +216,10 @@ const section = renderResults({
   busyBefore,
   loadAverages: loadSampler.samples,
   elapsedS: (Date.now() - startedAt) / 1000,
-  note: args.note,
+  note: options.note,
+  only: options.only,
   failures
 }, results)
-await writeReport(outPath, section)
-log(`\n${section}\n\nwritten to ${outPath}`)
+await writeReport(paths.markdown, section)
+log(`\n${section}\n\nwritten to ${paths.markdown}`)
 process.exit(harnessBroken ? 1 : 0)

@@ -2,6 +2,7 @@
 import type { Redis } from 'ioredis'
 import type { BenchKey } from './tokens.js'
 import type { ServerProcess } from './processes.js'
+import type { RoundProgress } from './progress.js'
 
 export interface BenchSettings {
   quick: boolean
@@ -49,6 +50,8 @@ export interface BenchContext {
   /** Starts another auth-service process (stopped at the end of the run if not before). */
   startAuth (name: string, env: Record<string, string>): Promise<ServerProcess>
   log (message: string): void
+  /** Called at the start of each measurement round: the run's progress line. */
+  progress: RoundProgress
 }
 
 /** One line of the results table. */

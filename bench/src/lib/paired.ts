@@ -6,7 +6,7 @@
  */
 import { load, type LoadOptions, type LoadResult } from './load.js'
 import { median } from './stats.js'
-import type { BenchSettings } from './context.js'
+import type { BenchContext } from './context.js'
 import type { ServerProcess } from './processes.js'
 
 export interface Measured extends LoadResult {
@@ -36,11 +36,12 @@ async function measure (side: Side, durationS: number): Promise<Measured> {
   return { ...result, cpuPerRequest: (after - before) / Math.max(1, result.ok) }
 }
 
-export async function pairedLoad (settings: BenchSettings, baseline: Side, subject: Side): Promise<Paired> {
+export async function pairedLoad ({ settings, progress }: Pick<BenchContext, 'settings' | 'progress'>, baseline: Side, subject: Side): Promise<Paired> {
   await load({ ...baseline.load, durationS: settings.warmupS })
   await load({ ...subject.load, durationS: settings.warmupS })
   const result: Paired = { baseline: [], subject: [], baselineRps: 0, subjectRps: 0, ratio: 0, cpuRatio: 0 }
   for (let round = 0; round < settings.rounds; round++) {
+    progress.round(round + 1, settings.rounds)
     result.baseline.push(await measure(baseline, settings.durationS))
     result.subject.push(await measure(subject, settings.durationS))
   }

@@ -2,7 +2,8 @@
  * BENCHMARKS.md: the generated part sits between two markers; whatever surrounds them (the
  * introduction, the closing note on changes and shortfalls) is kept as written.
  */
-import { readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import type { BenchSettings, ScenarioResult } from './context.js'
 import type { Machine } from './machine.js'
 
@@ -29,6 +30,8 @@ export interface RunInfo {
   loadAverages: number[]
   elapsedS: number
   note: string | undefined
+  /** The scenarios of an --only run; undefined: all of them. */
+  only: number[] | undefined
   failures: string[]
 }
 
@@ -48,6 +51,7 @@ export function renderResults (info: RunInfo, results: ScenarioResult[]): string
     `- **Versions**: Node.js ${machine.node}, Fastify ${machine.fastify}, autocannon ${machine.autocannon}, ${info.postgres}, Redis ${info.redis}`,
     `- **Load on the machine**: ${info.busyBefore === undefined ? 'n/a' : `${Math.round(info.busyBefore * 100)}% of all cores busy with other work just before the run`}; ` +
       `1-min load average during the run min ${Math.min(...loads).toFixed(2)}, max ${Math.max(...loads).toFixed(2)} (${machine.cores} cores; the bench itself accounts for up to about ${machine.cores})`,
+    ...(info.only === undefined ? [] : [`- **Scenarios**: ${info.only.join(', ')} only (\`--only\`)`]),
     ...(info.note === undefined ? [] : [`- **Note**: ${info.note}`]),
     `- **Settings**: ${settings.rounds} round(s) of ${settings.durationS} s per measurement (medians), ${settings.warmupS} s warm-up per server, ` +
       `${settings.connections} connections at saturation, UV_THREADPOOL_SIZE=${settings.uvThreadpoolSize}, PASSWORD_HASH_CONCURRENCY=${settings.passwordHashConcurrency}, ` +
@@ -83,5 +87,6 @@ export async function writeReport (path: string, section: string): Promise<void>
   if (start < 0 || end < start) document = `${document.trimEnd()}\n\n${START}\n${END}\n`
   const from = document.indexOf(START) + START.length
   const to = document.indexOf(END)
+  await mkdir(dirname(path), { recursive: true })
   await writeFile(path, `${document.slice(0, from)}\n${section.trim()}\n${document.slice(to)}`)
 }

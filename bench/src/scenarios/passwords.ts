@@ -60,6 +60,7 @@ async function measureLogin (ctx: BenchContext, lever: Lever): Promise<LoginFigu
   const logins: LoadResult[] = []
   const loginCpu: number[] = []
   for (let round = 0; round < rounds; round++) {
+    ctx.progress.round(round + 1, rounds)
     const hashes = await rawHashes(ctx, lever.concurrency, durationS)
     raw.push(hashes.rate)
     hashCpu.push(hashes.cpuPerHash)
@@ -95,6 +96,7 @@ async function measureMix (ctx: BenchContext, lever: Lever): Promise<MixFigures>
   await verify(warmupS)
   const figures: MixFigures = { idle: [], solo: [], loadedVerify: [], loadedLogin: [], idleP99: 0, loadedP99: 0, soloRate: 0, loadedRate: 0 }
   for (let round = 0; round < rounds; round++) {
+    ctx.progress.round(round + 1, rounds)
     figures.idle.push(await verify(durationS))
     figures.solo.push(await load({ ...loginLoad(ctx, lever.auth), durationS }))
     const [v, l] = await Promise.all([verify(durationS), load({ ...loginLoad(ctx, lever.auth), durationS })])

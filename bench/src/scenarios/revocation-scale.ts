@@ -73,6 +73,7 @@ export async function revocationViewAtScale (ctx: BenchContext): Promise<Scenari
   const resyncs: number[] = []
   const loadDetails: string[] = []
   for (let round = 0; round < rounds; round++) {
+    ctx.progress.round(round + 1, rounds)
     const { ms: took, loads } = await resync(full, total)
     resyncs.push(took)
     loadDetails.push(loads.map(l => `load ${ms(l.loadedAt - l.startedAt)} + apply ${ms(l.appliedAt - l.loadedAt)} (${count(l.entries)} entries)`).join(', '))
@@ -87,7 +88,7 @@ export async function revocationViewAtScale (ctx: BenchContext): Promise<Scenari
   const rssEmptyAfter = await empty.rss()
   const added = rssAfter - rssBefore
 
-  const result = await pairedLoad(ctx.settings,
+  const result = await pairedLoad(ctx,
     { server: empty, load: { url: `${empty.url}/verify`, connections, headers } },
     { server: full, load: { url: `${full.url}/verify`, connections, headers } })
   assertClean('/verify, empty view', result.baseline)

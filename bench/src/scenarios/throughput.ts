@@ -10,7 +10,7 @@ const judge = (ctx: BenchContext, met: boolean): boolean | undefined => ctx.sett
 export async function hotTokenVerify (ctx: BenchContext): Promise<ScenarioResult> {
   const { connections } = ctx.settings
   const auth = { authorization: `Bearer ${ctx.account.token}` }
-  const result = await pairedLoad(ctx.settings,
+  const result = await pairedLoad(ctx,
     { server: ctx.baseAuth, load: { url: `${ctx.baseAuth.url}/bare`, connections, headers: auth } },
     { server: ctx.auth, load: { url: `${ctx.auth.url}/verify`, connections, headers: auth } })
   assertClean('bare route', result.baseline)
@@ -36,7 +36,7 @@ export async function distinctTokensVerify (ctx: BenchContext): Promise<Scenario
   const { connections, distinctTokens } = ctx.settings
   ctx.log(`  minting ${distinctTokens.toLocaleString('en-US')} access tokens`)
   const tokens = Array.from({ length: distinctTokens }, () => mintAccessToken(ctx.key, { issuer: ctx.issuer, audience: ctx.audience, ttlSeconds: 3600 }))
-  const result = await pairedLoad(ctx.settings,
+  const result = await pairedLoad(ctx,
     { server: ctx.baseAuth, load: { url: `${ctx.baseAuth.url}/bare/verify`, connections, tokens } },
     { server: ctx.auth, load: { url: `${ctx.auth.url}/verify`, connections, tokens } })
   assertClean('bare Ed25519 verify', result.baseline)
@@ -66,7 +66,7 @@ export async function distinctTokensVerify (ctx: BenchContext): Promise<Scenario
 export async function profileRead (ctx: BenchContext): Promise<ScenarioResult> {
   const { connections } = ctx.settings
   const auth = { authorization: `Bearer ${ctx.account.token}` }
-  const result = await pairedLoad(ctx.settings,
+  const result = await pairedLoad(ctx,
     { server: ctx.baseUsers, load: { url: `${ctx.baseUsers.url}/bare/profiles/${ctx.account.id}`, connections } },
     { server: ctx.users, load: { url: `${ctx.users.url}/users/me`, connections, headers: auth } })
   assertClean('bare PK SELECT', result.baseline)
