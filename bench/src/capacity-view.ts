@@ -2,8 +2,8 @@
  * Forked by capacity.ts with --expose-gc: the guard's RevocationView alone in a fresh process,
  * filled with ENTRIES session revocations, heap and RSS after a forced GC before and after.
  * Two ways in: apply() one entry at a time (what broadcasts do; the view's steady cost) and one
- * full load through the feed (what a resync does; its transient peak, the entries array and the
- * view side by side). Prints one JSON line.
+ * full load through the feed in pages of 10,000, as the Redis feed hands them over (what a resync
+ * does; its transient peak). Prints one JSON line.
  */
 import { randomUUID } from 'node:crypto'
 import { RevocationView, type RevocationEntry, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
@@ -25,12 +25,22 @@ const now = Date.now()
 const flatUuid = (): string => Buffer.from(randomUUID(), 'latin1').toString('latin1')
 const entry = (): RevocationEntry => ({ kind: 'session', sid: flatUuid(), expiresAt: now + 600_000 + Math.floor(Math.random() * 3_000_000) })
 
-let snapshot: RevocationEntry[] = []
-// A feed that never broadcasts and hands out `snapshot` on a full load.
+const PAGE = 10_000
+let toLoad = 0
+let peakRss = 0
+// A feed that never broadcasts and makes up `toLoad` fresh entries on a full load, a page per turn
+// of the event loop like Redis replies.
 const feed: RevocationFeed = {
   subscribe: () => () => {},
   isConnected: () => true,
-  async loadAll () { return { entries: snapshot, epoch: 'capacity', seq: 0 } },
+  async loadAll (onPage) {
+    for (let done = 0; done < toLoad; done += PAGE) {
+      onPage(Array.from({ length: Math.min(PAGE, toLoad - done) }, entry))
+      peakRss = Math.max(peakRss, process.memoryUsage.rss())
+      await new Promise(resolve => setImmediate(resolve))
+    }
+    return { epoch: 'capacity', seq: 0 }
+  },
   async close () {}
 }
 
@@ -48,13 +58,9 @@ async function fillOneByOne (): Promise<{ heap: number, rss: number }> {
 const applied = await fillOneByOne()
 const empty = settle()
 
-snapshot = Array.from({ length: entries }, entry)
-const withSnapshot = settle()
+toLoad = entries
 const loaded = new RevocationView(feed)
-let peakRss = process.memoryUsage().rss
 await loaded.start()
-peakRss = Math.max(peakRss, process.memoryUsage().rss)
-snapshot = []
 const afterLoad = settle()
 if (loaded.size.sessions !== entries) throw new Error(`the loaded view holds ${loaded.size.sessions} entries, not ${entries}`)
 await loaded.close()
@@ -65,7 +71,6 @@ process.stdout.write(`${JSON.stringify({
   applyRssBytes: applied.rss - before.rss,
   /** RSS an allocator keeps after the first view was dropped: what later growth reuses. */
   retainedRssBytes: empty.rss - before.rss,
-  snapshotHeapBytes: withSnapshot.heap - empty.heap,
   loadHeapBytes: afterLoad.heap - empty.heap,
   loadPeakRssBytes: peakRss - before.rss,
   loadRssBytes: afterLoad.rss - before.rss

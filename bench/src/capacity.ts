@@ -429,7 +429,7 @@ async function main (): Promise<string> {
     viewChild.stdout?.on('data', (chunk: Buffer) => { viewOut += chunk.toString() })
     const viewCode = await new Promise<number | null>(resolve => viewChild.once('exit', resolve))
     if (viewCode !== 0) throw new Error(`capacity-view exited with ${String(viewCode)}`)
-    const view = JSON.parse(viewOut) as { entries: number, applyHeapBytes: number, applyRssBytes: number, retainedRssBytes: number, snapshotHeapBytes: number, loadHeapBytes: number, loadPeakRssBytes: number, loadRssBytes: number }
+    const view = JSON.parse(viewOut) as { entries: number, applyHeapBytes: number, applyRssBytes: number, retainedRssBytes: number, loadHeapBytes: number, loadPeakRssBytes: number, loadRssBytes: number }
 
     await sql.end({ timeout: 5 })
     redis.disconnect()
@@ -518,7 +518,7 @@ async function main (): Promise<string> {
     }
     lines.push('', '### Memory of revocations', '')
     lines.push(`- RevocationView, ${view.entries.toLocaleString('en-US')} session entries applied one by one: heap +${mb(view.applyHeapBytes)}, RSS +${mb(view.applyRssBytes)} (after forced GC)`)
-    lines.push(`- the same through one full load (a resync): the snapshot array alone ${mb(view.snapshotHeapBytes)} of heap; RSS peak +${mb(view.loadPeakRssBytes)} over the empty process, +${mb(view.loadRssBytes)} after GC (the first view's freed pages partly reused: ${mb(view.retainedRssBytes)} RSS kept after it was dropped)`)
+    lines.push(`- the same through one full load (a resync, pages of 10,000 applied as they arrive): heap +${mb(view.loadHeapBytes)}; RSS peak +${mb(view.loadPeakRssBytes)} over the empty process, +${mb(view.loadRssBytes)} after GC (the first view's freed pages partly reused: ${mb(view.retainedRssBytes)} RSS kept after it was dropped)`)
     lines.push(`- Redis, 1,000,000 members in the revocation ZSET (sid → expiresAt): used_memory +${mb(redisMillionBytes)}`)
     lines.push('', renderModel(capacityModel(measured)))
     return lines.join('\n')

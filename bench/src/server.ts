@@ -57,15 +57,15 @@ function instrument (feed: RevocationFeed): RevocationFeed {
     subscribe: feed.subscribe.bind(feed),
     isConnected: feed.isConnected.bind(feed),
     close: feed.close.bind(feed),
-    async loadAll () {
-      const timing: ReloadTiming = { startedAt: wallNow(), loadedAt: 0, appliedAt: 0, entries: 0 }
+    async loadAll (onPage) {
+      const timing: ReloadTiming = { startedAt: wallNow(), appliedAt: 0, entries: 0 }
       reloads.push(timing)
-      const snapshot = await feed.loadAll()
-      timing.loadedAt = wallNow()
-      timing.entries = snapshot.entries.length
-      // The view applies the entries synchronously right after this promise settles; an
-      // immediate runs once that (and every other pending microtask) is done.
-      setImmediate(() => { timing.appliedAt = wallNow() })
+      // The view applies each page as it is handed over: once the load settles, all is applied.
+      const snapshot = await feed.loadAll(entries => {
+        timing.entries += entries.length
+        onPage(entries)
+      })
+      timing.appliedAt = wallNow()
       return snapshot
     }
   }

@@ -3,7 +3,7 @@
 export interface ReloadTiming {
   /** Wall-clock ms (performance.timeOrigin + now()), comparable across processes. */
   startedAt: number
-  loadedAt: number
+  /** When the last page was applied (0 until then). */
   appliedAt: number
   entries: number
 }

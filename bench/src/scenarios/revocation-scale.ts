@@ -76,7 +76,7 @@ export async function revocationViewAtScale (ctx: BenchContext): Promise<Scenari
     ctx.progress.round(round + 1, rounds)
     const { ms: took, loads } = await resync(full, total)
     resyncs.push(took)
-    loadDetails.push(loads.map(l => `load ${ms(l.loadedAt - l.startedAt)} + apply ${ms(l.appliedAt - l.loadedAt)} (${count(l.entries)} entries)`).join(', '))
+    loadDetails.push(loads.map(l => `load and apply ${ms(l.appliedAt - l.startedAt)} (${count(l.entries)} entries)`).join(', '))
   }
   // The view really holds them: a token of a revoked session is refused, from memory.
   const revokedToken = mintAccessToken(ctx.key, { issuer: ctx.issuer, audience: ctx.audience, sid: sampleSid, ttlSeconds: 600 })

@@ -130,10 +130,9 @@ export interface RevocationHeartbeat {
 }
 
 export interface RevocationSnapshot {
-  entries: RevocationEntry[]
   /** undefined while the store is not seeded (never was, or lost its data). */
   epoch: string | undefined
-  /** The store's broadcast count when the snapshot began: every entry up to it is in `entries`. */
+  /** The store's broadcast count when the load began: every entry up to it was handed over. */
   seq: number
 }
 
@@ -147,8 +146,12 @@ export interface RevocationListener {
 
 /** The read side, what every guard's view holds: a snapshot of the store, then its broadcasts. */
 export interface RevocationFeed {
-  /** Every non-expired entry of the store, with the store's epoch and seq. */
-  loadAll (): Promise<RevocationSnapshot>
+  /**
+   * Hands every non-expired entry of the store to onPage, a page at a time as it is read (a
+   * million entries never sit in memory beside the view that takes them), then resolves with
+   * the store's epoch and seq. After a rejection, some pages may have been handed over already.
+   */
+  loadAll (onPage: (entries: RevocationEntry[]) => void): Promise<RevocationSnapshot>
   /** Returns an unsubscribe function. */
   subscribe (listener: RevocationListener): () => void
   /** Whether the feed has a live connection right now (in-process: always). */

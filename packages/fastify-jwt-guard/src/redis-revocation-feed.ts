@@ -21,6 +21,28 @@ export interface RedisRevocationFeedOptions extends RedisSettings {
   prefix: string
 }
 
+/** A page of the sessions set: sids, and withdrawn signing keys under their `key:` prefix. */
+function sessionEntries (page: string[]): RevocationEntry[] {
+  const entries: RevocationEntry[] = []
+  for (let i = 0; i + 1 < page.length; i += 2) {
+    const member = page[i] as string
+    const kid = parseKeyMember(member)
+    entries.push(kid === undefined
+      ? { kind: 'session', sid: member, expiresAt: Number(page[i + 1]) }
+      : { kind: 'key', kid, expiresAt: Number(page[i + 1]) })
+  }
+  return entries
+}
+
+function accountEntries (page: string[]): RevocationEntry[] {
+  const entries: RevocationEntry[] = []
+  for (let i = 0; i + 1 < page.length; i += 2) {
+    const member = parseAccountMember(page[i] as string)
+    if (member !== undefined) entries.push({ kind: 'account', sub: member.sub, minVersion: member.minVersion, expiresAt: Number(page[i + 1]) })
+  }
+  return entries
+}
+
 export function createRedisRevocationFeed (options: RedisRevocationFeedOptions): RevocationFeed {
   const keys = revocationKeys(options.prefix)
   // Connection errors surface through the failing command instead.
@@ -40,32 +62,16 @@ export function createRedisRevocationFeed (options: RedisRevocationFeedOptions):
     for (const listener of listeners) listener.onResync()
   })
 
-  async function loadAll (): ReturnType<RevocationFeed['loadAll']> {
+  async function loadAll (onPage: (entries: RevocationEntry[]) => void): ReturnType<RevocationFeed['loadAll']> {
     await subscription.whenLive(SUBSCRIPTION_WAIT_MS)
     // Epoch and seq first: every entry broadcast up to this seq is in the sets read below.
     const [epoch, seq] = await loader.mget(keys.seeded, keys.seq)
     const now = Date.now()
-    const [sessionPages, accountPages] = await Promise.all([
-      loadSortedSetFrom(loader, keys.sessions, now),
-      loadSortedSetFrom(loader, keys.accounts, now)
+    await Promise.all([
+      loadSortedSetFrom(loader, keys.sessions, now, page => { onPage(sessionEntries(page)) }),
+      loadSortedSetFrom(loader, keys.accounts, now, page => { onPage(accountEntries(page)) })
     ])
-    const entries: RevocationEntry[] = []
-    for (const page of sessionPages) {
-      for (let i = 0; i + 1 < page.length; i += 2) {
-        const member = page[i] as string
-        const kid = parseKeyMember(member)
-        entries.push(kid === undefined
-          ? { kind: 'session', sid: member, expiresAt: Number(page[i + 1]) }
-          : { kind: 'key', kid, expiresAt: Number(page[i + 1]) })
-      }
-    }
-    for (const page of accountPages) {
-      for (let i = 0; i + 1 < page.length; i += 2) {
-        const member = parseAccountMember(page[i] as string)
-        if (member !== undefined) entries.push({ kind: 'account', sub: member.sub, minVersion: member.minVersion, expiresAt: Number(page[i + 1]) })
-      }
-    }
-    return { entries, epoch: epoch ?? undefined, seq: Number(seq ?? 0) }
+    return { epoch: epoch ?? undefined, seq: Number(seq ?? 0) }
   }
 
   return {

@@ -17,12 +17,12 @@ async function zrangeByScore (redis: RedisClient, key: string, min: string, max:
 }
 
 /** One lane: scores in [min, max) (max may be '+inf', then inclusive). */
-async function loadLane (redis: RedisClient, key: string, laneMin: string, laneMax: string, pages: string[][]): Promise<void> {
+async function loadLane (redis: RedisClient, key: string, laneMin: string, laneMax: string, onPage: (page: string[]) => void): Promise<void> {
   let min = laneMin
   let offset = 0
   for (;;) {
     const page = await zrangeByScore(redis, key, min, laneMax, offset)
-    if (page.length > 0) pages.push(page)
+    if (page.length > 0) onPage(page)
     if (page.length < CHUNK_SIZE * 2) return
     // Resume at the last score seen, skipping the members of that score already read (ties).
     const lastScore = page[page.length - 1] as string
@@ -41,20 +41,18 @@ async function edgeScore (redis: RedisClient, key: string, fromScore: number, re
   return Number(reply[1])
 }
 
-/** Pages of flat [member, score, …] for every member with score >= fromScore. */
-export async function loadSortedSetFrom (redis: RedisClient, key: string, fromScore: number): Promise<string[][]> {
+/** Hands every member with score >= fromScore to onPage, in pages of flat [member, score, …], as they arrive. */
+export async function loadSortedSetFrom (redis: RedisClient, key: string, fromScore: number, onPage: (page: string[]) => void): Promise<void> {
   const low = await edgeScore(redis, key, fromScore, false)
-  if (low === undefined) return []
+  if (low === undefined) return
   const high = await edgeScore(redis, key, fromScore, true) ?? low
   const bounds = [low]
   for (let lane = 1; lane < LANES; lane++) {
     const bound = Math.floor(low + (high - low) * lane / LANES)
     if (bound > (bounds[bounds.length - 1] as number)) bounds.push(bound)
   }
-  const pages: string[][] = []
   await Promise.all(bounds.map((bound, index) => {
     const next = bounds[index + 1]
-    return loadLane(redis, key, String(bound), next === undefined ? '+inf' : `(${next}`, pages)
+    return loadLane(redis, key, String(bound), next === undefined ? '+inf' : `(${next}`, onPage)
   }))
-  return pages
 }

@@ -10,6 +10,15 @@ import type { RevocationEntry, RevocationFeed, RevocationHeartbeat } from '@latc
 const TICK_MS = 500
 const PURGE_INTERVAL_MS = 30_000
 
+/**
+ * Expiries are kept in whole epoch seconds, rounded up (an entry outlives its expiry by less than
+ * a second, never the other way): a small integer sits inline in a Map or an object, where epoch
+ * ms would be a boxed heap number per entry.
+ */
+function toSeconds (epochMs: number): number {
+  return Math.ceil(epochMs / 1000)
+}
+
 export interface RevocationViewOptions {
   /** How long after the last accepted heartbeat the view stays fresh. Default 10 000 ms. */
   maxStalenessMs?: number
@@ -21,7 +30,7 @@ export interface RevocationViewOptions {
 
 interface AccountRevocation {
   minVersion: number
-  expiresAt: number
+  expiresAtS: number
 }
 
 export class RevocationView {
@@ -29,9 +38,10 @@ export class RevocationView {
   readonly #maxStalenessMs: number
   readonly #now: () => number
   readonly #onKeyRevoked: ((kid: string) => void) | undefined
+  /** sid → expiry (epoch s). */
   readonly #sessions = new Map<string, number>()
   readonly #accounts = new Map<string, AccountRevocation>()
-  /** Withdrawn signing keys: kid → expiresAt. */
+  /** Withdrawn signing keys: kid → expiry (epoch s). */
   readonly #keys = new Map<string, number>()
   /** When the last accepted heartbeat arrived (local clock: no clock skew between hosts). */
   #freshAt = Number.NEGATIVE_INFINITY
@@ -75,25 +85,26 @@ export class RevocationView {
 
   apply (entry: RevocationEntry): void {
     if (entry.expiresAt <= this.#now()) return
+    const expiresAtS = toSeconds(entry.expiresAt)
     if (entry.kind === 'session') {
       const known = this.#sessions.get(entry.sid)
-      if (known === undefined || known < entry.expiresAt) this.#sessions.set(entry.sid, entry.expiresAt)
+      if (known === undefined || known < expiresAtS) this.#sessions.set(entry.sid, expiresAtS)
       return
     }
     if (entry.kind === 'key') {
       const known = this.#keys.get(entry.kid)
-      if (known === undefined || known < entry.expiresAt) this.#keys.set(entry.kid, entry.expiresAt)
+      if (known === undefined || known < expiresAtS) this.#keys.set(entry.kid, expiresAtS)
       if (known === undefined) this.#onKeyRevoked?.(entry.kid)
       return
     }
     const known = this.#accounts.get(entry.sub)
     if (known === undefined) {
-      this.#accounts.set(entry.sub, { minVersion: entry.minVersion, expiresAt: entry.expiresAt })
+      this.#accounts.set(entry.sub, { minVersion: entry.minVersion, expiresAtS })
       return
     }
     // Keeping both maxima never un-revokes a token: the larger minVersion covers every smaller one.
     if (entry.minVersion > known.minVersion) known.minVersion = entry.minVersion
-    if (entry.expiresAt > known.expiresAt) known.expiresAt = entry.expiresAt
+    if (expiresAtS > known.expiresAtS) known.expiresAtS = expiresAtS
   }
 
   /** tokenVersion: the token's `tv` claim. An entry past its expiry still counts until purged (fail closed). */
@@ -142,10 +153,10 @@ export class RevocationView {
 
   /** Drops entries past their expiry; runs on a timer, public for tests and tooling. */
   purgeExpired (): void {
-    const now = this.#now()
-    for (const [sid, expiresAt] of this.#sessions) if (expiresAt <= now) this.#sessions.delete(sid)
-    for (const [sub, account] of this.#accounts) if (account.expiresAt <= now) this.#accounts.delete(sub)
-    for (const [kid, expiresAt] of this.#keys) if (expiresAt <= now) this.#keys.delete(kid)
+    const nowS = this.#now() / 1000
+    for (const [sid, expiresAtS] of this.#sessions) if (expiresAtS <= nowS) this.#sessions.delete(sid)
+    for (const [sub, account] of this.#accounts) if (account.expiresAtS <= nowS) this.#accounts.delete(sub)
+    for (const [kid, expiresAtS] of this.#keys) if (expiresAtS <= nowS) this.#keys.delete(kid)
   }
 
   async close (): Promise<void> {
@@ -203,8 +214,9 @@ export class RevocationView {
       while (this.#loadedGeneration !== this.#generation) {
         const generation = this.#generation
         this.#seqSinceReload = 0
-        const snapshot = await this.#feed.loadAll()
-        for (const entry of snapshot.entries) this.apply(entry)
+        // Applied page by page as they arrive; a load that fails halfway leaves true revocations
+        // applied, and the view still unloaded (stale) until a load completes.
+        const snapshot = await this.#feed.loadAll(entries => { for (const entry of entries) this.apply(entry) })
         this.#loadedEpoch = snapshot.epoch
         this.#appliedSeq = Math.max(snapshot.seq, this.#seqSinceReload)
         this.#loadedGeneration = generation

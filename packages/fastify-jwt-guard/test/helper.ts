@@ -113,7 +113,7 @@ export function redisStore (t: Teardown, url: string, prefix: string): Revocatio
   const feed = createRedisRevocationFeed({ url, prefix })
   const publisher = createRedisRevocationPublisher({ url, prefix })
   const store: RevocationStore = {
-    loadAll: () => feed.loadAll(),
+    loadAll: onPage => feed.loadAll(onPage),
     subscribe: listener => feed.subscribe(listener),
     isConnected: () => feed.isConnected(),
     publish: entries => publisher.publish(entries),

@@ -6,7 +6,7 @@
  */
 import t, { type Test } from 'tap'
 import { Redis } from 'ioredis'
-import { createAccessTokenVerifier, createStaticKeySource, RevocationView } from '../src/index.js'
+import { createAccessTokenVerifier, createStaticKeySource, RevocationView, type RevocationEntry } from '../src/index.js'
 import { AUDIENCE, ISSUER, buildApp, claims, createKey, ownRedis, randomPrefix, redisStore, signToken, sleep, startProducer, waitFor, type RevocationStore } from './helper.js'
 
 function feedFor (t: Test, url: string, prefix: string): RevocationStore {
@@ -126,7 +126,13 @@ t.test('loadAll reads every entry of a large set, across chunk boundaries', asyn
   await admin.eval(fill, 1, `${prefix}revoked:account-versions`, base, 20_000, '%08x-1111-4000-8000-%012x:3')
   const feed = feedFor(t, redis.url, prefix)
   await waitFor(() => feed.isConnected(), 2_000)
-  const { entries } = await feed.loadAll()
+  const entries: RevocationEntry[] = []
+  let largestPage = 0
+  await feed.loadAll(page => {
+    entries.push(...page)
+    largestPage = Math.max(largestPage, page.length)
+  })
+  t.equal(largestPage, 10_000, 'handed over in pages of at most one chunk, never all at once')
   t.equal(entries.length, 200_000)
   t.equal(entries.filter(entry => entry.kind === 'account').length, 20_000)
   t.equal(new Set(entries.map(entry => entry.kind === 'session' ? entry.sid : entry.kind === 'account' ? entry.sub : entry.kid)).size, 200_000, 'no entry twice')

@@ -5,7 +5,7 @@
  */
 import t, { type Test } from 'tap'
 import { Redis } from 'ioredis'
-import { createAccessTokenVerifier, createStaticKeySource, RevocationView } from '../src/index.js'
+import { createAccessTokenVerifier, createStaticKeySource, RevocationView, type RevocationEntry } from '../src/index.js'
 import {
   AUDIENCE, ISSUER, REDIS_URL, buildApp, claims, createKey, randomPrefix, redisStore, signToken, sleep, startProducer, waitFor, type RevocationStore, type TestKey
 } from './helper.js'
@@ -135,8 +135,9 @@ t.test('the store is unseeded until seed(); a heartbeat goes out only for the ep
   t.equal(await feed.heartbeat(epoch), true)
   t.equal(await feed.heartbeat('not-the-epoch'), false)
   await waitFor(() => feed.isConnected(), 2_000)
-  const snapshot = await feed.loadAll()
-  t.same(snapshot.entries.map(entry => entry.kind === 'session' && entry.sid), ['seeded'])
+  const entries: RevocationEntry[] = []
+  const snapshot = await feed.loadAll(page => { entries.push(...page) })
+  t.same(entries.map(entry => entry.kind === 'session' && entry.sid), ['seeded'])
   t.equal(snapshot.epoch, epoch)
 })
 
@@ -188,7 +189,8 @@ t.test('a signing-key revocation travels like the others: broadcast, loaded at s
   await waitFor(() => live.isKeyRevoked('withdrawn-kid'), 1_000)
   t.equal(live.isKeyRevoked('other-kid'), false)
   t.equal(live.isRevoked('withdrawn-kid', 'x', 0), false, 'a kid is not a session id')
-  const { entries } = await publisher.loadAll()
+  const entries: RevocationEntry[] = []
+  await publisher.loadAll(page => { entries.push(...page) })
   t.same(entries, [{ kind: 'key', kid: 'withdrawn-kid', expiresAt: entries[0]?.expiresAt }], 'loadAll reads it back as a key entry')
 
   const seededPrefix = randomPrefix()

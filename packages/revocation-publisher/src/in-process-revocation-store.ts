@@ -58,13 +58,14 @@ export function createInProcessRevocationStore (): InProcessRevocationStore {
       for (const listener of listeners) listener.onHeartbeat({ epoch, seq })
       return true
     },
-    async loadAll () {
+    async loadAll (onPage) {
       const now = Date.now()
       const entries: RevocationEntry[] = []
       for (const [sid, expiresAt] of sessions) if (expiresAt > now) entries.push({ kind: 'session', sid, expiresAt })
       for (const entry of accounts.values()) if (entry.expiresAt > now) entries.push({ ...entry })
       for (const [kid, expiresAt] of keys) if (expiresAt > now) entries.push({ kind: 'key', kid, expiresAt })
-      return { entries, epoch, seq }
+      onPage(entries)
+      return { epoch, seq }
     },
     subscribe (listener) {
       listeners.add(listener)

@@ -53,10 +53,11 @@ t.test('loadAll returns live entries only, the latest expiry per member, the epo
     { kind: 'account', sub: 'a', minVersion: 10, expiresAt: Date.now() + 60_000 }
   ])
   const epoch = await feed.seed([])
-  const snapshot = await feed.loadAll()
-  t.equal(snapshot.entries.length, 2)
-  t.ok(snapshot.entries.some(entry => entry.kind === 'session' && entry.sid === 'live' && entry.expiresAt > Date.now() + 50_000))
-  t.ok(snapshot.entries.some(entry => entry.kind === 'account' && entry.sub === 'a' && entry.minVersion === 10))
+  const entries: RevocationEntry[] = []
+  const snapshot = await feed.loadAll(page => { entries.push(...page) })
+  t.equal(entries.length, 2)
+  t.ok(entries.some(entry => entry.kind === 'session' && entry.sid === 'live' && entry.expiresAt > Date.now() + 50_000))
+  t.ok(entries.some(entry => entry.kind === 'account' && entry.sub === 'a' && entry.minVersion === 10))
   t.equal(snapshot.epoch, epoch)
   t.equal(snapshot.seq, 4)
 })

@@ -26,7 +26,7 @@ function redisRevocations (settings: { url: string, prefix: string, commandTimeo
   const feed = createRedisRevocationFeed(settings)
   const publisher = createRedisRevocationPublisher(settings)
   return {
-    loadAll: () => feed.loadAll(),
+    loadAll: onPage => feed.loadAll(onPage),
     subscribe: listener => feed.subscribe(listener),
     isConnected: () => feed.isConnected(),
     publish: entries => publisher.publish(entries),

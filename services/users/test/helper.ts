@@ -116,7 +116,7 @@ function redisRevocations (prefix: string): RevocationFeed & RevocationPublisher
   const feed = createRedisRevocationFeed({ url: REDIS_URL, prefix })
   const publisher = createRedisRevocationPublisher({ url: REDIS_URL, prefix })
   return {
-    loadAll: () => feed.loadAll(),
+    loadAll: onPage => feed.loadAll(onPage),
     subscribe: listener => feed.subscribe(listener),
     isConnected: () => feed.isConnected(),
     publish: entries => publisher.publish(entries),
