@@ -6,9 +6,12 @@
 import t from 'tap'
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { parse } from 'yaml'
 import { UsersConfigSchema } from '@latchkey/users'
 import { AuthConfigSchema } from '../../services/auth/dist/src/config.js'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { redisDeploymentProblems } from '@latchkey/contracts'
+import { readComposeFile, withOverride } from './compose-files.js'
 import { repositoryRoot } from './processes.js'
 
 const read = async (path: string): Promise<string> => await readFile(join(repositoryRoot, path), 'utf8')
@@ -18,27 +21,8 @@ const usersNames = new Set(Object.keys(UsersConfigSchema.properties))
 const allNames = new Set([...authNames, ...usersNames])
 const sorted = (names: Iterable<string>): string[] => [...names].sort()
 
-interface ComposeService {
-  image?: string
-  build?: { context: string, dockerfile: string }
-  environment?: Record<string, string>
-  env_file?: Array<{ path: string, required?: boolean }>
-  ports?: string[]
-  volumes?: string[]
-  command?: string[]
-  entrypoint?: string[]
-  user?: string
-  depends_on?: Record<string, { condition: string }>
-  healthcheck?: { test: string[] }
-  stop_grace_period?: string
-  networks?: { default?: { ipv4_address?: string } }
-}
-const composeText = await read('docker-compose.yml')
-const compose = parse(composeText) as {
-  services: Record<string, ComposeService>
-  volumes: Record<string, unknown>
-  networks?: { default?: { ipam?: { config?: Array<{ subnet?: string }> } } }
-}
+const { text: composeText, file: compose } = await readComposeFile('docker-compose.yml')
+const { text: haText, file: haOverride } = await readComposeFile('docker-compose.ha.yml')
 const { auth, users, postgres, redis, gateway } = compose.services
 
 /** Names assigned in .env.example (`NAME=` or `# NAME=`), before its compose-only part. */
@@ -49,8 +33,8 @@ const usersEnvExample = await read('deploy/docker/users.env.example')
 const usersEnvExampleNames = new Set([...usersEnvExample.matchAll(/^#? ?([A-Z][A-Z0-9_]*)=/gm)].map(match => match[1] ?? ''))
 
 t.test('docker-compose.yml', async t => {
-  t.test('has postgres, redis, auth, users, the nginx gateway and a local mail catcher (mailpit)', async t => {
-    t.same(sorted(Object.keys(compose.services)), ['auth', 'gateway', 'mailpit', 'postgres', 'redis', 'users'])
+  t.test('has postgres, redis, auth, users, the nginx gateway and a local mail catcher (mailpit) without a profile', async t => {
+    t.same(sorted(Object.keys(compose.services)).filter(name => compose.services[name]?.profiles === undefined), ['auth', 'gateway', 'mailpit', 'postgres', 'redis', 'users'])
   })
 
   t.test('publishes no metrics port: the metrics listeners stay inside their containers (ASVS 13.4.5)', async t => {
@@ -103,7 +87,7 @@ t.test('docker-compose.yml', async t => {
     t.ok(redis?.volumes?.some(volume => /^redis-data:\/data$/.test(volume)))
     t.ok(postgres?.volumes?.some(volume => /^postgres-data:\/var\/lib\/postgresql\/data$/.test(volume)))
     t.ok(postgres?.volumes?.includes('./deploy/postgres/init:/docker-entrypoint-initdb.d:ro'))
-    t.ok('redis-data' in compose.volumes && 'postgres-data' in compose.volumes)
+    t.ok('redis-data' in (compose.volumes ?? {}) && 'postgres-data' in (compose.volumes ?? {}))
     const script = await stat(join(repositoryRoot, 'deploy/postgres/init/10-latchkey-roles.sh'))
     t.ok((script.mode & 0o111) !== 0, 'the init script is executable')
   })
@@ -148,8 +132,8 @@ t.test('docker-compose.yml', async t => {
     t.match(users?.environment?.AUTH_JWKS_URL, /^http:\/\/auth:3001\//)
   })
 
-  t.test('documents every variable it interpolates in .env.example\'s compose-only part, none of them a service variable', async t => {
-    const interpolated = new Set([...composeText.matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map(match => match[1] ?? ''))
+  t.test('documents every variable it and docker-compose.ha.yml interpolate in .env.example\'s compose-only part, none of them a service variable', async t => {
+    const interpolated = new Set([...(composeText + haText).matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map(match => match[1] ?? ''))
     t.ok(interpolated.size > 0)
     for (const name of interpolated) {
       t.match(composeSection, new RegExp(`\\b${name}\\b`), `${name} is documented`)
@@ -165,6 +149,73 @@ t.test('docker-compose.yml', async t => {
   t.test('lets a service finish in-flight requests before it is killed', async t => {
     t.equal(auth?.stop_grace_period, '15s')
     t.equal(users?.stop_grace_period, '15s')
+  })
+})
+
+t.test('docker-compose.yml --profile ha with docker-compose.ha.yml: Redis Sentinel', async t => {
+  const merged = withOverride(compose, haOverride)
+  const sentinels = ['sentinel-1', 'sentinel-2', 'sentinel-3']
+
+  t.test('both files pass dclint (the compose schema) with no warnings', async t => {
+    const dclint = join(repositoryRoot, 'node_modules/.bin/dclint')
+    await t.resolves(promisify(execFile)(dclint, ['--max-warnings', '0', 'docker-compose.yml', 'docker-compose.ha.yml'], { cwd: repositoryRoot }))
+  })
+
+  t.test('the profile adds a replica and three sentinels, nothing else', async t => {
+    const profiled = Object.keys(compose.services).filter(name => compose.services[name]?.profiles !== undefined)
+    t.same(sorted(profiled), ['redis-replica', ...sentinels])
+    for (const name of profiled) t.same(compose.services[name]?.profiles, ['ha'], name)
+    t.same(Object.keys(haOverride.services).filter(name => !(name in compose.services)), [], 'the override only changes services of docker-compose.yml')
+  })
+
+  t.test('the replica runs start-redis.sh as redis, replicating redis under its own host name, on a volume of its own', async t => {
+    const replica = compose.services['redis-replica']
+    t.same(replica?.entrypoint, ['/etc/latchkey-redis/start-redis.sh'])
+    t.equal(replica?.user, 'redis')
+    t.equal(replica?.image, redis?.image)
+    t.match(replica?.command?.join(' '), /--appendonly yes .*--replica-announce-ip redis-replica --replicaof redis 6379$/)
+    t.match(redis?.command?.join(' '), /--replica-announce-ip redis$/, 'the primary announces its name too: Sentinel may make it a replica')
+    t.ok(replica?.volumes?.includes('redis-replica-data:/data') && 'redis-replica-data' in (compose.volumes ?? {}))
+    t.same(replica?.depends_on, { redis: { condition: 'service_healthy' } })
+  })
+
+  t.test('each sentinel runs start-sentinel.sh as redis and announces its own name', async t => {
+    for (const name of sentinels) {
+      const sentinel = compose.services[name]
+      t.same(sentinel?.entrypoint, ['/etc/latchkey-redis/start-sentinel.sh'], name)
+      t.equal(sentinel?.user, 'redis', name)
+      t.equal(sentinel?.environment?.LATCHKEY_SENTINEL_ANNOUNCE_HOST, name)
+      t.match(sentinel?.healthcheck?.test.join(' '), /REDISCLI_AUTH=.*redis-cli -p 26379 ping/, `${name}: the healthcheck logs in without the password on a command line`)
+    }
+    t.ok(((await stat(join(repositoryRoot, 'deploy/redis/start-sentinel.sh'))).mode & 0o111) !== 0, 'the start script is executable')
+  })
+
+  t.test('ASVS 13.2.2: the replication and sentinel users exist only with the override, with their own passwords', async t => {
+    for (const name of ['LATCHKEY_REPLICA_REDIS_PASSWORD', 'LATCHKEY_SENTINEL_REDIS_PASSWORD']) {
+      t.notOk(name in (redis?.environment ?? {}), `${name}: not on redis without the override (start-redis.sh then creates no such user)`)
+      t.equal(merged.redis?.environment?.[name], compose.services['redis-replica']?.environment?.[name], `${name}: the same on both data nodes`)
+    }
+    const acl = await read('deploy/redis/latchkey.acl')
+    t.match(acl, /^user latchkey-replica on #\{\{LATCHKEY_REPLICA_REDIS_PASSWORD_SHA256\}\} resetkeys resetchannels -@all \+psync \+replconf \+ping$/m)
+    t.match(acl, /^user latchkey-sentinel on #\{\{LATCHKEY_SENTINEL_REDIS_PASSWORD_SHA256\}\} resetkeys resetchannels &__sentinel__:hello -@all /m)
+  })
+
+  t.test('both services leave REDIS_URL for the three sentinels, each as its own ACL user, in a combination they accept', async t => {
+    const monitored = /^sentinel monitor (\S+) /m.exec(await read('deploy/redis/start-sentinel.sh'))?.[1]
+    for (const [name, names, user] of [['auth', authNames, 'latchkey-auth'], ['users', usersNames, 'latchkey-users']] as const) {
+      const environment = merged[name]?.environment ?? {}
+      t.notOk('REDIS_URL' in environment, `${name}: REDIS_URL is reset`)
+      t.equal(environment.REDIS_SENTINELS, sentinels.map(sentinel => `${sentinel}:26379`).join(','), name)
+      t.equal(environment.REDIS_SENTINEL_NAME, monitored, `${name}: the master name the sentinels monitor`)
+      t.equal(environment.REDIS_USERNAME, user, name)
+      const password = /^redis:\/\/[^:]+:(\$\{[^}]+\})@/.exec(compose.services[name]?.environment?.REDIS_URL ?? '')?.[1]
+      t.equal(environment.REDIS_PASSWORD, password, `${name}: the same password as in its REDIS_URL without the override`)
+      t.equal(environment.REDIS_SENTINEL_PASSWORD, compose.services['sentinel-1']?.environment?.LATCHKEY_SENTINEL_PASSWORD, `${name}: the sentinels' requirepass`)
+      t.same(Object.keys(environment).filter(variable => !names.has(variable)), [], `${name}: only its schema's variables`)
+      t.same(redisDeploymentProblems(environment), [], name)
+      for (const sentinel of sentinels) t.same(merged[name]?.depends_on?.[sentinel], { condition: 'service_healthy' }, `${name} waits for ${sentinel}`)
+    }
+    t.notMatch(JSON.stringify(merged.users?.environment ?? {}), /LATCHKEY_AUTH_/, 'users still gets none of the auth service\'s passwords')
   })
 })
 
