@@ -18,8 +18,11 @@ import { startServer, type ServerProcess } from './lib/processes.js'
 import { generateBenchKey, mintAccessToken } from './lib/tokens.js'
 import { call, closeAgent, expectStatus } from './lib/http.js'
 import { busyShare, describeMachine, LoadSampler } from './lib/machine.js'
-import { renderResults, writeReport } from './lib/report.js'
+import { renderResults, writeReport, type RunInfo } from './lib/report.js'
 import { benchSettings, outputPaths, parseCommand, USAGE } from './lib/cli.js'
+import { compareResults, readResults } from './lib/compare.js'
+import { currentCommit } from './lib/commit.js'
+import { resultsJson, writeResultsJson } from './lib/results-json.js'
 import { planned, type Planned } from './lib/plan.js'
 import { Progress } from './lib/progress.js'
 import { distinctTokensVerify, hotTokenVerify, profileRead } from './scenarios/throughput.js'
@@ -55,6 +58,15 @@ if (command.kind === 'usage-error') {
   process.stderr.write(`pnpm bench: ${command.message}\n\n${USAGE}`)
   process.exit(2)
 }
+if (command.kind === 'compare') {
+  try {
+    process.stdout.write(compareResults(await readResults(command.before), await readResults(command.after)))
+    process.exit(0)
+  } catch (error) {
+    process.stderr.write(`pnpm bench --compare: ${error instanceof Error ? error.message : String(error)}\n`)
+    process.exit(2)
+  }
+}
 const { options } = command
 const { quick } = options
 const settings = benchSettings(options, availableParallelism())
@@ -73,6 +85,7 @@ const issuer = 'http://latchkey-bench.invalid'
 const audience = 'latchkey'
 
 const startedAt = Date.now()
+const commit = await currentCommit(repoRoot)
 const busyBefore = await busyShare(2_000)
 const loadSampler = new LoadSampler()
 const sql = postgres(databaseUrl, { max: 1, onnotice: () => {}, connect_timeout: 5 })
@@ -207,7 +220,7 @@ try {
   redis.disconnect()
 }
 
-const section = renderResults({
+const info: RunInfo = {
   date: new Date(startedAt),
   machine: describeMachine(),
   settings,
@@ -219,7 +232,9 @@ const section = renderResults({
   note: options.note,
   only: options.only,
   failures
-}, results)
+}
+const section = renderResults(info, results)
 await writeReport(paths.markdown, section)
-log(`\n${section}\n\nwritten to ${paths.markdown}`)
+await writeResultsJson(paths.json, resultsJson({ ...info, commit, scenarios: selected.map(scenario => scenario.id) }, results))
+log(`\n${section}\n\nwritten to ${paths.markdown} and ${paths.json}`)
 process.exit(harnessBroken ? 1 : 0)

@@ -10,9 +10,15 @@ const defaults: RunOptions = {
 t.test('--help names every flag and environment variable, and wins over the others', async t => {
   t.same(parseCommand(['--help'], SCENARIOS), { kind: 'help' })
   t.same(parseCommand(['--quick', '--help'], SCENARIOS), { kind: 'help' })
-  for (const word of ['--quick', '--only=', '--note=', '--out=', '--uv-threadpool=', '--hash-concurrency=', '--duration=', '--help', 'BENCH_CPU_PROF=', 'BENCH_SERVER_LOG=', 'DATABASE_URL']) {
+  for (const word of ['--compare', '--quick', '--only=', '--note=', '--out=', '--uv-threadpool=', '--hash-concurrency=', '--duration=', '--help', 'BENCH_CPU_PROF=', 'BENCH_SERVER_LOG=', 'DATABASE_URL']) {
     t.ok(USAGE.includes(word), word)
   }
+})
+
+t.test('--compare takes exactly two files and runs nothing', async t => {
+  t.same(parseCommand(['--compare', 'a.json', 'b.json'], SCENARIOS), { kind: 'compare', before: 'a.json', after: 'b.json' })
+  t.match(parseCommand(['--compare', 'a.json'], SCENARIOS), { kind: 'usage-error', message: '--compare takes two JSON results files: A.json B.json' })
+  t.match(parseCommand(['--compare', 'a.json', 'b.json', 'c.json'], SCENARIOS), { kind: 'usage-error' })
 })
 
 t.test('no flags: a full run of every scenario', async t => {
@@ -58,9 +64,10 @@ t.test('settings: full, quick, and the levers from the core count unless given',
 
 t.test('output paths: a partial run never writes BENCHMARKS.md', async t => {
   const root = '/repo'
-  t.same(outputPaths({ quick: false, only: undefined, out: undefined }, root), { markdown: join(root, 'BENCHMARKS.md') })
-  t.same(outputPaths({ quick: false, only: [1, 7], out: undefined }, root), { markdown: join(root, 'bench/results/only-1-7.md') })
-  t.same(outputPaths({ quick: true, only: undefined, out: undefined }, root), { markdown: join(root, 'bench/dist/BENCHMARKS.quick.md') })
-  t.same(outputPaths({ quick: true, only: [1], out: undefined }, root), { markdown: join(root, 'bench/dist/only-1.quick.md') })
-  t.same(outputPaths({ quick: true, only: [1], out: '/tmp/mine.md' }, root), { markdown: '/tmp/mine.md' })
+  t.same(outputPaths({ quick: false, only: undefined, out: undefined }, root), { markdown: join(root, 'BENCHMARKS.md'), json: join(root, 'BENCHMARKS.json') })
+  t.same(outputPaths({ quick: false, only: [1, 7], out: undefined }, root), { markdown: join(root, 'bench/results/only-1-7.md'), json: join(root, 'bench/results/only-1-7.json') })
+  t.same(outputPaths({ quick: true, only: undefined, out: undefined }, root), { markdown: join(root, 'bench/dist/BENCHMARKS.quick.md'), json: join(root, 'bench/dist/BENCHMARKS.quick.json') })
+  t.same(outputPaths({ quick: true, only: [1], out: undefined }, root), { markdown: join(root, 'bench/dist/only-1.quick.md'), json: join(root, 'bench/dist/only-1.quick.json') })
+  t.same(outputPaths({ quick: true, only: [1], out: '/tmp/mine.md' }, root), { markdown: '/tmp/mine.md', json: '/tmp/mine.json' })
+  t.same(outputPaths({ quick: false, only: undefined, out: 'results' }, root), { markdown: 'results', json: 'results.json' })
 })

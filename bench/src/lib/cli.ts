@@ -18,14 +18,16 @@ const FLAGS: Flag[] = [
   { name: 'quick', type: 'boolean', help: 'every scenario for a few seconds, one round, no thresholds (what CI runs)' },
   { name: 'only', type: 'string', value: '=1,7', help: 'run only these scenarios; their results go to a file of their own (below)' },
   { name: 'note', type: 'string', value: '="…"', help: 'a remark written into the results (the machine\'s state, what changed)' },
-  { name: 'out', type: 'string', value: '=FILE.md', help: 'write the results to FILE.md instead' },
+  { name: 'out', type: 'string', value: '=FILE.md', help: 'write the results to FILE.md and FILE.json instead' },
   { name: 'duration', type: 'string', value: '=S', help: 'seconds per measurement (default 10; 1 with --quick)' },
   { name: 'uv-threadpool', type: 'string', value: '=N', help: 'UV_THREADPOOL_SIZE of the services (default: the core count, at least 2)' },
   { name: 'hash-concurrency', type: 'string', value: '=N', help: 'PASSWORD_HASH_CONCURRENCY of auth (default: cores − 1, at least 1)' },
+  { name: 'compare', type: 'boolean', value: ' A.json B.json', help: 'print each row\'s ratio / value in run A and run B, and the change; runs nothing' },
   { name: 'help', type: 'boolean', help: 'this text' }
 ]
 
 export const USAGE = `usage: pnpm bench [flags]
+       pnpm bench --compare A.json B.json
 
 flags:
 ${FLAGS.map(flag => `  ${`--${flag.name}${flag.value ?? ''}`.padEnd(24)}${flag.help}`).join('\n')}
@@ -36,11 +38,11 @@ environment:
   BENCH_SERVER_LOG=error  turn the services' logger on at that level
   DATABASE_URL, REDIS_URL default postgres://postgres@127.0.0.1:5432/test, redis://127.0.0.1:6379
 
-results (Markdown, between the generated-section markers):
-  full run                BENCHMARKS.md
-  --only=1,7              bench/results/only-1-7.md (never BENCHMARKS.md)
-  --quick                 bench/dist/BENCHMARKS.quick.md
-  --quick --only=1,7      bench/dist/only-1-7.quick.md
+results (Markdown between the generated-section markers, and the same run as JSON beside it):
+  full run                BENCHMARKS.md, BENCHMARKS.json
+  --only=1,7              bench/results/only-1-7.md, .json (never BENCHMARKS.md)
+  --quick                 bench/dist/BENCHMARKS.quick.md, .json
+  --quick --only=1,7      bench/dist/only-1-7.quick.md, .json
 `
 
 export interface RunOptions {
@@ -56,6 +58,7 @@ export interface RunOptions {
 
 export type Command =
   | { kind: 'run', options: RunOptions }
+  | { kind: 'compare', before: string, after: string }
   | { kind: 'help' }
   | { kind: 'usage-error', message: string }
 
@@ -88,6 +91,11 @@ export function parseCommand (argv: string[], scenarios: number[]): Command {
       strict: true
     })
     if (values.help === true) return { kind: 'help' }
+    if (values.compare === true) {
+      const [before, after, ...rest] = positionals
+      if (before === undefined || after === undefined || rest.length > 0) throw new UsageError('--compare takes two JSON results files: A.json B.json')
+      return { kind: 'compare', before, after }
+    }
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0] as string}"`)
     const text = (name: string): string | undefined => values[name] as string | undefined
     return {
@@ -128,11 +136,11 @@ export function benchSettings (options: RunOptions, cores: number): BenchSetting
   }
 }
 
-export interface OutputPaths { markdown: string }
+export interface OutputPaths { markdown: string, json: string }
 
 /**
  * A full run owns BENCHMARKS.md; a partial run (--only) never overwrites it but gets a file named
- * after its scenarios; quick runs go to bench/dist (built, not committed).
+ * after its scenarios; quick runs go to bench/dist (built, not committed). The JSON sits beside.
  */
 export function outputPaths (options: Pick<RunOptions, 'quick' | 'only' | 'out'>, repoRoot: string): OutputPaths {
   const markdown = options.out ?? (() => {
@@ -140,5 +148,5 @@ export function outputPaths (options: Pick<RunOptions, 'quick' | 'only' | 'out'>
     const name = options.only === undefined ? 'BENCHMARKS' : `only-${options.only.join('-')}`
     return join(directory, `${name}${options.quick ? '.quick' : ''}.md`)
   })()
-  return { markdown }
+  return { markdown, json: `${markdown.replace(/\.md$/i, '')}.json` }
 }

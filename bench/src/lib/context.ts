@@ -54,6 +54,15 @@ export interface BenchContext {
   progress: RoundProgress
 }
 
+/** `×`: a ratio; `share`: a fraction (0.05 is 5%); `/s`: operations per second other than HTTP requests. */
+export type Unit = 'req/s' | '/s' | 'ms' | 'bytes' | 'count' | 'share' | '×'
+
+/** A figure as a number, for the JSON results; its formatted form is in the row's strings. */
+export interface Quantity {
+  value: number
+  unit: Unit
+}
+
 /** One line of the results table. */
 export interface ResultRow {
   scenario: string
@@ -66,6 +75,14 @@ export interface ResultRow {
   cpu?: string
   /** undefined: no threshold (quick mode) or not applicable. */
   met: boolean | undefined
+  /** The row's figures unformatted: `value` is the one checked against the target. */
+  numbers: {
+    measured: Quantity
+    baseline?: Quantity
+    value: Quantity
+    /** The `cpu` ratio. */
+    cpu?: number
+  }
 }
 
 export interface ScenarioResult {

@@ -6,7 +6,7 @@
  */
 import { load, type LoadOptions, type LoadResult } from './load.js'
 import { median } from './stats.js'
-import type { BenchContext } from './context.js'
+import type { BenchContext, ResultRow } from './context.js'
 import type { ServerProcess } from './processes.js'
 
 export interface Measured extends LoadResult {
@@ -50,6 +50,16 @@ export async function pairedLoad ({ settings, progress }: Pick<BenchContext, 'se
   result.ratio = result.subjectRps / result.baselineRps
   result.cpuRatio = median(result.subject.map(r => r.cpuPerRequest)) / median(result.baseline.map(r => r.cpuPerRequest))
   return result
+}
+
+/** A throughput row's figures: subject and baseline req/s, their ratio, and the CPU ratio. */
+export function pairedNumbers (paired: Paired): ResultRow['numbers'] {
+  return {
+    measured: { value: paired.subjectRps, unit: 'req/s' },
+    baseline: { value: paired.baselineRps, unit: 'req/s' },
+    value: { value: paired.ratio, unit: '×' },
+    cpu: paired.cpuRatio
+  }
 }
 
 /** Throws when a run had errors: a throughput with failures in it compares nothing. */

@@ -127,6 +127,12 @@ export async function login (ctx: BenchContext): Promise<ScenarioResult> {
       value: ratio(figures.ratio),
       cpu: ratio(figures.cpuPerLogin / figures.cpuPerHash),
       target: '≥ 0.90×',
+      numbers: {
+        measured: { value: figures.loginRate, unit: 'req/s' },
+        baseline: { value: figures.rawRate, unit: '/s' },
+        value: { value: figures.ratio, unit: '×' },
+        cpu: figures.cpuPerLogin / figures.cpuPerHash
+      },
       met: judge(ctx, figures.ratio >= 0.9)
     }],
     details: [
@@ -173,6 +179,7 @@ export async function verifyUnderLoginLoad (ctx: BenchContext): Promise<Scenario
       baseline: `idle p99 ${ms(mix.idleP99)}`,
       value: ratio(latencyRatio),
       target: '≤ 2×',
+      numbers: { measured: { value: mix.loadedP99, unit: 'ms' }, baseline: { value: mix.idleP99, unit: 'ms' }, value: { value: latencyRatio, unit: '×' } },
       met: judge(ctx, latencyRatio <= 2)
     }, {
       scenario: '5b. log-in throughput beside `/verify`',
@@ -180,6 +187,7 @@ export async function verifyUnderLoginLoad (ctx: BenchContext): Promise<Scenario
       baseline: `solo ${rps(mix.soloRate)}`,
       value: ratio(throughputRatio),
       target: '≥ 0.80×',
+      numbers: { measured: { value: mix.loadedRate, unit: 'req/s' }, baseline: { value: mix.soloRate, unit: 'req/s' }, value: { value: throughputRatio, unit: '×' } },
       met: judge(ctx, throughputRatio >= 0.8)
     }],
     details

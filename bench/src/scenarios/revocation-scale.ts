@@ -9,7 +9,7 @@ import type { ServerProcess } from '../lib/processes.js'
 import type { ReloadTiming } from '../lib/ipc.js'
 import { call, expectStatus, wallNow } from '../lib/http.js'
 import { load } from '../lib/load.js'
-import { assertClean, describeCpu, describeRounds, pairedLoad } from '../lib/paired.js'
+import { assertClean, describeCpu, describeRounds, pairedLoad, pairedNumbers } from '../lib/paired.js'
 import { mintAccessToken } from '../lib/tokens.js'
 import { median } from '../lib/stats.js'
 import { count, mb, ms, pct, ratio, rps } from '../lib/format.js'
@@ -109,6 +109,7 @@ export async function revocationViewAtScale (ctx: BenchContext): Promise<Scenari
       value: ratio(result.ratio),
       cpu: ratio(result.cpuRatio),
       target: '≥ 0.95×',
+      numbers: pairedNumbers(result),
       met: judge(result.ratio >= 0.95)
     }, {
       scenario: `7b. added RSS, ${label} revocations`,
@@ -116,6 +117,7 @@ export async function revocationViewAtScale (ctx: BenchContext): Promise<Scenari
       baseline: `RSS before ${mb(rssBefore)}`,
       value: mb(added),
       target: '≤ 150 MB',
+      numbers: { measured: { value: added, unit: 'bytes' }, baseline: { value: rssBefore, unit: 'bytes' }, value: { value: added, unit: 'bytes' } },
       met: judge(added <= 150 * 1024 * 1024)
     }, {
       scenario: `7c. full resync after Redis reconnect, ${label} entries`,
@@ -123,6 +125,7 @@ export async function revocationViewAtScale (ctx: BenchContext): Promise<Scenari
       baseline: '—',
       value: ms(resyncMs),
       target: '≤ 3,000 ms',
+      numbers: { measured: { value: resyncMs, unit: 'ms' }, value: { value: resyncMs, unit: 'ms' } },
       met: judge(resyncMs <= 3000)
     }],
     details: [

@@ -36,6 +36,7 @@ export async function soak (ctx: BenchContext): Promise<ScenarioResult> {
       baseline: '—',
       value: count(errors),
       target: '0',
+      numbers: { measured: { value: verify.ok + me.ok, unit: 'count' }, value: { value: errors, unit: 'count' } },
       met: judge(errors === 0)
     }, {
       scenario: `9b. soak ${soakS} s: RSS growth (worse service)`,
@@ -43,6 +44,7 @@ export async function soak (ctx: BenchContext): Promise<ScenarioResult> {
       baseline: `auth ${mb(before.auth)}, users ${mb(before.users)}`,
       value: pct(worst),
       target: '≤ 10%',
+      numbers: { measured: { value: worst, unit: 'share' }, value: { value: worst, unit: 'share' } },
       met: judge(worst <= 0.1)
     }],
     details: [

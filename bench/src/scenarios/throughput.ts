@@ -1,6 +1,6 @@
 /** Scenarios 1–3: the guarded routes against bare routes doing only the unavoidable work. */
 import type { BenchContext, ScenarioResult } from '../lib/context.js'
-import { assertClean, describeCpu, describeRounds, pairedLoad } from '../lib/paired.js'
+import { assertClean, describeCpu, describeRounds, pairedLoad, pairedNumbers } from '../lib/paired.js'
 import { mintAccessToken } from '../lib/tokens.js'
 import { ratio, rps } from '../lib/format.js'
 
@@ -25,6 +25,7 @@ export async function hotTokenVerify (ctx: BenchContext): Promise<ScenarioResult
       value: ratio(result.ratio),
       cpu: ratio(result.cpuRatio),
       target: '≥ 0.80×',
+      numbers: pairedNumbers(result),
       met: judge(ctx, result.ratio >= 0.8)
     }],
     details: [describeRounds('bare route', result.baseline), describeRounds('GET /verify', result.subject), describeCpu(result)]
@@ -51,6 +52,7 @@ export async function distinctTokensVerify (ctx: BenchContext): Promise<Scenario
       value: ratio(result.ratio),
       cpu: ratio(result.cpuRatio),
       target: '≥ 0.85×',
+      numbers: pairedNumbers(result),
       met: judge(ctx, result.ratio >= 0.85)
     }],
     details: [
@@ -81,6 +83,7 @@ export async function profileRead (ctx: BenchContext): Promise<ScenarioResult> {
       value: ratio(result.ratio),
       cpu: ratio(result.cpuRatio),
       target: '≥ 0.85×',
+      numbers: pairedNumbers(result),
       met: judge(ctx, result.ratio >= 0.85)
     }],
     details: [describeRounds('bare PK SELECT', result.baseline), describeRounds('GET /users/me', result.subject), describeCpu(result)]
