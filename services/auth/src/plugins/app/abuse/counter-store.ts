@@ -8,7 +8,8 @@
  * memory): checking a block and counting cannot be split by a concurrent request, so requests
  * sent at the same time cannot all pass a check made before any of them was counted.
  */
-import { closeRedis, connectRedis, type RedisSettings } from '@latchkey/redis-kit'
+import { createHash } from 'node:crypto'
+import { closeRedis, connectRedis, type RedisClient, type RedisSettings } from '@latchkey/redis-kit'
 
 export interface WindowCount {
   count: number
@@ -109,14 +110,34 @@ if ARGV[4] ~= '' then
 end
 return 0`
 
+/**
+ * A script called by its SHA1 (EVALSHA): every log in sends the digest, not the script, and Redis
+ * does not hash the script again. A Redis that lacks it (restarted, failed over) answers NOSCRIPT;
+ * EVAL then runs and caches it.
+ */
+function script (redis: RedisClient, lua: string): (keys: string[], args: Array<string | number>) => Promise<unknown> {
+  const sha = createHash('sha1').update(lua).digest('hex')
+  return async (keys, args) => {
+    try {
+      return await redis.evalsha(sha, keys.length, ...keys, ...args)
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
+      return await redis.eval(lua, keys.length, ...keys, ...args)
+    }
+  }
+}
+
 export function createRedisCounterStore (options: RedisSettings & { prefix: string }): CounterStore {
   // No offline queue: while Redis is away a limit check fails at once, and while it does not
   // answer it fails after the command timeout (log in answers 503); nothing runs unlimited.
   const redis = connectRedis(options, { offlineQueue: false })
   const key = (name: string): string => `${options.prefix}abuse:${name}`
+  const hit = script(redis, HIT)
+  const reserve = script(redis, RESERVE)
+  const release = script(redis, RELEASE)
   return {
     async hit (name, windowMs) {
-      const [count, ttl] = await redis.eval(HIT, 1, key(name), windowMs) as [number, number]
+      const [count, ttl] = await hit([key(name)], [windowMs]) as [number, number]
       return { count, resetInMs: ttl }
     },
     async blockedFor (name) {
@@ -125,11 +146,11 @@ export function createRedisCounterStore (options: RedisSettings & { prefix: stri
     async reserve ({ limits, token, windowMs, maxBlockMs }) {
       const keys = limits.flatMap(limit => [key(limit.counter), key(limit.block), key(limit.exempt?.set ?? limit.counter)])
       const args = limits.flatMap(limit => [limit.threshold, limit.exempt?.member ?? ''])
-      return await redis.eval(RESERVE, keys.length, ...keys, windowMs, maxBlockMs, token, ...args) as number
+      return await reserve(keys, [windowMs, maxBlockMs, token, ...args]) as number
     },
     async release ({ limits, token, clear = [], remember }) {
       const keys = [...limits.flatMap(limit => [key(limit.counter), key(limit.block)]), ...clear.map(key), ...(remember === undefined ? [] : [key(remember.set)])]
-      await redis.eval(RELEASE, keys.length, ...keys, token, limits.length, clear.length, remember?.member ?? '', remember?.ttlMs ?? 0)
+      await release(keys, [token, limits.length, clear.length, remember?.member ?? '', remember?.ttlMs ?? 0])
     },
     async close () {
       await closeRedis(redis, 2000)

@@ -65,6 +65,18 @@ export async function findAccountByEmail (db: Db, email: string): Promise<Accoun
 }
 
 /**
+ * Log in's read of the account: the row and whether a confirmed second factor guards it, in one
+ * round trip (the factor decides the answer once the password matched).
+ */
+export async function findAccountForLogIn (db: Db, email: string): Promise<(AccountRecord & { hasSecondFactor: boolean }) | undefined> {
+  const [row] = await db<Array<AccountRecord & { hasSecondFactor: boolean }>>`
+    SELECT ${db.unsafe(columns)},
+      EXISTS (SELECT 1 FROM mfa_totp_factors WHERE account_id = accounts.id AND confirmed_at IS NOT NULL) AS has_second_factor
+    FROM accounts WHERE email_normalized = ${normalizeEmail(email)}`
+  return row
+}
+
+/**
  * `forUpdate` locks the row for a change of the account; `forShare` for an issue of tokens, which
  * must see the roles, status and cut-off current at issue. Lock order everywhere: the account
  * row, then its sessions.

@@ -17,7 +17,7 @@ import { queueMail } from '../mail/mail-outbox.js'
 import { deleteResetTokens, markEmailVerified } from '../recovery/account-tokens.js'
 import { passwordProblems } from './password-policy.js'
 import {
-  countOtherActiveAdministrators, deleteAccount, findAccountByEmail, findAccountById, insertAccount, listAccounts,
+  countOtherActiveAdministrators, deleteAccount, findAccountByEmail, findAccountById, findAccountForLogIn, insertAccount, listAccounts,
   lockAdministrators, toAccount, updateAccount, type AccountRecord
 } from './accounts-repository.js'
 import type { FastifyInstance } from 'fastify'
@@ -139,6 +139,11 @@ export function createAccounts (app: FastifyInstance, options: AccountsOptions) 
 
     async findByEmail (email: string): Promise<AccountRecord | undefined> {
       return await findAccountByEmail(sql, email)
+    },
+
+    /** The account and whether it has a confirmed second factor, for log in. */
+    async findForLogIn (email: string): Promise<(AccountRecord & { hasSecondFactor: boolean }) | undefined> {
+      return await findAccountForLogIn(sql, email)
     },
 
     /** Applied at once with EMAIL_VERIFICATION=off; otherwise pending until confirmed from the new address. */

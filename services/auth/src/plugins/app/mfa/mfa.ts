@@ -114,11 +114,6 @@ export function createMfa (app: FastifyInstance, options: MfaOptions) {
       }
     },
 
-    /** Log in needs a second step. */
-    async isEnabled (accountId: string): Promise<boolean> {
-      return await hasConfirmedTotp(sql, accountId)
-    },
-
     /** A new pending factor (replacing a pending one), after the password; 409 while one is active. */
     async startEnrolment (accountId: string, password: string, ip: string): Promise<TotpEnrolment> {
       const sealer = secretBox

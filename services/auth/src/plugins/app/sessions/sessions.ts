@@ -99,7 +99,7 @@ export function createSessions (app: FastifyInstance, options: SessionsOptions) 
     /** Same answer and about the same time for an unknown email and a wrong password. */
     async logIn (body: LoginBody, client: ClientInfo & { ip: string }): Promise<TokenPair> {
       const account = await abuseLimits.checkPassword(body.email, client.ip, async () => {
-        const found = await accounts.findByEmail(body.email)
+        const found = await accounts.findForLogIn(body.email)
         return await passwordHasher.verifyPassword(found?.passwordHash, body.password) ? found : undefined
       })
       if (account === undefined) throw errors.invalidCredentials()
@@ -107,7 +107,9 @@ export function createSessions (app: FastifyInstance, options: SessionsOptions) 
       // Only after the password matched: a guesser learns nothing from this answer.
       if (options.requireVerifiedEmail === true && !account.emailVerified) throw errors.emailUnverified()
       // No token pair before the second factor: the answer carries an mfaToken for POST /sessions/mfa.
-      if (await mfa.isEnabled(account.id)) throw await mfa.challenge(account)
+      // Whether there is one was read with the account, before the hash: a factor confirmed while
+      // the hash ran applies from the next log in, as for a log in that finished just before it.
+      if (account.hasSecondFactor) throw await mfa.challenge(account)
       const rehashed = passwordHasher.needsRehash(account.passwordHash) ? await passwordHasher.hashPassword(body.password) : undefined
       const pair = await openSession(account, client, ['pwd'], rehashed)
       if (pair === undefined) {
