@@ -3,6 +3,7 @@
  * validated at start; a bad value stops the process with a message naming the variable.
  */
 import { createPrivateKey } from 'node:crypto'
+import { availableParallelism } from 'node:os'
 import { Type, type Static } from '@sinclair/typebox'
 import { ConfigError, DatabasePoolModeSchema, MigrationDatabaseUrlSchema, parseEnv, RedisCommandTimeoutSchema, RedisDeploymentEnv, redisDeploymentProblems } from '@latchkey/contracts'
 
@@ -54,7 +55,7 @@ export const AuthConfigSchema = Type.Object({
   ARGON2_MEMORY_COST: Type.Integer({ minimum: 8192, default: 19456, description: 'argon2id memory, KiB' }),
   ARGON2_TIME_COST: Type.Integer({ minimum: 1, default: 2, description: 'argon2id iterations' }),
   ARGON2_PARALLELISM: Type.Integer({ minimum: 1, default: 1, description: 'argon2id lanes' }),
-  PASSWORD_HASH_CONCURRENCY: Type.Integer({ minimum: 1, default: 2, description: 'Password hashes computed at once; the rest queue' }),
+  PASSWORD_HASH_CONCURRENCY: Type.Integer({ minimum: 1, default: Math.max(1, availableParallelism() - 1), description: 'Password hashes computed at once; the rest queue. Default: the cores but one, so the event loop keeps a core' }),
   PASSWORD_HASH_QUEUE_MAX: Type.Optional(Type.Integer({ minimum: 0, description: 'Password hashes that may wait; beyond, 503 overloaded at once. Unset = what the measured hash time clears in 2 s' })),
   EMAIL_VERIFICATION: Type.Union([Type.Literal('off'), Type.Literal('optional'), Type.Literal('required')], { default: 'optional', description: 'off, optional (a verification mail at registration) or required (log in needs a verified email)' }),
   EMAIL_VERIFICATION_TTL: Type.Integer({ minimum: 60, default: 86400, description: 'Lifetime of an email verification or email change link, seconds' }),

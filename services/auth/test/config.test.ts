@@ -1,7 +1,7 @@
 import t from 'tap'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError } from '@latchkey/contracts'
 import { loadAuthConfig } from '../src/config.js'
@@ -76,4 +76,9 @@ t.test('a bad value of each secret variable names the variable and never shows t
 t.test('with DATABASE_URL and neither SECRETS_KEY nor SECRETS_KEY_FILE the service refuses to start (ASVS 13.3.1)', async t => {
   t.match(messageOf(() => loadAuthConfig({ DATABASE_URL: goodSecrets.DATABASE_URL ?? '' })), /SECRETS_KEY or SECRETS_KEY_FILE: required with DATABASE_URL/)
   t.equal(loadAuthConfig({}).SECRETS_KEY, undefined, 'the embedded default starts: it generates its key in DATA_DIR')
+})
+
+t.test('password hashing runs on every core but one by default, so the event loop keeps a core', async t => {
+  t.equal(loadAuthConfig({}).PASSWORD_HASH_CONCURRENCY, Math.max(1, availableParallelism() - 1))
+  t.equal(loadAuthConfig({ PASSWORD_HASH_CONCURRENCY: '3' }).PASSWORD_HASH_CONCURRENCY, 3, 'a setting wins')
 })
