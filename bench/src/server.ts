@@ -15,6 +15,7 @@ import { createPublicKey, randomBytes, randomUUID, verify as verifySignature } f
 import { subscribe } from 'node:diagnostics_channel'
 import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
+import { getHeapSpaceStatistics } from 'node:v8'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2'
 import { buildAuthApp, loadAuthConfig, openAuthRuntime } from '@latchkey/auth'
@@ -163,7 +164,12 @@ async function answer (request: ChildRequest): Promise<ChildReply> {
       if (request.gc === true && typeof globalThis.gc === 'function') { globalThis.gc(); globalThis.gc() }
       const usage = process.memoryUsage()
       const cpu = process.cpuUsage()
-      return { type: 'stats', id: request.id, rss: usage.rss, heapUsed: usage.heapUsed, heapTotal: usage.heapTotal, cpuMicros: cpu.user + cpu.system }
+      // V8 grows its young generation under allocation pressure and gives it back when idle: RSS
+      // moves with it by tens of MB with no object retained (see scenario 9).
+      const youngGeneration = getHeapSpaceStatistics()
+        .filter(space => space.space_name === 'new_space' || space.space_name === 'new_large_object_space')
+        .reduce((sum, space) => sum + space.physical_space_size, 0)
+      return { type: 'stats', id: request.id, rss: usage.rss, heapUsed: usage.heapUsed, heapTotal: usage.heapTotal, youngGeneration, cpuMicros: cpu.user + cpu.system }
     }
     case 'drop-redis': {
       const at = wallNow()

@@ -16,7 +16,7 @@ export type ChildRequest =
   | { type: 'close', id: number }
 
 export type ChildReply =
-  | { type: 'stats', id: number, rss: number, heapUsed: number, heapTotal: number, cpuMicros: number }
+  | { type: 'stats', id: number, rss: number, heapUsed: number, heapTotal: number, youngGeneration: number, cpuMicros: number }
   | { type: 'dropped', id: number, at: number, count: number }
   | { type: 'reloads', id: number, reloads: ReloadTiming[] }
   | { type: 'hashbench', id: number, count: number, elapsedMs: number }
