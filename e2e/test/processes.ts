@@ -185,3 +185,9 @@ export async function runScript (command: string, env: Record<string, string>): 
     child.once('exit', code => { resolve({ code, output }) })
   })
 }
+
+/** Sentinel or Cluster mode: REDIS_URL must not be set beside REDIS_SENTINELS or REDIS_CLUSTER_NODES. */
+export function withoutUrl (env: Record<string, string>): Record<string, string> {
+  const { REDIS_URL: _url, ...rest } = env
+  return rest
+}

@@ -30,8 +30,8 @@ const START_WAIT_MS = 2000
 export function createRedisAccountEventConsumer (options: RedisAccountEventConsumerOptions): AccountEventConsumer {
   const { group, consumer: consumerName } = options
   const log = options.log ?? consoleLogger
-  const key = streamKey(options.prefix)
-  const deadKey = deadLetterKey(options.prefix)
+  const key = streamKey(options.prefix, options)
+  const deadKey = deadLetterKey(options.prefix, options)
   const claimIdleMs = options.claimIdleMs ?? 30_000
   const batchSize = options.batchSize ?? 100
   const claimEveryMs = Math.max(50, Math.min(Math.round(claimIdleMs / 2), 5000))

@@ -22,7 +22,7 @@ interface RedisAccountEventPublisher extends AccountEventPublisher {
 
 export function createRedisAccountEventPublisher (options: RedisAccountEventPublisherOptions): RedisAccountEventPublisher {
   const redis = connectTransport(options, 'account-events-publisher', options.log ?? consoleLogger)
-  const key = streamKey(options.prefix)
+  const key = streamKey(options.prefix, options)
   return {
     async publish (event: AccountEvent): Promise<void> {
       await redis.xadd(key, '*', EVENT_FIELD, encodeEvent(event))
@@ -30,7 +30,7 @@ export function createRedisAccountEventPublisher (options: RedisAccountEventPubl
     async trim (olderThanMs: number) {
       return {
         events: await trimConsumedStream(redis, key, olderThanMs),
-        deadLetters: await trimStreamOlderThan(redis, deadLetterKey(options.prefix), olderThanMs)
+        deadLetters: await trimStreamOlderThan(redis, deadLetterKey(options.prefix, options), olderThanMs)
       }
     },
     async close (): Promise<void> {

@@ -5,18 +5,25 @@
  */
 import { Value } from '@sinclair/typebox/value'
 import { ACCOUNT_EVENTS_STREAM, AccountEventSchema, type AccountEvent } from '@latchkey/contracts'
+import { sameSlot, type RedisSettings } from '@latchkey/redis-kit'
 import { registerEventFormats } from './formats.js'
 
 registerEventFormats()
 
 export const EVENT_FIELD = 'event'
 
-export function streamKey (prefix: string): string {
-  return `${prefix}${ACCOUNT_EVENTS_STREAM}`
+/**
+ * The stream (with its consumer groups) and its dead letters: a malformed entry moves to the
+ * dead letters and is acknowledged in one transaction, so in Redis Cluster both keys share the
+ * stream's name as hash tag (`<prefix>{account-events}`), and so one slot. Without a cluster
+ * `settings` leaves the names as they always were.
+ */
+export function streamKey (prefix: string, settings: RedisSettings = {}): string {
+  return `${prefix}${sameSlot(settings, ACCOUNT_EVENTS_STREAM)}`
 }
 
-export function deadLetterKey (prefix: string): string {
-  return `${streamKey(prefix)}:dead`
+export function deadLetterKey (prefix: string, settings: RedisSettings = {}): string {
+  return `${streamKey(prefix, settings)}:dead`
 }
 
 export function encodeEvent (event: AccountEvent): string {

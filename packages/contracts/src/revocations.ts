@@ -46,7 +46,12 @@ export function parseRevocationEntry (value: unknown): RevocationEntry | undefin
   return undefined
 }
 
-/** The Redis layout of the revocation feed: one place names every key (all under REDIS_PREFIX). */
+/**
+ * The Redis layout of the revocation feed: one place names every key (all under REDIS_PREFIX). The
+ * publish and heartbeat scripts and the loader's MGET use several of them at once, so in Redis
+ * Cluster they share one hash slot: `slot` turns their common part into a hash tag there (and
+ * leaves it as it is elsewhere, see @latchkey/redis-kit's sameSlot).
+ */
 export interface RevocationKeys {
   /** ZSET member = sid, or `key:${kid}` for a withdrawn signing key (a sid is a UUID), score = expiresAt (epoch ms). */
   sessions: string
@@ -60,13 +65,14 @@ export interface RevocationKeys {
   channel: string
 }
 
-export function revocationKeys (prefix: string): RevocationKeys {
+export function revocationKeys (prefix: string, slot: (part: string) => string = part => part): RevocationKeys {
+  const store = `${prefix}${slot('revoked')}`
   return {
-    sessions: `${prefix}revoked:sessions`,
+    sessions: `${store}:sessions`,
     // Named for its unit: members written when cut-offs were times must never be read as versions.
-    accounts: `${prefix}revoked:account-versions`,
-    seeded: `${prefix}revoked:seeded`,
-    seq: `${prefix}revoked:seq`,
+    accounts: `${store}:account-versions`,
+    seeded: `${store}:seeded`,
+    seq: `${store}:seq`,
     channel: `${prefix}revocations`
   }
 }

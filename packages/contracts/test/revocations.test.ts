@@ -29,6 +29,13 @@ t.test('revocation store layout › every key under the prefix (deploy/redis/lat
     seq: 'latchkey:revoked:seq',
     channel: 'latchkey:revocations'
   })
+  t.same(revocationKeys('latchkey:', part => `{${part}}`), {
+    sessions: 'latchkey:{revoked}:sessions',
+    accounts: 'latchkey:{revoked}:account-versions',
+    seeded: 'latchkey:{revoked}:seeded',
+    seq: 'latchkey:{revoked}:seq',
+    channel: 'latchkey:revocations'
+  }, 'in Redis Cluster the store keys share one hash tag, so its scripts find them in one slot')
   t.same(parseAccountMember(accountMember('a:b', 7)), { sub: 'a:b', minVersion: 7 })
   t.equal(parseAccountMember('no-colon'), undefined)
   t.equal(parseAccountMember(':7'), undefined)

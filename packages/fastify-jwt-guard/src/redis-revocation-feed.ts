@@ -4,7 +4,7 @@
  * of their own, and the broadcasts on a subscribed one. The auth service writes the store through
  * @latchkey/revocation-publisher.
  */
-import { closeRedis, connectRedis, type RedisSettings } from '@latchkey/redis-kit'
+import { closeRedis, connectRedis, sameSlot, type RedisSettings } from '@latchkey/redis-kit'
 import {
   parseAccountMember, parseKeyMember, parseRevocationMessage, revocationKeys, type RevocationEntry, type RevocationFeed, type RevocationListener
 } from '@latchkey/contracts'
@@ -44,7 +44,7 @@ function accountEntries (page: string[]): RevocationEntry[] {
 }
 
 export function createRedisRevocationFeed (options: RedisRevocationFeedOptions): RevocationFeed {
-  const keys = revocationKeys(options.prefix)
+  const keys = revocationKeys(options.prefix, part => sameSlot(options, part))
   // Connection errors surface through the failing command instead.
   const loader = connectRedis(options, { slackMs: LOAD_SLACK_MS })
   const subscription = createRedisSubscription(options, keys.channel)

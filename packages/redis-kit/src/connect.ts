@@ -4,19 +4,21 @@
  * Redis that accepts connections but never answers (a black-holed network path, a stopped
  * process) then costs a caller one timeout, after which it degrades (503, or retry later).
  */
-import { Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '@latchkey/contracts'
 
 /**
  * Where Redis is and how long a command may take: what the environment says, the same for every
- * connection of a service. One server by URL, or the primary that Redis Sentinel names. Cluster
- * becomes a further field here, read by `connectRedis` alone, so that no caller changes.
+ * connection of a service. One server by URL, the primary that Redis Sentinel names, or a Redis
+ * Cluster; read by `connectRedis` (and `sameSlot`) alone, so that no caller changes with the mode.
  */
 export interface RedisSettings {
-  /** REDIS_URL: redis:// or rediss://, with user, password and database. Unused with `sentinel`. */
+  /** REDIS_URL: redis:// or rediss://, with user, password and database. Unused with `sentinel` or `cluster`. */
   url?: string | undefined
   /** REDIS_SENTINELS and its companions: the primary is whichever server the sentinels name. */
   sentinel?: RedisSentinelSettings | undefined
+  /** REDIS_CLUSTER_NODES and the data nodes' credentials: every key goes to the primary of its hash slot. */
+  cluster?: RedisClusterSettings | undefined
   /** REDIS_COMMAND_TIMEOUT: longest wait for one command, offline queueing and a retry after a reconnect included. */
   commandTimeoutMs?: number | undefined
 }
@@ -33,8 +35,30 @@ export interface RedisSentinelSettings {
   password?: string | undefined
 }
 
-/** A connection made by `connectRedis`. */
-export type RedisClient = Redis
+export interface RedisClusterSettings {
+  /** REDIS_CLUSTER_NODES: where to start; the rest of the cluster is learnt from them (CLUSTER SLOTS). */
+  nodes: Array<{ host: string, port: number }>
+  /** REDIS_USERNAME and REDIS_PASSWORD: on every node. */
+  username?: string | undefined
+  password?: string | undefined
+}
+
+/**
+ * A connection made by `connectRedis`: one server's, or a cluster's that sends each command to the
+ * primary of its keys' slot. Both take the same commands; a command, script, transaction or
+ * pipeline naming several keys needs them in one slot in Cluster mode (see `sameSlot`).
+ */
+export type RedisClient = Redis | Cluster
+
+/**
+ * The part of a key name that keys living in one hash slot share (the keys of one script or
+ * transaction): in Cluster mode a hash tag `{part}`, so only what is inside the braces picks the
+ * slot; otherwise the part unchanged, so a single server or Sentinel deployment keeps the key
+ * names it always had, and the data under them across an upgrade.
+ */
+export function sameSlot (settings: RedisSettings, part: string): string {
+  return settings.cluster === undefined ? part : `{${part}}`
+}
 
 /** What one connection is for, where it differs from a request-path command connection. */
 export interface RedisRole {
@@ -77,9 +101,11 @@ function clientOptions (settings: RedisSettings, role: RedisRole) {
 
 export function connectRedis (settings: RedisSettings, role: RedisRole = {}): RedisClient {
   const options = clientOptions(settings, role)
-  const { sentinel } = settings
-  let redis: Redis
-  if (sentinel !== undefined) {
+  const { sentinel, cluster } = settings
+  let redis: RedisClient
+  if (cluster !== undefined) {
+    redis = role.subscriber === true ? connectClusterSubscriber(cluster, options) : connectCluster(cluster, options)
+  } else if (sentinel !== undefined) {
     redis = new Redis({
       ...options,
       sentinels: sentinel.sentinels,
@@ -96,11 +122,58 @@ export function connectRedis (settings: RedisSettings, role: RedisRole = {}): Re
   } else if (settings.url !== undefined) {
     redis = new Redis(settings.url, options)
   } else {
-    throw new TypeError('Redis settings need a URL or sentinels')
+    throw new TypeError('Redis settings need a URL, sentinels or cluster nodes')
   }
   const onError = role.onError ?? (() => {})
   redis.on('error', onError)
   restartUnlessClosed(redis)
+  return redis
+}
+
+type ClientOptions = ReturnType<typeof clientOptions>
+
+function credentials (cluster: RedisClusterSettings) {
+  return {
+    ...(cluster.username === undefined ? {} : { username: cluster.username }),
+    ...(cluster.password === undefined ? {} : { password: cluster.password })
+  }
+}
+
+/**
+ * A cluster connection: one connection per node, each bounded like any other; the slot map comes
+ * from the nodes and is refreshed on MOVED or a lost node. A command for a slot whose primary is
+ * down fails (after the command timeout at most), which callers already treat as Redis away.
+ */
+function connectCluster (cluster: RedisClusterSettings, options: ClientOptions): Cluster {
+  const { enableOfflineQueue, retryStrategy, ...nodeOptions } = options
+  return new Cluster(cluster.nodes, {
+    redisOptions: { ...nodeOptions, ...credentials(cluster) },
+    enableOfflineQueue,
+    clusterRetryStrategy: retryStrategy,
+    slotsRefreshTimeout: options.connectTimeout
+  })
+}
+
+/**
+ * A subscriber in Cluster mode: classic pub/sub is broadcast to every node of a cluster, so one
+ * plain connection to any node hears every channel. Unlike ioredis' own cluster subscriber, its
+ * 'ready' and 'close' events and PING are the subscribed connection's, which is what tells a
+ * subscriber whether it is live. Each reconnect tries the next of the configured nodes, so a
+ * node that stays down costs one attempt.
+ */
+function connectClusterSubscriber (cluster: RedisClusterSettings, options: ClientOptions): Redis {
+  let next = 0
+  const redis: Redis = new Redis({
+    ...options,
+    ...credentials(cluster),
+    ...cluster.nodes[0],
+    retryStrategy: (attempt: number) => {
+      next = (next + 1) % cluster.nodes.length
+      // The connector reads host and port from these options on every connect.
+      Object.assign(redis.options, cluster.nodes[next])
+      return options.retryStrategy(attempt)
+    }
+  })
   return redis
 }
 
@@ -114,7 +187,7 @@ const RESTART_AFTER_END_MS = 100
  * under load during failovers. Only a close this process asked for (disconnect, quit) may end a
  * connection; any other end starts it again.
  */
-function restartUnlessClosed (redis: Redis): void {
+function restartUnlessClosed (redis: RedisClient): void {
   let closing = false
   const disconnect = redis.disconnect.bind(redis)
   redis.disconnect = (reconnect = false) => {

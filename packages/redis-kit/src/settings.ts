@@ -1,9 +1,10 @@
 /**
  * RedisSettings from a service's environment (the variables of @latchkey/contracts'
  * RedisDeploymentEnv, already validated together by redisDeploymentProblems): one server by URL,
- * or a primary named by Sentinel. Undefined when neither is set: the caller runs in process.
+ * a primary named by Sentinel, or a Redis Cluster. Undefined when none is set: the caller runs in
+ * process.
  */
-import { sentinelAddresses } from '@latchkey/contracts'
+import { redisAddresses } from '@latchkey/contracts'
 import type { RedisSettings } from './connect.js'
 
 export interface RedisEnv {
@@ -11,6 +12,7 @@ export interface RedisEnv {
   REDIS_SENTINELS?: string | undefined
   REDIS_SENTINEL_NAME?: string | undefined
   REDIS_SENTINEL_PASSWORD?: string | undefined
+  REDIS_CLUSTER_NODES?: string | undefined
   REDIS_USERNAME?: string | undefined
   REDIS_PASSWORD?: string | undefined
   REDIS_COMMAND_TIMEOUT: number
@@ -18,10 +20,16 @@ export interface RedisEnv {
 
 export function redisSettingsOf (env: RedisEnv): RedisSettings | undefined {
   const commandTimeoutMs = env.REDIS_COMMAND_TIMEOUT
+  if (env.REDIS_CLUSTER_NODES !== undefined) {
+    return {
+      cluster: { nodes: redisAddresses(env.REDIS_CLUSTER_NODES), username: env.REDIS_USERNAME, password: env.REDIS_PASSWORD },
+      commandTimeoutMs
+    }
+  }
   if (env.REDIS_SENTINELS !== undefined && env.REDIS_SENTINEL_NAME !== undefined) {
     return {
       sentinel: {
-        sentinels: sentinelAddresses(env.REDIS_SENTINELS),
+        sentinels: redisAddresses(env.REDIS_SENTINELS),
         name: env.REDIS_SENTINEL_NAME,
         sentinelPassword: env.REDIS_SENTINEL_PASSWORD,
         username: env.REDIS_USERNAME,

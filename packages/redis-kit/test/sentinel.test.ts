@@ -16,7 +16,7 @@ t.test('redisSettingsOf › REDIS_SENTINELS selects Sentinel mode with its crede
   })
   t.same(redisSettingsOf({ REDIS_URL: 'redis://r:6379', REDIS_COMMAND_TIMEOUT: 1000 }), { url: 'redis://r:6379', commandTimeoutMs: 1000 })
   t.equal(redisSettingsOf({ REDIS_COMMAND_TIMEOUT: 1000 }), undefined)
-  t.throws(() => connectRedis({}), /URL or sentinels/)
+  t.throws(() => connectRedis({}), /URL, sentinels or cluster nodes/)
 })
 
 t.test('connectRedis › in Sentinel mode, writes go to the primary the sentinels name, with the data-node and sentinel passwords, and follow a failover', { skip: await skipWithoutRedis() }, async t => {

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { accountMember, keyMember, parseRevocationEntry, revocationKeys, type RevocationEntry, type RevocationPublisher } from '@latchkey/contracts'
-import { closeRedis, connectRedis, type RedisSettings } from '@latchkey/redis-kit'
+import { closeRedis, connectRedis, sameSlot, type RedisSettings } from '@latchkey/redis-kit'
 import { HEARTBEAT_SCRIPT, PUBLISH_SCRIPT } from './redis-revocation-scripts.js'
 
 const CLOSE_TIMEOUT_MS = 1_000
@@ -34,7 +34,7 @@ export interface RedisRevocationPublisherOptions extends RedisSettings {
 }
 
 export function createRedisRevocationPublisher (options: RedisRevocationPublisherOptions): RevocationPublisher {
-  const keys = revocationKeys(options.prefix)
+  const keys = revocationKeys(options.prefix, part => sameSlot(options, part))
   // Connection errors surface through the failing command instead.
   const commands = connectRedis(options)
   // Seeds on their own connection: publishes and heartbeats never queue behind their chunks.

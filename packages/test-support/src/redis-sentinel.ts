@@ -5,15 +5,12 @@
  * lives in a temporary directory removed by `stop()`. Redis-cli is the probe: this package does
  * not connect to Redis itself.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { freePort } from '@latchkey/postgres-kit'
-
-const run = promisify(execFile)
+import { redisCli as cli, redisProcesses } from './redis-processes.js'
 
 export interface RedisSentinelOptions {
   /** requirepass (and masterauth) of the data nodes; sentinels use it to reach them. */
@@ -39,51 +36,13 @@ export interface RedisSentinelGroup {
   stop (): Promise<void>
 }
 
-async function cli (port: number, password: string | undefined, ...args: string[]): Promise<string> {
-  const auth = password === undefined ? [] : ['--no-auth-warning', '-a', password]
-  const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...auth, ...args], { timeout: 2000 })
-  return stdout
-}
-
-async function until<T> (what: string, timeoutMs: number, probe: () => Promise<T | undefined>, broken: () => Error | undefined): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const error = broken()
-    if (error !== undefined) throw error
-    const value = await probe().catch(() => undefined)
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`redis sentinel group: ${what} within ${timeoutMs} ms`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
-
 export async function startRedisSentinelGroup (options: RedisSentinelOptions = {}): Promise<RedisSentinelGroup> {
   const name = 'latchkey-test'
   const dir = await mkdtemp(join(tmpdir(), 'latchkey-sentinel-'))
-  const children = new Map<number, ChildProcess>()
   const { password, sentinelPassword } = options
   const downAfterMs = options.downAfterMs ?? 1000
-
-  const exits = new Map<ChildProcess, Promise<void>>()
-  /** A process that exits on its own (its port taken meanwhile, say) fails the start at once. */
-  let failed: Error | undefined
-  const started = (port: number, child: ChildProcess): void => {
-    children.set(port, child)
-    exits.set(child, new Promise(resolve => {
-      child.once('exit', code => {
-        if (code !== null) failed ??= new Error(`redis sentinel group: the process on port ${port} exited with code ${code}`)
-        resolve()
-      })
-    }))
-  }
-  const stop = async (): Promise<void> => {
-    await Promise.all([...children.values()].map(async child => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-      await exits.get(child)
-    }))
-    children.clear()
-    await rm(dir, { recursive: true, force: true })
-  }
+  const processes = redisProcesses('redis sentinel group', dir)
+  const { stop, until } = processes
 
   try {
     const dataNode = (port: number, replicaOf?: number): void => {
@@ -92,14 +51,14 @@ export async function startRedisSentinelGroup (options: RedisSentinelOptions = {
         '--dbfilename', `dump-${port}.rdb`]
       if (password !== undefined) args.push('--requirepass', password, '--masterauth', password)
       if (replicaOf !== undefined) args.push('--replicaof', '127.0.0.1', String(replicaOf))
-      started(port, spawn('redis-server', args, { stdio: 'ignore' }))
+      processes.start(port, args)
     }
     const primary = await freePort()
     const replica = await freePort()
     dataNode(primary)
     dataNode(replica, primary)
     await until('the replica in sync', 10_000, async () =>
-      (await cli(replica, password, 'INFO', 'replication')).includes('master_link_status:up') ? true : undefined, () => failed)
+      (await cli(replica, password, 'INFO', 'replication')).includes('master_link_status:up') ? true : undefined)
 
     const sentinelPorts = [await freePort(), await freePort(), await freePort()]
     const ids = sentinelPorts.map(() => randomBytes(20).toString('hex'))
@@ -124,7 +83,7 @@ export async function startRedisSentinelGroup (options: RedisSentinelOptions = {
         ...sentinelPorts.flatMap((peer, j) => j === i ? [] : [`sentinel known-sentinel ${name} 127.0.0.1 ${peer} ${ids[j] ?? ''}`]),
         ''
       ].join('\n'))
-      started(port, spawn('redis-server', [file, '--sentinel'], { stdio: 'ignore' }))
+      processes.start(port, [file, '--sentinel'])
     }
     // A failover needs each sentinel to know the replica and the other two.
     for (const port of sentinelPorts) {
@@ -134,7 +93,7 @@ export async function startRedisSentinelGroup (options: RedisSentinelOptions = {
         const lines = info.split('\n')
         const field = (key: string): number => Number(lines[lines.indexOf(key) + 1])
         return field('num-slaves') >= 1 && field('num-other-sentinels') >= 2 ? true : undefined
-      }, () => failed)
+      })
     }
 
     const primaryPort = async (): Promise<number> => {
@@ -152,11 +111,7 @@ export async function startRedisSentinelGroup (options: RedisSentinelOptions = {
       primaryPort,
       async killPrimary () {
         const port = await primaryPort()
-        const child = children.get(port)
-        if (child === undefined) throw new Error(`no process of this group listens on ${port}`)
-        const exited = new Promise(resolve => child.once('exit', resolve))
-        child.kill('SIGKILL')
-        await exited
+        await processes.kill(port)
         return port
       },
       async whenPromoted (oldPort, timeoutMs = 20_000) {
@@ -164,7 +119,7 @@ export async function startRedisSentinelGroup (options: RedisSentinelOptions = {
           const port = await primaryPort()
           if (port === oldPort) return undefined
           return (await cli(port, password, 'ROLE')).startsWith('master') ? port : undefined
-        }, () => failed)
+        })
       },
       stop
     }

@@ -21,7 +21,7 @@ export const AuthConfigSchema = Type.Object({
   MIGRATION_DATABASE_URL: MigrationDatabaseUrlSchema,
   AUTH_DATABASE_SCHEMA: Type.String({ default: 'auth', pattern: '^[a-z_][a-z0-9_]*$', description: 'PostgreSQL schema owned by this service' }),
   DATA_DIR: Type.String({ default: '.data', description: 'Where the embedded default keeps its data' }),
-  REDIS_URL: Type.Optional(Type.String({ secret: true, pattern: '^rediss?://', description: 'Redis URL; unset (and no REDIS_SENTINELS) = revocations and events in process' })),
+  REDIS_URL: Type.Optional(Type.String({ secret: true, pattern: '^rediss?://', description: 'Redis URL; unset (and no REDIS_SENTINELS or REDIS_CLUSTER_NODES) = revocations and events in process' })),
   ...RedisDeploymentEnv,
   REDIS_PREFIX: Type.String({ default: 'latchkey:', description: 'Prefix of every Redis key and channel' }),
   REDIS_COMMAND_TIMEOUT: RedisCommandTimeoutSchema,

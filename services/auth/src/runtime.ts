@@ -1,8 +1,8 @@
 /**
  * The connections the auth service runs on, picked by configuration: PostgreSQL from DATABASE_URL
  * or the embedded default; the revocation publisher, the revocation feed its own view reads and
- * the account-event publisher on Redis from REDIS_URL or REDIS_SENTINELS, or in process.
- * Migrations are applied here, before the app is built.
+ * the account-event publisher on Redis from REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES, or
+ * in process. Migrations are applied here, before the app is built.
  */
 import { closePostgres, migrationsDirectoryOf, openServiceDatabase, runMigrations, startEmbeddedPostgres } from '@latchkey/postgres-kit'
 import { redisSettingsOf, type RedisSettings } from '@latchkey/redis-kit'
@@ -70,7 +70,7 @@ export async function openAuthRuntime (config: AuthConfig, log: BootLog): Promis
 
   const redisSettings = redisSettingsOf(config)
   if (redisSettings === undefined) {
-    log.warn({ mode: 'in-process' }, 'revocations and account events travel in process (valid only while every service runs in this process; set REDIS_URL or REDIS_SENTINELS)')
+    log.warn({ mode: 'in-process' }, 'revocations and account events travel in process (valid only while every service runs in this process; set REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES)')
   }
   const redis = redisSettings === undefined ? undefined : { ...redisSettings, prefix: config.REDIS_PREFIX }
   const { revocationPublisher, revocationFeed } = openRevocations(redis)

@@ -18,7 +18,7 @@ export const UsersConfigSchema = Type.Object({
   DATABASE_POOL_MODE: DatabasePoolModeSchema,
   MIGRATION_DATABASE_URL: MigrationDatabaseUrlSchema,
   USERS_DATABASE_SCHEMA: Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$', default: 'users', description: 'PostgreSQL schema owned by this service' }),
-  REDIS_URL: Type.Optional(Type.String({ secret: true, pattern: '^rediss?://', description: 'Redis URL; unset (and no REDIS_SENTINELS) = revocations and events in process (launcher only)' })),
+  REDIS_URL: Type.Optional(Type.String({ secret: true, pattern: '^rediss?://', description: 'Redis URL; unset (and no REDIS_SENTINELS or REDIS_CLUSTER_NODES) = revocations and events in process (launcher only)' })),
   ...RedisDeploymentEnv,
   REDIS_PREFIX: Type.String({ default: 'latchkey:', description: 'Prefix of every Redis key and channel' }),
   REDIS_COMMAND_TIMEOUT: RedisCommandTimeoutSchema,

@@ -1,7 +1,8 @@
 /**
  * The connections the users service runs on: PostgreSQL (DATABASE_URL, or the database the
- * launcher hands over), the revocation feed and the account-event consumer on Redis (REDIS_URL or
- * REDIS_SENTINELS, or the auth service's in-process transports when both run in one process), and
+ * launcher hands over), the revocation feed and the account-event consumer on Redis (REDIS_URL,
+ * REDIS_SENTINELS or REDIS_CLUSTER_NODES, or the auth service's in-process transports when both
+ * run in one process), and
  * the auth service's JWKS. Migrations are applied here, before the app is built.
  */
 import { hostname } from 'node:os'
@@ -43,7 +44,7 @@ export async function openUsersRuntime (config: UsersConfig, log: ProcessLog, op
   const redisSettings = redisSettingsOf(config)
   const inProcess = redisSettings === undefined ? options.inProcess : undefined
   if (databaseUrl === undefined || (redisSettings === undefined && inProcess === undefined)) {
-    throw new Error('the users service needs DATABASE_URL and REDIS_URL or REDIS_SENTINELS (run `pnpm start` for the embedded default)')
+    throw new Error('the users service needs DATABASE_URL and REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES (run `pnpm start` for the embedded default)')
   }
   const schema = config.USERS_DATABASE_SCHEMA
   const { sql, applied } = await openServiceDatabase({

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * Process entry of the users service alone (docker-compose, `pnpm --filter @latchkey/users start`):
- * configuration, connections, app, graceful close. Requires DATABASE_URL and Redis (REDIS_URL or REDIS_SENTINELS); the
- * embedded default is the one-process launcher's job.
+ * configuration, connections, app, graceful close. Requires DATABASE_URL and Redis (REDIS_URL,
+ * REDIS_SENTINELS or REDIS_CLUSTER_NODES); the embedded default is the one-process launcher's job.
  */
 import closeWithGrace from 'close-with-grace'
 import { ConfigError } from '@latchkey/contracts'

@@ -45,13 +45,26 @@ function rateLimited (retryAfterMs: number, policy: string, detail: string): Htt
   })
 }
 
+const hashed = (part: string): string => createHash('sha256').update(part).digest('base64url')
+
 /**
  * A counter's name: its kind, then each part hashed. Emails and IPv6 networks contain `:`, so
  * joined as text `victim@x.io:203.0.113.7` (an email) would spell the victim's (email, network)
  * key; hashes cannot, and keep addresses out of Redis key names.
  */
 export function counterKey (kind: string, ...parts: string[]): string {
-  return [kind, ...parts.map(part => createHash('sha256').update(part).digest('base64url'))].join(':')
+  return [kind, ...parts.map(hashed)].join(':')
+}
+
+/**
+ * The name of a counter checked in one script with others of the same subject (an account's
+ * failure counters, blocks and known networks; a network's registration limit): the subject's
+ * part in braces, which the Redis store makes the hash tag in Cluster mode, so these keys share a
+ * slot, and drops elsewhere, so the name equals counterKey's. Counters of other subjects spread
+ * over the cluster's slots.
+ */
+function subjectKey (kind: string, subject: string, ...parts: string[]): string {
+  return [kind, `{${hashed(subject)}}`, ...parts.map(hashed)].join(':')
 }
 
 function policyName (policy: string): string {
@@ -78,9 +91,9 @@ export function createAbuseLimits (options: AbuseLimitOptions) {
   /** The (email, network) pair's limit and the email's, from which the account's known networks are exempt. */
   function loginLimits (email: string, network: string): { pair: FailureLimit, limits: FailureLimit[], known: string } {
     const account = normalizeEmail(email)
-    const known = counterKey('login-known', account)
-    const pair = { counter: counterKey('login-fail', account, network), block: counterKey('login-block', account, network), threshold: options.loginFailuresMax }
-    const perEmail = { counter: counterKey('login-fail', account), block: counterKey('login-block', account), threshold: globalMax, exempt: { set: known, member: network } }
+    const known = subjectKey('login-known', account)
+    const pair = { counter: subjectKey('login-fail', account, network), block: subjectKey('login-block', account, network), threshold: options.loginFailuresMax }
+    const perEmail = { counter: subjectKey('login-fail', account), block: subjectKey('login-block', account), threshold: globalMax, exempt: { set: known, member: network } }
     return { pair, limits: [pair, perEmail], known }
   }
 
@@ -141,15 +154,15 @@ export function createAbuseLimits (options: AbuseLimitOptions) {
     /** A password reset proved the owner: the account-wide block (and that of the owner's network) ends. */
     async clearLoginFailures (email: string, ip?: string): Promise<void> {
       const account = normalizeEmail(email)
-      const pair = ip === undefined ? [] : [counterKey('login-fail', account, clientNetwork(ip)), counterKey('login-block', account, clientNetwork(ip))]
-      const clear = [counterKey('login-fail', account), counterKey('login-block', account), ...pair]
+      const pair = ip === undefined ? [] : [subjectKey('login-fail', account, clientNetwork(ip)), subjectKey('login-block', account, clientNetwork(ip))]
+      const clear = [subjectKey('login-fail', account), subjectKey('login-block', account), ...pair]
       await guarded(async () => { await store.release({ limits: [], token: '', clear }) })
     },
 
     async assertRegistrationAllowed (ip: string): Promise<void> {
       const network = clientNetwork(ip)
       await guarded(async () => {
-        const blocked = await store.blockedFor(counterKey('register-block', network))
+        const blocked = await store.blockedFor(subjectKey('register-block', network))
         if (blocked > 0) throw rateLimited(blocked, loginPolicy, 'Too many registration attempts; retry later')
       })
     },
@@ -160,7 +173,7 @@ export function createAbuseLimits (options: AbuseLimitOptions) {
      */
     async recordRegistrationConflict (ip: string): Promise<void> {
       const network = clientNetwork(ip)
-      const limits = [{ counter: counterKey('register-fail', network), block: counterKey('register-block', network), threshold: options.loginFailuresMax }]
+      const limits = [{ counter: subjectKey('register-fail', network), block: subjectKey('register-block', network), threshold: options.loginFailuresMax }]
       await reserve(limits, randomUUID(), 'Too many registration attempts; retry later')
     }
   }

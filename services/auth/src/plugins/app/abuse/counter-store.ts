@@ -9,7 +9,7 @@
  * sent at the same time cannot all pass a check made before any of them was counted.
  */
 import { createHash } from 'node:crypto'
-import { closeRedis, connectRedis, type RedisClient, type RedisSettings } from '@latchkey/redis-kit'
+import { closeRedis, connectRedis, sameSlot, type RedisClient, type RedisSettings } from '@latchkey/redis-kit'
 
 export interface WindowCount {
   count: number
@@ -131,7 +131,9 @@ export function createRedisCounterStore (options: RedisSettings & { prefix: stri
   // No offline queue: while Redis is away a limit check fails at once, and while it does not
   // answer it fails after the command timeout (log in answers 503); nothing runs unlimited.
   const redis = connectRedis(options, { offlineQueue: false })
-  const key = (name: string): string => `${options.prefix}abuse:${name}`
+  // A name's `{subject}` (see counterKey) is its hash tag in Redis Cluster, where a script's keys
+  // must share a slot; elsewhere the braces go, and the key names stay what they always were.
+  const key = (name: string): string => `${options.prefix}abuse:${name.replace(/\{([^}]*)\}/, (_, subject: string) => sameSlot(options, subject))}`
   const hit = script(redis, HIT)
   const reserve = script(redis, RESERVE)
   const release = script(redis, RELEASE)
