@@ -11,8 +11,9 @@
  */
 import fp from 'fastify-plugin'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type HookHandlerDoneFunction } from 'fastify'
-import { AggregatorRegistry, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { AggregatorRegistry, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 import { fastifyProblem } from '@latchkey/fastify-problem'
+import { RouteLatencyHistogram } from './route-latency.js'
 
 declare module 'fastify' {
   interface FastifyInstance { metrics: { registry: Registry, registers: Registry[] } }
@@ -59,13 +60,8 @@ export const fastifyServiceMetrics = fp<ServiceMetricsOptions>(async function fa
   registry.setDefaultLabels({ service: options.service })
   const registers = [registry]
 
-  const latency = new Histogram({
-    name: 'latchkey_http_request_duration_seconds',
-    help: 'Time from request received to response sent, by route template',
-    labelNames: ['method', 'route', 'status_code'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers
-  })
+  const latency = new RouteLatencyHistogram('latchkey_http_request_duration_seconds', 'Time from request received to response sent, by route template', LATENCY_BUCKETS)
+  registry.registerMetric(latency.asMetric())
   const view = options.view
   registry.registerMetric(new Gauge({
     name: 'latchkey_revocation_view_entries',
@@ -90,7 +86,7 @@ export const fastifyServiceMetrics = fp<ServiceMetricsOptions>(async function fa
 
   // Callback style: an async hook costs a promise per request on every route, /verify included.
   app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
-    latency.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: reply.statusCode }, reply.elapsedTime / 1000)
+    latency.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
     done()
   })
 }, { name: 'fastify-service-metrics', fastify: '5.x' })
