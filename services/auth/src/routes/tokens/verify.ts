@@ -20,9 +20,11 @@ const verify: FastifyPluginAsyncTypebox = async app => {
         ...problemResponses(401, 503)
       }
     }
-  }, async (request, reply) => {
+  }, (request, reply) => {
+    // Synchronous on purpose: the hot path of every gateway request. Fastify sends a returned
+    // value at once, where an async handler costs a promise and a microtask per request.
     const { sub, sid, roles, exp, amr } = caller(request)
-    void reply.headers({ 'x-auth-subject': sub, 'x-auth-session': sid, 'x-auth-roles': roles.join(','), 'x-auth-amr': amr.join(',') })
+    reply.header('x-auth-subject', sub).header('x-auth-session', sid).header('x-auth-roles', roles.join(',')).header('x-auth-amr', amr.join(','))
     return { sub, sid, roles, exp }
   })
 }

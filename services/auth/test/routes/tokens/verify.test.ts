@@ -18,6 +18,29 @@ t.test('GET /verify', async t => {
     t.equal(response.headers['cache-control'], 'no-store')
   })
 
+  t.test('answers exactly the contract\'s headers, over real HTTP as a gateway reads them', async t => {
+    // The hot path sets its headers by hand for speed: none may go missing or change.
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const response = await fetch(`http://127.0.0.1:${(app.server.address() as { port: number }).port}/verify`, { headers: bearer(user.tokens.accessToken) })
+    t.equal(response.status, 200)
+    const headers = Object.fromEntries([...response.headers].filter(([name]) => !['date', 'connection', 'keep-alive'].includes(name)))
+    t.match(headers['x-request-id'], /^[0-9a-f-]{36}$/)
+    t.same({ ...headers, 'x-request-id': 'id' }, {
+      'cache-control': 'no-store',
+      'content-length': String(Buffer.byteLength(await response.text())),
+      'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+      'content-type': 'application/json; charset=utf-8',
+      'referrer-policy': 'no-referrer',
+      'x-auth-amr': 'pwd',
+      'x-auth-roles': 'user',
+      'x-auth-session': user.tokens.sessionId,
+      'x-auth-subject': user.id,
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'x-request-id': 'id'
+    })
+  })
+
   t.test('refuses forged tokens with 401 token_invalid (ASVS 9.1.1, 9.1.2, 9.1.3, 9.2.2, 9.2.3; RFC 8725 3.1)', async t => {
     const header = decodePart(user.tokens.accessToken, 0)
     const claims = decodePart(user.tokens.accessToken, 1)
