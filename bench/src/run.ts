@@ -14,12 +14,12 @@ import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
 import postgres from 'postgres'
 import type { BenchAccount, BenchContext, ScenarioResult } from './lib/context.js'
-import { startServer, type ServerProcess } from './lib/processes.js'
+import { startProcess, startServer, type ServerProcess } from './lib/processes.js'
 import { generateBenchKey, mintAccessToken } from './lib/tokens.js'
 import { call, closeAgent, expectStatus } from './lib/http.js'
 import { busyShare, describeMachine, LoadSampler } from './lib/machine.js'
 import { renderResults, writeReport, type RunInfo } from './lib/report.js'
-import { benchSettings, outputPaths, parseCommand, USAGE } from './lib/cli.js'
+import { benchSettings, outputPaths, parseCommand, PEERS_SCENARIO, USAGE } from './lib/cli.js'
 import { compareResults, readResults } from './lib/compare.js'
 import { currentCommit } from './lib/commit.js'
 import { resultsJson, writeResultsJson } from './lib/results-json.js'
@@ -30,6 +30,7 @@ import { login, verifyUnderLoginLoad } from './scenarios/passwords.js'
 import { profileAfterRegistration, revocationPropagation } from './scenarios/propagation.js'
 import { revocationViewAtScale } from './scenarios/revocation-scale.js'
 import { soak } from './scenarios/soak.js'
+import { peers } from './scenarios/peers.js'
 
 interface Scenario {
   id: number
@@ -46,7 +47,8 @@ const SCENARIOS: Scenario[] = [
   { id: 6, run: revocationPropagation, planned: planned.propagation },
   { id: 7, run: revocationViewAtScale, planned: planned.revocationScale },
   { id: 8, run: profileAfterRegistration, planned: planned.propagation },
-  { id: 9, run: soak, planned: planned.soak }
+  { id: 9, run: soak, planned: planned.soak },
+  { id: PEERS_SCENARIO, run: peers, planned: planned.peers }
 ]
 
 const command = parseCommand(process.argv.slice(2), SCENARIOS.map(scenario => scenario.id))
@@ -70,7 +72,7 @@ if (command.kind === 'compare') {
 const { options } = command
 const { quick } = options
 const settings = benchSettings(options, availableParallelism())
-const selected = SCENARIOS.filter(scenario => options.only?.includes(scenario.id) ?? true)
+const selected = SCENARIOS.filter(scenario => (options.only?.includes(scenario.id) ?? true) && (scenario.id !== PEERS_SCENARIO || options.peers === true))
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
 const paths = outputPaths(options, repoRoot)
 
@@ -176,7 +178,14 @@ try {
     baseAuth,
     baseUsers,
     account,
+    databaseUrl,
+    reportPath: paths.markdown,
     startAuth: async (name, env) => await launch(name, 'auth', { ...authEnv, ...env }),
+    startPeer: async (name, entry, env) => {
+      const server = await startProcess(name, entry, [], { NODE_ENV: 'production', UV_THREADPOOL_SIZE: String(settings.uvThreadpoolSize), ...env }, logDir)
+      servers.push(server)
+      return server
+    },
     log,
     progress
   }

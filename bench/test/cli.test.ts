@@ -2,9 +2,9 @@ import t from 'tap'
 import { join } from 'node:path'
 import { benchSettings, outputPaths, parseCommand, USAGE, type RunOptions } from '../src/lib/cli.js'
 
-const SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8, 9]
+const SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
 const defaults: RunOptions = {
-  quick: false, only: undefined, note: undefined, out: undefined, durationS: undefined, uvThreadpoolSize: undefined, passwordHashConcurrency: undefined
+  quick: false, peers: false, only: undefined, note: undefined, out: undefined, durationS: undefined, uvThreadpoolSize: undefined, passwordHashConcurrency: undefined
 }
 
 t.test('--help names every flag and environment variable, and wins over the others', async t => {
@@ -28,7 +28,7 @@ t.test('no flags: a full run of every scenario', async t => {
 t.test('every flag is read', async t => {
   t.same(parseCommand(['--quick', '--only=7,1,7', '--note=busy', '--out=/tmp/x.md', '--duration=2.5', '--uv-threadpool=4', '--hash-concurrency', '3'], SCENARIOS), {
     kind: 'run',
-    options: { quick: true, only: [1, 7], note: 'busy', out: '/tmp/x.md', durationS: 2.5, uvThreadpoolSize: 4, passwordHashConcurrency: 3 }
+    options: { quick: true, peers: false, only: [1, 7], note: 'busy', out: '/tmp/x.md', durationS: 2.5, uvThreadpoolSize: 4, passwordHashConcurrency: 3 }
   })
 })
 
@@ -36,7 +36,7 @@ t.test('bad command lines are one sentence, never a stack trace', async t => {
   const cases: Array<[string[], RegExp]> = [
     [['--fast'], /^Unknown option '--fast'$/],
     [['--only'], /--only/],
-    [['--only=1,12'], /--only takes scenario numbers among 1,2,3,4,5,6,7,8,9, not "12"/],
+    [['--only=1,12'], /--only takes scenario numbers among 1,2,3,4,5,6,7,8,9,10, not "12"/],
     [['--only=one'], /not "one"/],
     [['--duration=0'], /--duration needs a positive number, not "0"/],
     [['--duration='], /--duration needs a positive number/],
@@ -70,4 +70,11 @@ t.test('output paths: a partial run never writes BENCHMARKS.md', async t => {
   t.same(outputPaths({ quick: true, only: [1], out: undefined }, root), { markdown: join(root, 'bench/dist/only-1.quick.md'), json: join(root, 'bench/dist/only-1.quick.json') })
   t.same(outputPaths({ quick: true, only: [1], out: '/tmp/mine.md' }, root), { markdown: '/tmp/mine.md', json: '/tmp/mine.json' })
   t.same(outputPaths({ quick: false, only: undefined, out: 'results' }, root), { markdown: 'results', json: 'results.json' })
+})
+
+t.test('--peers adds scenario 10, which --only may name only with --peers', async t => {
+  t.same(parseCommand(['--quick', '--peers', '--only=10'], SCENARIOS), { kind: 'run', options: { ...defaults, quick: true, peers: true, only: [10] } })
+  t.same(parseCommand(['--peers'], SCENARIOS), { kind: 'run', options: { ...defaults, peers: true } })
+  t.same(parseCommand(['--only=10'], SCENARIOS), { kind: 'usage-error', message: 'scenario 10 runs with --peers' })
+  t.ok(USAGE.includes('--peers'))
 })

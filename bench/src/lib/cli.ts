@@ -16,6 +16,7 @@ interface Flag {
 
 const FLAGS: Flag[] = [
   { name: 'quick', type: 'boolean', help: 'every scenario for a few seconds, one round, no thresholds (what CI runs)' },
+  { name: 'peers', type: 'boolean', help: 'add scenario 10: Latchkey beside @fastify/jwt and Better Auth (installs bench/peers first)' },
   { name: 'only', type: 'string', value: '=1,7', help: 'run only these scenarios; their results go to a file of their own (below)' },
   { name: 'note', type: 'string', value: '="…"', help: 'a remark written into the results (the machine\'s state, what changed)' },
   { name: 'out', type: 'string', value: '=FILE.md', help: 'write the results to FILE.md and FILE.json instead' },
@@ -47,6 +48,8 @@ results (Markdown between the generated-section markers, and the same run as JSO
 
 export interface RunOptions {
   quick: boolean
+  /** Scenario 10, the peers: only with --peers, never part of a plain full or quick run (absent: no). */
+  peers?: boolean
   /** Ascending scenario numbers; undefined: all of them. */
   only: number[] | undefined
   note: string | undefined
@@ -63,6 +66,8 @@ export type Command =
   | { kind: 'usage-error', message: string }
 
 class UsageError extends Error {}
+
+export const PEERS_SCENARIO = 10
 
 function positive (flag: string, text: string | undefined, integer: boolean): number | undefined {
   if (text === undefined) return undefined
@@ -98,11 +103,14 @@ export function parseCommand (argv: string[], scenarios: number[]): Command {
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0] as string}"`)
     const text = (name: string): string | undefined => values[name] as string | undefined
+    const only = scenarioList(text('only'), scenarios)
+    if (only?.includes(PEERS_SCENARIO) === true && values.peers !== true) throw new UsageError(`scenario ${PEERS_SCENARIO} runs with --peers`)
     return {
       kind: 'run',
       options: {
         quick: values.quick === true,
-        only: scenarioList(text('only'), scenarios),
+        peers: values.peers === true,
+        only,
         note: text('note'),
         out: text('out'),
         durationS: positive('duration', text('duration'), false),

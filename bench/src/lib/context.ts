@@ -47,8 +47,13 @@ export interface BenchContext {
   /** Bare routes with the users service's server options (and its schema, for the PK SELECT). */
   baseUsers: ServerProcess
   account: BenchAccount
+  databaseUrl: string
+  /** Where this run's report goes (scenario 10 writes its chart beside it). */
+  reportPath: string
   /** Starts another auth-service process (stopped at the end of the run if not before). */
   startAuth (name: string, env: Record<string, string>): Promise<ServerProcess>
+  /** Starts a peer's server (scenario 10) from its entry file, on the services' NODE_ENV and UV_THREADPOOL_SIZE plus `env`. */
+  startPeer (name: string, entry: string, env: Record<string, string>): Promise<ServerProcess>
   log (message: string): void
   /** Called at the start of each measurement round: the run's progress line. */
   progress: RoundProgress

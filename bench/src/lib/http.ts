@@ -7,22 +7,23 @@ const agent = new Agent({ keepAlive: true, maxSockets: 16 })
 export interface Answer {
   status: number
   body: string
+  headers: Record<string, string | string[] | undefined>
   /** Wall-clock ms when the answer was complete. */
   at: number
 }
 
 export const wallNow = (): number => performance.timeOrigin + performance.now()
 
-export async function call (url: string, options: { method?: string, token?: string, json?: unknown } = {}): Promise<Answer> {
+export async function call (url: string, options: { method?: string, token?: string, json?: unknown, headers?: Record<string, string> } = {}): Promise<Answer> {
   const body = options.json === undefined ? undefined : JSON.stringify(options.json)
-  const headers: Record<string, string> = {}
+  const headers: Record<string, string> = { ...options.headers }
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`
   if (body !== undefined) headers['content-type'] = 'application/json'
   return await new Promise((resolve, reject) => {
     const req = httpRequest(url, { method: options.method ?? 'GET', headers, agent }, res => {
       const chunks: Buffer[] = []
       res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), at: wallNow() }) })
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers, at: wallNow() }) })
       res.on('error', reject)
     })
     req.on('error', reject)

@@ -21,6 +21,13 @@ const paired: Planned = s => 2 * s.warmupS + 2 * s.rounds * s.durationS
 /** /verify warm-up, then per round: idle, log-in alone, both together (scenario 5's measureMix). */
 const mix: Planned = s => s.warmupS + 3 * s.rounds * s.durationS
 
+/** Scenario 10's log-ins are measured for at least this long: a quick run's second would count only a handful. */
+export const PEER_LOGIN_MINIMUM_S = 5
+/** `pnpm --dir bench/peers install --frozen-lockfile` with the packages already in pnpm's store. */
+const PEERS_INSTALL_S = 5
+/** Scenario 10: three peer processes; 4 token checks, 2 session checks, 3 log-ins, each warmed up, rounds interleaved. */
+const peers: Planned = s => PEERS_INSTALL_S + 3 * START_S + 9 * s.warmupS + s.rounds * (6 * s.durationS + 3 * Math.max(s.durationS, PEER_LOGIN_MINIMUM_S))
+
 export const planned = {
   paired,
   distinctTokens: (s => s.distinctTokens / MINTED_PER_S + paired(s)) satisfies Planned,
@@ -29,5 +36,6 @@ export const planned = {
   verifyUnderLogin: (s => mix(s) + (s.quick ? 0 : START_S + paired(s) + mix(s))) satisfies Planned,
   propagation: (s => s.trials * TRIAL_S) satisfies Planned,
   revocationScale: (s => 2 * START_S + 3 * s.warmupS + s.revokedSessions / REVOCATIONS_WRITTEN_PER_S + s.rounds * RESYNC_S + paired(s)) satisfies Planned,
-  soak: (s => s.warmupS + s.soakS) satisfies Planned
+  soak: (s => s.warmupS + s.soakS) satisfies Planned,
+  peers
 }

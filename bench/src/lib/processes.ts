@@ -1,4 +1,4 @@
-/** Forks server.ts in a role and talks to it over IPC. */
+/** Forks server.ts in a role (or a peer's server of scenario 10) and talks to it over IPC. */
 import { fork, type ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { join } from 'node:path'
@@ -25,8 +25,13 @@ const live = new Set<ChildProcess>()
 process.once('exit', () => { for (const child of live) child.kill('SIGKILL') })
 
 export async function startServer (name: string, role: 'auth' | 'users' | 'baseline', env: Record<string, string>, logDir: string): Promise<ServerProcess> {
+  return await startProcess(name, SERVER_ENTRY, [role], env, logDir)
+}
+
+/** A server that speaks the same IPC (ready, stats, close) from another entry file: the peers of scenario 10. */
+export async function startProcess (name: string, entry: string, args: string[], env: Record<string, string>, logDir: string): Promise<ServerProcess> {
   const log = createWriteStream(join(logDir, `${name}.log`))
-  const child = fork(SERVER_ENTRY, [role], {
+  const child = fork(entry, args, {
     env: { ...process.env, ...env },
     execArgv: ['--expose-gc', ...(process.env.BENCH_CPU_PROF === name ? ['--cpu-prof', `--cpu-prof-dir=${logDir}`] : [])],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc']

@@ -12,7 +12,7 @@ import { pacedLoad } from '../lib/http.js'
 import { ms, ratio, rps } from '../lib/format.js'
 
 /** Enough connections to keep every hashing slot busy with requests queued behind it. */
-const LOGIN_CONNECTIONS = 8
+export const LOGIN_CONNECTIONS = 8
 /** Scenario 5: /verify at a fixed rate (latency, not saturation), like a gateway's forward-auth. */
 const VERIFY_RATE = 1000
 const VERIFY_SOCKETS = 32
@@ -22,7 +22,7 @@ interface Paced { p50: number, p99: number }
 /** An auth process and the hashing concurrency it was started with. */
 interface Lever { auth: ServerProcess, concurrency: number }
 
-function loginLoad (ctx: BenchContext, auth: ServerProcess): Omit<LoadOptions, 'durationS'> {
+export function loginLoad (ctx: BenchContext, auth: ServerProcess): Omit<LoadOptions, 'durationS'> {
   return {
     url: `${auth.url}/sessions`,
     method: 'POST',
@@ -60,7 +60,6 @@ async function measureLogin (ctx: BenchContext, lever: Lever): Promise<LoginFigu
   const logins: LoadResult[] = []
   const loginCpu: number[] = []
   for (let round = 0; round < rounds; round++) {
-    ctx.progress.round(round + 1, rounds)
     const hashes = await rawHashes(ctx, lever.concurrency, durationS)
     raw.push(hashes.rate)
     hashCpu.push(hashes.cpuPerHash)
@@ -96,7 +95,6 @@ async function measureMix (ctx: BenchContext, lever: Lever): Promise<MixFigures>
   await verify(warmupS)
   const figures: MixFigures = { idle: [], solo: [], loadedVerify: [], loadedLogin: [], idleP99: 0, loadedP99: 0, soloRate: 0, loadedRate: 0 }
   for (let round = 0; round < rounds; round++) {
-    ctx.progress.round(round + 1, rounds)
     figures.idle.push(await verify(durationS))
     figures.solo.push(await load({ ...loginLoad(ctx, lever.auth), durationS }))
     const [v, l] = await Promise.all([verify(durationS), load({ ...loginLoad(ctx, lever.auth), durationS })])
