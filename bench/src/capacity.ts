@@ -356,7 +356,7 @@ async function main (): Promise<string> {
       for (let i = 0; i < 10; i++) if (!await argonVerify(hashed, password)) throw new Error('argon2 verify failed')
       used = process.cpuUsage(start)
       verifyCpu.push((used.user + used.system) / 10)
-      // Two at a time, as the service runs them (PASSWORD_HASH_CONCURRENCY 2): the cores share caches and memory bandwidth.
+      // Two at a time, as a service on a machine with three or more cores runs them (PASSWORD_HASH_CONCURRENCY 2): the cores share caches and memory bandwidth.
       start = process.cpuUsage()
       await Promise.all([0, 1].map(async () => { for (let i = 0; i < 5; i++) if (!await argonVerify(hashed, password)) throw new Error('argon2 verify failed') }))
       used = process.cpuUsage(start)

@@ -55,7 +55,7 @@ export const AuthConfigSchema = Type.Object({
   ARGON2_MEMORY_COST: Type.Integer({ minimum: 8192, default: 19456, description: 'argon2id memory, KiB' }),
   ARGON2_TIME_COST: Type.Integer({ minimum: 1, default: 2, description: 'argon2id iterations' }),
   ARGON2_PARALLELISM: Type.Integer({ minimum: 1, default: 1, description: 'argon2id lanes' }),
-  PASSWORD_HASH_CONCURRENCY: Type.Integer({ minimum: 1, default: Math.max(1, availableParallelism() - 1), description: 'Password hashes computed at once; the rest queue. Default: the cores but one, so the event loop keeps a core' }),
+  PASSWORD_HASH_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, description: 'Password hashes computed at once; the rest queue. Default: the cores but one (at least 1), so the event loop keeps a core' })),
   PASSWORD_HASH_QUEUE_MAX: Type.Optional(Type.Integer({ minimum: 0, description: 'Password hashes that may wait; beyond, 503 overloaded at once. Unset = what the measured hash time clears in 2 s' })),
   EMAIL_VERIFICATION: Type.Union([Type.Literal('off'), Type.Literal('optional'), Type.Literal('required')], { default: 'optional', description: 'off, optional (a verification mail at registration) or required (log in needs a verified email)' }),
   EMAIL_VERIFICATION_TTL: Type.Integer({ minimum: 60, default: 86400, description: 'Lifetime of an email verification or email change link, seconds' }),
@@ -78,7 +78,7 @@ function isEd25519PrivateKey (pem: string): boolean {
   }
 }
 
-export type AuthConfig = Static<typeof AuthConfigSchema> & { AUTH_ISSUER: string, DOCS_ENABLED: boolean }
+export type AuthConfig = Static<typeof AuthConfigSchema> & { AUTH_ISSUER: string, DOCS_ENABLED: boolean, PASSWORD_HASH_CONCURRENCY: number }
 
 export function loadAuthConfig (env: Record<string, string | undefined> = process.env): AuthConfig {
   const config = parseEnv(AuthConfigSchema, env)
@@ -101,5 +101,8 @@ export function loadAuthConfig (env: Record<string, string | undefined> = proces
   if (problems.length > 0) throw new ConfigError(problems)
   // The API's description helps an attacker as much as a developer: production opts in (ASVS 13.4.5).
   const docsEnabled = config.DOCS_ENABLED ?? config.NODE_ENV !== 'production'
-  return Object.freeze({ ...config, AUTH_ISSUER: issuer, DOCS_ENABLED: docsEnabled })
+  // Not a schema default: a core count would make the schema, and the documented default beside
+  // it, differ from machine to machine.
+  const hashConcurrency = config.PASSWORD_HASH_CONCURRENCY ?? Math.max(1, availableParallelism() - 1)
+  return Object.freeze({ ...config, AUTH_ISSUER: issuer, DOCS_ENABLED: docsEnabled, PASSWORD_HASH_CONCURRENCY: hashConcurrency })
 }
