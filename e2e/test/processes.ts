@@ -10,6 +10,7 @@ import type { Test } from 'tap'
 import { Redis } from 'ioredis'
 import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
 import { freePort, testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
+import { until } from './helper.js'
 
 export { freePort }
 
@@ -190,4 +191,26 @@ export async function runScript (command: string, env: Record<string, string>): 
 export function withoutUrl (env: Record<string, string>): Record<string, string> {
   const { REDIS_URL: _url, ...rest } = env
   return rest
+}
+
+/**
+ * Whether the redis-server `child` started on `port` answers PING within 5 s: false once it exits
+ * (a config it refused) or the time is up. The caller reports why, with the output it collected.
+ */
+export async function redisServerAnswers (child: ChildProcess, port: number, password?: string): Promise<boolean> {
+  const probe = new Redis({ port, host: '127.0.0.1', ...(password === undefined ? {} : { password }), lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  probe.on('error', () => {})
+  const ready = await until(async () => {
+    if (child.exitCode !== null) return true
+    try {
+      await probe.connect()
+      await probe.ping()
+      return true
+    } catch {
+      probe.disconnect()
+      return false
+    }
+  }, 5000)
+  probe.disconnect()
+  return child.exitCode === null && ready !== Infinity
 }

@@ -13,7 +13,7 @@ import { Redis } from 'ioredis'
 import type { AuthRetention } from '@latchkey/auth'
 import type { Profile, TokenPair } from '@latchkey/contracts'
 import { signUp, startTestStack, until } from './helper.js'
-import { freePort, repositoryRoot } from './processes.js'
+import { freePort, redisServerAnswers, repositoryRoot } from './processes.js'
 
 const script = join(repositoryRoot, 'deploy/redis/start-redis.sh')
 
@@ -35,20 +35,7 @@ async function startRedis (t: Test, passwords: { auth: string, users: string }):
     }
     await rm(dir, { recursive: true, force: true })
   })
-  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null })
-  const ready = await until(async () => {
-    if (child.exitCode !== null) return true
-    try {
-      await probe.connect()
-      await probe.ping()
-      return true
-    } catch {
-      probe.disconnect()
-      return false
-    }
-  }, 5000)
-  probe.disconnect()
-  if (child.exitCode !== null || ready === Infinity) throw new Error(`redis-server did not start:\n${output}`)
+  if (!await redisServerAnswers(child, port)) throw new Error(`redis-server did not start:\n${output}`)
   t.equal((await stat(join(dir, 'latchkey.acl'))).mode & 0o777, 0o600, 'the generated ACL file is readable by its owner only')
   return port
 }

@@ -13,12 +13,9 @@
 import t from 'tap'
 import { Cluster } from 'ioredis'
 import { skipWithoutRedis, startRedisCluster } from '@latchkey/test-support'
-import { authEnv, entryOf, freePort, isolate, spawnService, usersEnv, withoutUrl } from './processes.js'
-import { sleep, startTraffic } from './redis-outage-traffic.js'
+import { isolate } from './processes.js'
+import { sleep, startServicesUnderTraffic } from './redis-outage-traffic.js'
 
-/** Seconds both guards allow between heartbeats: small, so recovery shows within the test. */
-const MAX_STALENESS = 2
-const LOGIN_FAILURES_MAX = 3
 const NODE_PASSWORD = 'cluster-node-secret'
 
 t.test('Redis Cluster: a slot migration and a primary restart under load lose no answered revocation and no account event (ASVS 7.4.1, 16.5.2, 16.5.3)', { skip: await skipWithoutRedis() }, async t => {
@@ -28,22 +25,7 @@ t.test('Redis Cluster: a slot migration and a primary restart under load lose no
   const clusterReadyAt = performance.now()
   const isolation = await isolate(t)
   const prefix = isolation.env.REDIS_PREFIX
-  const clusterEnv = {
-    REDIS_CLUSTER_NODES: cluster.nodes,
-    REDIS_PASSWORD: NODE_PASSWORD,
-    REVOCATION_MAX_STALENESS: String(MAX_STALENESS)
-  }
-  const authPort = await freePort()
-  const auth = await spawnService(t, entryOf('auth'), {
-    ...withoutUrl(authEnv(isolation, authPort, clusterEnv)),
-    LOGIN_FAILURES_MAX: String(LOGIN_FAILURES_MAX),
-    RATE_LIMIT_IP_MAX: '100000',
-    ARGON2_MEMORY_COST: '8192',
-    ARGON2_TIME_COST: '1'
-  }, { port: authPort })
-  const usersPort = await freePort()
-  const users = await spawnService(t, entryOf('users'), withoutUrl(usersEnv(isolation, usersPort, auth.url, { ...clusterEnv, LOG_LEVEL: 'debug' })), { port: usersPort })
-  const traffic = await startTraffic({ auth, users }, { isolation, maxStalenessSeconds: MAX_STALENESS, loginFailuresMax: LOGIN_FAILURES_MAX })
+  const { traffic } = await startServicesUnderTraffic(t, isolation, { REDIS_CLUSTER_NODES: cluster.nodes, REDIS_PASSWORD: NODE_PASSWORD })
 
   const feedKey = `${prefix}{revoked}:seq`
   await sleep(1000)

@@ -20,7 +20,7 @@ import { redisDeploymentProblems } from '@latchkey/contracts'
 import { closeRedis, connectRedis, redisSettingsOf, type RedisClient } from '@latchkey/redis-kit'
 import { interpolate, readComposeFile, withOverride, type ComposeService } from './compose-files.js'
 import { until } from './helper.js'
-import { freePort, repositoryRoot, runScript } from './processes.js'
+import { freePort, redisServerAnswers, repositoryRoot, runScript } from './processes.js'
 
 const base = (await readComposeFile('docker-compose.yml')).file
 const services = withOverride(base, (await readComposeFile('docker-compose.ha.yml')).file)
@@ -53,21 +53,7 @@ async function startScript (t: Test, script: string, env: Record<string, string>
     await exited
   }
   t.teardown(kill)
-  const probe = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null })
-  probe.on('error', () => {})
-  const ready = await until(async () => {
-    if (child.exitCode !== null) return true
-    try {
-      await probe.connect()
-      await probe.ping()
-      return true
-    } catch {
-      probe.disconnect()
-      return false
-    }
-  }, 5000)
-  probe.disconnect()
-  if (child.exitCode !== null || ready === Infinity) throw new Error(`${script} on port ${port} did not start:\n${output}`)
+  if (!await redisServerAnswers(child, port, password)) throw new Error(`${script} on port ${port} did not start:\n${output}`)
   return { kill }
 }
 

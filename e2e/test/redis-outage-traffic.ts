@@ -9,9 +9,34 @@
 import type { Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
-import { call, type Isolation, type ServiceProcess } from './processes.js'
+import { authEnv, call, entryOf, freePort, spawnService, usersEnv, withoutUrl, type Isolation, type ServiceProcess } from './processes.js'
 
 const password = 'correct horse battery staple'
+
+/** Seconds both guards allow between heartbeats: small, so recovery shows within a test. */
+export const OUTAGE_MAX_STALENESS = 2
+const LOGIN_FAILURES_MAX = 3
+
+/**
+ * The built auth and users services on the Redis deployment `redisEnv` describes (REDIS_URL left
+ * out), with a staleness bound and a failure limit small enough to show within a test and a cheap
+ * hash, and the traffic running between them.
+ */
+export async function startServicesUnderTraffic (t: Test, isolation: Isolation, redisEnv: Record<string, string>): Promise<{ auth: ServiceProcess, users: ServiceProcess, traffic: Traffic }> {
+  const env = { ...redisEnv, REVOCATION_MAX_STALENESS: String(OUTAGE_MAX_STALENESS) }
+  const authPort = await freePort()
+  const auth = await spawnService(t, entryOf('auth'), {
+    ...withoutUrl(authEnv(isolation, authPort, env)),
+    LOGIN_FAILURES_MAX: String(LOGIN_FAILURES_MAX),
+    RATE_LIMIT_IP_MAX: '100000',
+    ARGON2_MEMORY_COST: '8192',
+    ARGON2_TIME_COST: '1'
+  }, { port: authPort })
+  const usersPort = await freePort()
+  const users = await spawnService(t, entryOf('users'), withoutUrl(usersEnv(isolation, usersPort, auth.url, { ...env, LOG_LEVEL: 'debug' })), { port: usersPort })
+  const traffic = await startTraffic({ auth, users }, { isolation, maxStalenessSeconds: OUTAGE_MAX_STALENESS, loginFailuresMax: LOGIN_FAILURES_MAX })
+  return { auth, users, traffic }
+}
 
 export interface Answer { at: number, status: number, code: string | undefined }
 
@@ -50,7 +75,7 @@ export interface Traffic {
   describe503 (from: number): string
 }
 
-export async function startTraffic (services: { auth: ServiceProcess, users: ServiceProcess }, options: { isolation: Isolation, maxStalenessSeconds: number, loginFailuresMax: number }): Promise<Traffic> {
+async function startTraffic (services: { auth: ServiceProcess, users: ServiceProcess }, options: { isolation: Isolation, maxStalenessSeconds: number, loginFailuresMax: number }): Promise<Traffic> {
   const { auth, users } = services
   const maxStalenessMs = options.maxStalenessSeconds * 1000
   const registered: string[] = []
