@@ -31,7 +31,7 @@ export function jsonResponse<T extends TSchema> (description: string, schema: T,
 const PROBLEMS = {
   400: { description: 'The request is not valid (`validation_failed`, with `errors`)' },
   401: { description: 'Missing, invalid, expired or revoked credentials (`unauthorized`, `token_invalid`, `token_expired`, `token_revoked`, `invalid_credentials`)', headers: responseHeaders.wwwAuthenticate },
-  403: { description: 'Authenticated but not allowed (`forbidden`, or the account\'s state forbids it)' },
+  403: { description: 'Authenticated but not allowed (`forbidden`; `mfa_enrollment_required` for a token good only for enrolling a second factor; or the account\'s state forbids it)' },
   404: { description: 'Not found (`not_found`)' },
   405: { description: 'The path exists but not with this method (`method_not_allowed`)', headers: responseHeaders.allow },
   409: { description: 'Conflict with the current state' },

@@ -41,6 +41,8 @@ export interface TokenOptions {
   key?: CryptoKey
   /** The kid in the header; default the world's own key's. */
   kid?: string
+  /** A token good only for enrolling a second factor (the auth service's MFA_REQUIRED_ROLES). */
+  enrolmentOnly?: boolean
 }
 
 /** An Ed25519 key pair as the auth service publishes it: the private half signs, the JWK verifies. */
@@ -177,7 +179,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<Users
   })
 
   async function token (o: TokenOptions = {}): Promise<string> {
-    return await new SignJWT({ sid: o.sid ?? randomUUID(), roles: o.roles ?? ['user'], jti: randomUUID() })
+    return await new SignJWT({ sid: o.sid ?? randomUUID(), roles: o.roles ?? ['user'], jti: randomUUID(), ...(o.enrolmentOnly === true ? { mfa_enrollment_required: true } : {}) })
       .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: o.kid ?? kid })
       .setIssuer(o.issuer ?? ISSUER)
       .setAudience(o.audience ?? AUDIENCE)

@@ -6,8 +6,17 @@
 import t from 'tap'
 import { createPublicKey } from 'node:crypto'
 import { assertRefused, forgedTokens, listener, trustedSigner } from '@latchkey/test-support'
-import { bearer, build, registeredUser } from '../helper.js'
+import { bearer, build, logIn, problemOf, registeredUser } from '../helper.js'
 import { attackEnv, serviceSigningKey, snapshot } from './helper.js'
+
+interface Operation { method: 'get' | 'put' | 'post' | 'patch' | 'delete', path: string }
+type OpenApiDocument = { paths: Record<string, Record<string, { security?: Array<Record<string, unknown>>, responses: Record<string, unknown> }>> }
+
+function bearerOperations (document: OpenApiDocument): Operation[] {
+  return Object.entries(document.paths).flatMap(([path, item]) =>
+    (['get', 'put', 'post', 'patch', 'delete'] as const).flatMap(method =>
+      item[method]?.security?.some(requirement => 'bearerAuth' in requirement) === true ? [{ method, path }] : []))
+}
 
 t.test('every bearer route in the OpenAPI document refuses forged tokens (ASVS 9.1.1, 8.3.1)', async t => {
   const { app, sql } = await build(t, { env: attackEnv })
@@ -27,10 +36,7 @@ t.test('every bearer route in the OpenAPI document refuses forged tokens (ASVS 9
   const forgeries = [...new Map(catalogue.filter(forgery => forgery.code === undefined).map(forgery => [forgery.batch, forgery])).values()]
 
   // The document the built app serves, so it lists exactly the routes the app has.
-  const document = (await app.inject({ url: '/docs/json' })).json<{ paths: Record<string, Record<string, { security?: Array<Record<string, unknown>> }>> }>()
-  const operations = Object.entries(document.paths).flatMap(([path, item]) =>
-    (['get', 'put', 'post', 'patch', 'delete'] as const).flatMap(method =>
-      item[method]?.security?.some(requirement => 'bearerAuth' in requirement) === true ? [{ method, path }] : []))
+  const operations = bearerOperations((await app.inject({ url: '/docs/json' })).json<OpenApiDocument>())
   t.ok(operations.length >= 10, `${operations.length} bearer operations found`)
   for (const known of ['get /verify', 'get /accounts/me', 'delete /sessions/current', 'get /accounts']) {
     t.ok(operations.some(({ method, path }) => `${method} ${path}` === known), `${known} is among them`)
@@ -49,4 +55,24 @@ t.test('every bearer route in the OpenAPI document refuses forged tokens (ASVS 9
   t.equal(await snapshot(sql), before, 'no row changed')
   t.equal(probe.requests(), 0, 'no jku or x5u was fetched')
   t.equal((await app.inject({ url: '/verify', headers: bearer(victim.tokens.accessToken) })).statusCode, 200, 'the genuine token still works')
+})
+
+t.test('every bearer route documents its answer to an enrolment-only token (MFA_REQUIRED_ROLES; ASVS 6.3.3)', async t => {
+  const adminEmail = `admin-${Date.now()}@example.test`
+  const adminPassword = 'bootstrap admin passphrase'
+  const { app } = await build(t, { env: { ...attackEnv, MFA_REQUIRED_ROLES: 'admin', BOOTSTRAP_ADMIN_EMAIL: adminEmail, BOOTSTRAP_ADMIN_PASSWORD: adminPassword } })
+  const document = (await app.inject({ url: '/docs/json' })).json<OpenApiDocument>()
+  const enrolmentRoutes = ['get /accounts/me/mfa', 'post /accounts/me/mfa/totp', 'post /accounts/me/mfa/totp/confirm', 'delete /sessions/current']
+  for (const { method, path } of bearerOperations(document)) {
+    const label = `${method.toUpperCase()} ${path}`
+    // A session of its own for each route: log out (an enrolment route) would end a shared one.
+    const { accessToken } = await logIn(app, adminEmail, adminPassword)
+    const url = path.replaceAll(/\{[^}]+\}/g, '00000000-0000-4000-8000-000000000000')
+    const response = await app.inject({ method: method.toUpperCase() as 'GET', url, headers: bearer(accessToken), ...(method === 'get' || method === 'delete' ? {} : { payload: {} }) })
+    t.ok(document.paths[path]?.[method]?.responses[String(response.statusCode)], `${label} documents the ${response.statusCode} it answers`)
+    if (!enrolmentRoutes.includes(`${method} ${path}`)) {
+      t.equal(response.statusCode, 403, label)
+      t.equal(problemOf(response).code, 'mfa_enrollment_required', label)
+    }
+  }
 })

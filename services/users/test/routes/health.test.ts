@@ -40,12 +40,12 @@ t.test('GET /docs/json › is an OpenAPI 3.1 document with servers, security and
   }
   t.notOk(Object.keys(doc.components.schemas).some(name => name.startsWith('def-')), 'no def-N components')
   const expected: Record<string, string[]> = {
-    'get /users/me': ['200', '401', '404', '500', '503'],
-    'patch /users/me': ['200', '400', '401', '404', '412', '413', '415', '500', '503'],
-    'put /users/me': ['200', '400', '401', '404', '412', '413', '415', '500', '503'],
-    'get /users/{id}': ['200', '400', '401', '404', '500', '503'],
+    'get /users/me': ['200', '401', '403', '404', '500', '503'],
+    'patch /users/me': ['200', '400', '401', '403', '404', '412', '413', '415', '500', '503'],
+    'put /users/me': ['200', '400', '401', '403', '404', '412', '413', '415', '500', '503'],
+    'get /users/{id}': ['200', '400', '401', '403', '404', '500', '503'],
     'patch /users/{id}': ['200', '400', '401', '403', '404', '412', '413', '415', '500', '503'],
-    'get /users': ['200', '400', '401', '500', '503'],
+    'get /users': ['200', '400', '401', '403', '500', '503'],
     'get /health/live': ['200'],
     'get /health/ready': ['200', '503']
   }

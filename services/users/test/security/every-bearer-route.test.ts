@@ -8,6 +8,15 @@ import { assertRefused, forgedTokens, listener, trustedSigner } from '@latchkey/
 import { bearer, build } from '../helper.js'
 import { snapshot, trustedKeys } from './helper.js'
 
+interface Operation { method: 'get' | 'put' | 'post' | 'patch' | 'delete', path: string }
+type OpenApiDocument = { paths: Record<string, Record<string, { security?: Array<Record<string, unknown>>, responses: Record<string, unknown> }>> }
+
+function bearerOperations (document: OpenApiDocument): Operation[] {
+  return Object.entries(document.paths).flatMap(([path, item]) =>
+    (['get', 'put', 'post', 'patch', 'delete'] as const).flatMap(method =>
+      item[method]?.security?.some(requirement => 'bearerAuth' in requirement) === true ? [{ method, path }] : []))
+}
+
 t.test('every bearer route in the OpenAPI document refuses forged tokens (ASVS 9.1.1, 8.3.1)', async t => {
   const world = await build(t)
   const { app, sql } = world
@@ -19,10 +28,7 @@ t.test('every bearer route in the OpenAPI document refuses forged tokens (ASVS 9
   const forgeries = [...new Map(catalogue.filter(forgery => forgery.code === undefined).map(forgery => [forgery.batch, forgery])).values()]
 
   // The document the built app serves, so it lists exactly the routes the app has.
-  const document = (await app.inject({ url: '/docs/json' })).json<{ paths: Record<string, Record<string, { security?: Array<Record<string, unknown>> }>> }>()
-  const operations = Object.entries(document.paths).flatMap(([path, item]) =>
-    (['get', 'put', 'post', 'patch', 'delete'] as const).flatMap(method =>
-      item[method]?.security?.some(requirement => 'bearerAuth' in requirement) === true ? [{ method, path }] : []))
+  const operations = bearerOperations((await app.inject({ url: '/docs/json' })).json<OpenApiDocument>())
   t.ok(operations.length >= 5, `${operations.length} bearer operations found`)
   for (const known of ['get /users/me', 'patch /users/me', 'put /users/me', 'get /users', 'get /users/{id}', 'patch /users/{id}']) {
     t.ok(operations.some(({ method, path }) => `${method} ${path}` === known), `${known} is among them`)
@@ -41,4 +47,19 @@ t.test('every bearer route in the OpenAPI document refuses forged tokens (ASVS 9
   t.equal(await snapshot(sql), before, 'no row changed')
   t.equal(probe.requests(), 0, 'no jku or x5u was fetched')
   t.equal((await app.inject({ url: '/users/me', headers: bearer(victim.token) })).statusCode, 200, 'the genuine token still works')
+})
+
+t.test('every bearer route refuses an enrolment-only token with a documented 403 mfa_enrollment_required (ASVS 6.3.3)', async t => {
+  const world = await build(t)
+  const { app } = world
+  const document = (await app.inject({ url: '/docs/json' })).json<OpenApiDocument>()
+  const admin = await world.account('Admin', ['user', 'admin'])
+  for (const { method, path } of bearerOperations(document)) {
+    const label = `${method.toUpperCase()} ${path}`
+    const token = await world.token({ sub: admin.id, roles: ['user', 'admin'], enrolmentOnly: true })
+    const response = await app.inject({ method: method.toUpperCase() as 'GET', url: path.replaceAll(/\{[^}]+\}/g, admin.id), headers: bearer(token), ...(method === 'get' || method === 'delete' ? {} : { payload: { name: 'changed' } }) })
+    t.equal(response.statusCode, 403, label)
+    t.equal(response.json<{ code: string }>().code, 'mfa_enrollment_required', label)
+    t.ok(document.paths[path]?.[method]?.responses['403'], `${label} documents its 403`)
+  }
 })

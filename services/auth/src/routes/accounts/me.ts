@@ -13,7 +13,7 @@ const me: FastifyPluginAsyncTypebox = async app => {
       operationId: 'getMyAccount',
       summary: 'The caller\'s account',
       security: bearerSecurity,
-      response: { 200: ref(AccountSchema), ...problemResponses(401, 404, 503) }
+      response: { 200: ref(AccountSchema), ...problemResponses(401, 403, 404, 503) }
     }
   }, async request => await app.accounts.get(caller(request).sub))
 

@@ -14,7 +14,7 @@ const emailVerifications: FastifyPluginAsyncTypebox = async app => {
       summary: 'Send a new verification mail to the caller\'s address',
       description: 'Queued, never sent inside the request; nothing is sent when the address is already verified. At most LOGIN_FAILURES_MAX per account per 15 minutes.',
       security: bearerSecurity,
-      response: { 202: ref(AcceptedSchema), ...problemResponses(401, 429, 503) }
+      response: { 202: ref(AcceptedSchema), ...problemResponses(401, 403, 429, 503) }
     }
   }, async (request, reply) => {
     await app.recovery.requestEmailVerification(caller(request).sub)

@@ -13,7 +13,7 @@ const sessions: FastifyPluginAsyncTypebox = async app => {
       operationId: 'listMySessions',
       summary: 'The caller\'s live sessions',
       security: bearerSecurity,
-      response: { 200: ref(SessionListSchema), ...problemResponses(401, 503) }
+      response: { 200: ref(SessionListSchema), ...problemResponses(401, 403, 503) }
     }
   }, async request => ({ items: await app.sessions.list(caller(request).sub, caller(request).sid) }))
 
@@ -25,7 +25,7 @@ const sessions: FastifyPluginAsyncTypebox = async app => {
       summary: 'Revoke one of the caller\'s sessions',
       security: bearerSecurity,
       params: IdParamsSchema,
-      response: { 204: Type.Null({ description: 'Session revoked' }), ...problemResponses(400, 401, 404, 503) }
+      response: { 204: Type.Null({ description: 'Session revoked' }), ...problemResponses(400, 401, 403, 404, 503) }
     }
   }, async (request, reply) => {
     await app.sessions.revoke(caller(request).sub, request.params.id, 'revoked_by_user')
@@ -40,7 +40,7 @@ const sessions: FastifyPluginAsyncTypebox = async app => {
       summary: 'Log out everywhere',
       description: 'Revokes every session of the account and every access token issued until now, the caller\'s included.',
       security: bearerSecurity,
-      response: { 204: Type.Null({ description: 'All sessions revoked' }), ...problemResponses(401, 503) }
+      response: { 204: Type.Null({ description: 'All sessions revoked' }), ...problemResponses(401, 403, 503) }
     }
   }, async (request, reply) => {
     await app.sessions.revokeAll(caller(request).sub)

@@ -17,7 +17,7 @@ const verify: FastifyPluginAsyncTypebox = async app => {
         200: ref(VerifyResponseSchema, {
           description: 'Valid token; X-Auth-Subject, X-Auth-Session, X-Auth-Roles and X-Auth-AMR carry sub, sid, roles and amr (`pwd`, or `pwd,otp` after a second factor)'
         }),
-        ...problemResponses(401, 503)
+        ...problemResponses(401, 403, 503)
       }
     }
   }, (request, reply) => {

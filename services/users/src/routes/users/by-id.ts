@@ -46,7 +46,7 @@ const userByIdRoutes: FastifyPluginAsyncTypebox = async app => {
       body: ProfilePatchBodySchema,
       response: {
         200: jsonResponse('The updated profile', ref(ProfileSchema), responseHeaders.etag),
-        ...problemResponses(...GUARDED_PROBLEMS, 400, 403, 404, 412, 413, 415)
+        ...problemResponses(...GUARDED_PROBLEMS, 400, 404, 412, 413, 415)
       }
     }
   }, async (request, reply) => {

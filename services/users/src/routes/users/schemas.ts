@@ -5,8 +5,8 @@
 import { Type } from '@sinclair/typebox'
 import type { ProblemStatus } from '@latchkey/service-kit'
 
-/** Every route behind the guard can answer these. */
-export const GUARDED_PROBLEMS = [401, 500, 503] as const satisfies readonly ProblemStatus[]
+/** Every route behind the guard can answer these (403: mfa_enrollment_required, or a missing role). */
+export const GUARDED_PROBLEMS = [401, 403, 500, 503] as const satisfies readonly ProblemStatus[]
 
 /** What PATCH bodies may be sent as (the OpenAPI requestBody media types). */
 export const PATCH_MEDIA_TYPES = ['application/merge-patch+json', 'application/json']
