@@ -14,6 +14,7 @@ import type { AuthRetention } from '@latchkey/auth'
 import type { Profile, TokenPair } from '@latchkey/contracts'
 import { signUp, startTestStack, until } from './helper.js'
 import { freePort, redisServerAnswers, repositoryRoot } from './processes.js'
+import { assertRefused, refusedToAuth, refusedToUsers } from './redis-acl-refusals.js'
 
 const script = join(repositoryRoot, 'deploy/redis/start-redis.sh')
 
@@ -83,39 +84,13 @@ t.test('deploy/redis/latchkey.acl › ASVS 13.2.1 / 13.2.2: each service on its 
     const redis = asUser('latchkey-users', passwords.users)
     t.ok(await redis.get('latchkey:revoked:seeded'), 'it reads the revocation store')
     await t.resolves(redis.zrange('latchkey:revoked:sessions', '0', '0'))
-    const refused = [
-      redis.zadd('latchkey:revoked:sessions', Date.now() + 60_000, 'forged'),
-      redis.zrem('latchkey:revoked:account-versions', 'x'),
-      redis.set('latchkey:revoked:seeded', 'forged'),
-      redis.del('latchkey:revoked:sessions'),
-      redis.publish('latchkey:revocations', '{}'),
-      redis.get('latchkey:abuse:login:x'),
-      redis.pttl('latchkey:abuse:login:x'),
-      redis.xadd('latchkey:account-events', '*', 'event', '{}'),
-      redis.xtrim('latchkey:account-events', 'MAXLEN', '0'),
-      redis.xgroup('DESTROY', 'latchkey:account-events', 'users'),
-      redis.keys('*'),
-      redis.flushall(),
-      redis.eval("return redis.call('GET', KEYS[1])", 1, 'latchkey:revoked:seq')
-    ]
-    for (const attempt of refused) await t.rejects(attempt, /NOPERM/)
+    await assertRefused(t, refusedToUsers(redis))
   })
 
   t.test('latchkey-auth may not administer Redis or touch keys outside its own', async t => {
     const redis = asUser('latchkey-auth', passwords.auth)
     t.ok(await redis.get('latchkey:revoked:seeded'), 'it reads the epoch it seeded')
-    const refused = [
-      redis.flushall(),
-      redis.flushdb(),
-      redis.config('GET', 'dir'),
-      redis.keys('*'),
-      redis.call('SHUTDOWN', 'NOSAVE'),
-      redis.call('ACL', 'LIST'),
-      redis.set('other-app:key', 'x'),
-      redis.get('latchkey:account-events:dead'),
-      redis.xgroup('DESTROY', 'latchkey:account-events', 'users')
-    ]
-    for (const attempt of refused) await t.rejects(attempt, /NOPERM/)
+    await assertRefused(t, refusedToAuth(redis))
   })
 
   t.test('the default user answers PING (the healthcheck) and nothing else', async t => {

@@ -19,10 +19,11 @@ const LOGIN_FAILURES_MAX = 3
 
 /**
  * The built auth and users services on the Redis deployment `redisEnv` describes (REDIS_URL left
- * out), with a staleness bound and a failure limit small enough to show within a test and a cheap
- * hash, and the traffic running between them.
+ * out; `usersRedisEnv` for the users service when it logs in as another Redis user), with a
+ * staleness bound and a failure limit small enough to show within a test and a cheap hash, and
+ * the traffic running between them.
  */
-export async function startServicesUnderTraffic (t: Test, isolation: Isolation, redisEnv: Record<string, string>): Promise<{ auth: ServiceProcess, users: ServiceProcess, traffic: Traffic }> {
+export async function startServicesUnderTraffic (t: Test, isolation: Isolation, redisEnv: Record<string, string>, usersRedisEnv = redisEnv): Promise<{ auth: ServiceProcess, users: ServiceProcess, traffic: Traffic }> {
   const env = { ...redisEnv, REVOCATION_MAX_STALENESS: String(OUTAGE_MAX_STALENESS) }
   const authPort = await freePort()
   const auth = await spawnService(t, entryOf('auth'), {
@@ -33,7 +34,7 @@ export async function startServicesUnderTraffic (t: Test, isolation: Isolation, 
     ARGON2_TIME_COST: '1'
   }, { port: authPort })
   const usersPort = await freePort()
-  const users = await spawnService(t, entryOf('users'), withoutUrl(usersEnv(isolation, usersPort, auth.url, { ...env, LOG_LEVEL: 'debug' })), { port: usersPort })
+  const users = await spawnService(t, entryOf('users'), withoutUrl(usersEnv(isolation, usersPort, auth.url, { ...usersRedisEnv, REVOCATION_MAX_STALENESS: String(OUTAGE_MAX_STALENESS), LOG_LEVEL: 'debug' })), { port: usersPort })
   const traffic = await startTraffic({ auth, users }, { isolation, maxStalenessSeconds: OUTAGE_MAX_STALENESS, loginFailuresMax: LOGIN_FAILURES_MAX })
   return { auth, users, traffic }
 }

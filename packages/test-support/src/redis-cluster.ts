@@ -10,11 +10,17 @@ import { mkdir, mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from '@latchkey/postgres-kit'
-import { redisCli, redisCliTimed, redisProcesses } from './redis-processes.js'
+import { loginArgs, redisCli, redisCliTimed, redisProcesses, type RedisLauncher } from './redis-processes.js'
 
 export interface RedisClusterOptions {
   /** requirepass (and masterauth) of every node. */
   password?: string
+  /**
+   * Instead of `password`: each node started by this launcher (given the node's directory), which
+   * brings its own ACL, and this ACL user of it doing what the helper does (creating the cluster,
+   * probes, MIGRATE).
+   */
+  acl?: { launcher: (nodeDir: string) => RedisLauncher, admin: { username: string, password: string } }
 }
 
 export interface RedisCluster {
@@ -46,7 +52,8 @@ function parseNodes (reply: string): ClusterNode[] {
 }
 
 export async function startRedisCluster (options: RedisClusterOptions = {}): Promise<RedisCluster> {
-  const { password } = options
+  const { password, acl } = options
+  const login = acl?.admin ?? password
   const dir = await mkdtemp(join(tmpdir(), 'latchkey-cluster-'))
   const processes = redisProcesses('redis cluster', dir)
   const ports = [await freePort(), await freePort(), await freePort()]
@@ -57,7 +64,8 @@ export async function startRedisCluster (options: RedisClusterOptions = {}): Pro
     '--save', '', '--appendonly', 'yes', '--appendfsync', 'always',
     ...(password === undefined ? [] : ['--requirepass', password, '--masterauth', password])
   ]
-  const cli = async (port: number, ...args: string[]): Promise<string> => await redisCli(port, password, ...args)
+  const cli = async (port: number, ...args: string[]): Promise<string> => await redisCli(port, login, ...args)
+  const startNode = (port: number): void => { processes.start(port, nodeArgs(port), acl?.launcher(join(dir, String(port)))) }
   const clusterOk = async (port: number): Promise<true | undefined> =>
     (await cli(port, 'CLUSTER', 'INFO')).includes('cluster_state:ok') ? true : undefined
   const slotOf = async (key: string): Promise<number> => Number(await cli(ports[0] ?? 0, 'CLUSTER', 'KEYSLOT', key))
@@ -74,11 +82,10 @@ export async function startRedisCluster (options: RedisClusterOptions = {}): Pro
   try {
     for (const port of ports) {
       await mkdir(join(dir, String(port)))
-      processes.start(port, nodeArgs(port))
+      startNode(port)
     }
     for (const port of ports) await processes.until('every node answering', 10_000, async () => await cli(port, 'PING') === 'PONG\n' ? true : undefined)
-    const auth = password === undefined ? [] : ['--no-auth-warning', '-a', password]
-    await redisCliTimed(20_000, [...auth, '--cluster', 'create', ...ports.map(port => `127.0.0.1:${port}`), '--cluster-yes'])
+    await redisCliTimed(20_000, [...loginArgs(login), '--cluster', 'create', ...ports.map(port => `127.0.0.1:${port}`), '--cluster-yes'])
     for (const port of ports) await processes.until('the cluster state ok on every node', 15_000, async () => await clusterOk(port))
 
     return {
@@ -88,7 +95,7 @@ export async function startRedisCluster (options: RedisClusterOptions = {}): Pro
       async restart (port, downMs = 500) {
         await processes.kill(port)
         await new Promise(resolve => setTimeout(resolve, downMs))
-        processes.start(port, nodeArgs(port))
+        startNode(port)
         await processes.until('the restarted node serving its slots', 15_000, async () => await clusterOk(port))
       },
       async migrateSlotOf (key, toPort) {
@@ -105,7 +112,7 @@ export async function startRedisCluster (options: RedisClusterOptions = {}): Pro
         for (;;) {
           const keys = (await cli(fromPort, 'CLUSTER', 'GETKEYSINSLOT', slot, '100')).split('\n').filter(line => line !== '')
           if (keys.length === 0) break
-          const migrateAuth = password === undefined ? [] : ['AUTH', password]
+          const migrateAuth = acl !== undefined ? ['AUTH2', acl.admin.username, acl.admin.password] : password === undefined ? [] : ['AUTH', password]
           const reply = await cli(fromPort, 'MIGRATE', '127.0.0.1', String(toPort), '', '0', '5000', ...migrateAuth, 'KEYS', ...keys)
           if (!reply.startsWith('OK') && !reply.startsWith('NOKEY')) throw new Error(`MIGRATE: ${reply.trim()}`)
         }

@@ -10,8 +10,17 @@ import { promisify } from 'node:util'
 
 const run = promisify(execFile)
 
-export async function redisCli (port: number, password: string | undefined, ...args: string[]): Promise<string> {
-  return await redisCliTimed(2000, ['-h', '127.0.0.1', '-p', String(port), ...(password === undefined ? [] : ['--no-auth-warning', '-a', password]), ...args])
+/** How redis-cli logs in: a password (the default user's, requirepass) or an ACL user. */
+type RedisLogin = string | { username: string, password: string } | undefined
+
+/** redis-cli's arguments for `login`. */
+export function loginArgs (login: RedisLogin): string[] {
+  if (login === undefined) return []
+  return typeof login === 'string' ? ['--no-auth-warning', '-a', login] : ['--no-auth-warning', '--user', login.username, '-a', login.password]
+}
+
+export async function redisCli (port: number, login: RedisLogin, ...args: string[]): Promise<string> {
+  return await redisCliTimed(2000, ['-h', '127.0.0.1', '-p', String(port), ...loginArgs(login), ...args])
 }
 
 export async function redisCliTimed (timeoutMs: number, args: string[]): Promise<string> {
@@ -19,9 +28,18 @@ export async function redisCliTimed (timeoutMs: number, args: string[]): Promise
   return stdout
 }
 
+/**
+ * What starts a node instead of redis-server itself: a script that passes its arguments on to
+ * redis-server and execs it (deploy/redis/start-redis.sh), with only PATH and `env` set.
+ */
+export interface RedisLauncher {
+  command: string
+  env: Record<string, string>
+}
+
 export interface RedisProcesses {
-  /** Starts `redis-server args` as the process of `port` (replacing one that was killed). */
-  start: (port: number, args: string[]) => void
+  /** Starts `redis-server args` (or `launcher.command args`) as the process of `port`, replacing one that was killed. */
+  start: (port: number, args: string[], launcher?: RedisLauncher) => void
   /** SIGKILLs the process of `port` and waits for its exit. */
   kill: (port: number) => Promise<void>
   /** Polls `probe` until it yields a value; throws after `timeoutMs` or once a process exited on its own. */
@@ -37,8 +55,10 @@ export function redisProcesses (label: string, dir: string): RedisProcesses {
   let failed: Error | undefined
 
   return {
-    start (port, args) {
-      const child = spawn('redis-server', args, { stdio: 'ignore' })
+    start (port, args, launcher) {
+      const child = launcher === undefined
+        ? spawn('redis-server', args, { stdio: 'ignore' })
+        : spawn(launcher.command, args, { stdio: 'ignore', env: { PATH: process.env.PATH ?? '', ...launcher.env } })
       children.set(port, child)
       exits.set(child, new Promise(resolve => {
         child.once('exit', code => {
