@@ -7,6 +7,15 @@ import { UuidSchema } from './common.js'
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt'
 export const ACCESS_TOKEN_ALG = 'EdDSA'
+/**
+ * The most clock leeway (TOKEN_LEEWAY, seconds) any guard may apply to exp. The auth service keeps
+ * every revocation entry until its tokens' exp plus this, so no guard ever accepts a revoked token
+ * after the entry that refused it is gone, whatever leeway each service is configured with.
+ */
+export const MAX_TOKEN_LEEWAY_SECONDS = 300
+
+/** TOKEN_LEEWAY, the same setting in every service that checks tokens. */
+export const TokenLeewaySchema = Type.Integer({ minimum: 0, maximum: MAX_TOKEN_LEEWAY_SECONDS, default: 0, description: `Clock leeway for exp/nbf, seconds (at most ${MAX_TOKEN_LEEWAY_SECONDS})` })
 
 export const AccessTokenClaimsSchema = Type.Object({
   iss: Type.String(),

@@ -16,7 +16,7 @@ import { createServiceApp, health, openapi } from '@latchkey/service-kit'
 import {
   createAccessTokenVerifier, fastifyJwtGuard, RevocationView, type RevocationFeed
 } from '@latchkey/fastify-jwt-guard'
-import type { RevocationPublisher } from '@latchkey/contracts'
+import { MAX_TOKEN_LEEWAY_SECONDS, type RevocationPublisher } from '@latchkey/contracts'
 import type { AccountEventPublisher } from '@latchkey/account-events'
 import type { AuthConfig } from './config.js'
 import passwordHasher from './plugins/app/password-hasher.js'
@@ -138,7 +138,8 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
     sql: deps.sql,
     publisher: deps.revocationPublisher,
     view,
-    entryLifetimeSeconds: config.ACCESS_TOKEN_TTL + config.TOKEN_LEEWAY
+    // Not this service's own leeway: another guard (the users service) may allow more.
+    entryLifetimeSeconds: config.ACCESS_TOKEN_TTL + MAX_TOKEN_LEEWAY_SECONDS
   })
   await app.register(outbox, { sql: deps.sql, publisher: deps.accountEvents })
   await app.register(retention, {

@@ -22,7 +22,7 @@ import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import type { FastifyInstance } from 'fastify'
 import type { Account } from '@latchkey/contracts'
-import { ConfigError } from '@latchkey/contracts'
+import { ConfigError, MAX_TOKEN_LEEWAY_SECONDS } from '@latchkey/contracts'
 import { loadAuthConfig, type AuthConfig } from './config.js'
 import { buildAuthApp } from './app.js'
 import { openAuthRuntime } from './runtime.js'
@@ -108,7 +108,8 @@ async function rotate (revokeOld: boolean): Promise<number> {
   return await withApp(config, async app => {
     const rotation = await app.signingKeys.rotate({
       publishDelaySeconds: config.KEY_PUBLISH_DELAY,
-      tokenLifetimeSeconds: config.ACCESS_TOKEN_TTL + config.TOKEN_LEEWAY,
+      // Any guard may allow up to MAX_TOKEN_LEEWAY_SECONDS past exp, not only this service's leeway.
+      tokenLifetimeSeconds: config.ACCESS_TOKEN_TTL + MAX_TOKEN_LEEWAY_SECONDS,
       revokeOld
     })
     // Relayed at once (the running replicas' relays would within a second anyway).

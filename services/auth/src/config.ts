@@ -5,7 +5,7 @@
 import { createPrivateKey } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { Type, type Static } from '@sinclair/typebox'
-import { ConfigError, DatabasePoolModeSchema, MigrationDatabaseUrlSchema, parseEnv, RedisCommandTimeoutSchema, RedisDeploymentEnv, redisDeploymentProblems } from '@latchkey/contracts'
+import { ConfigError, DatabasePoolModeSchema, MigrationDatabaseUrlSchema, parseEnv, RedisCommandTimeoutSchema, RedisDeploymentEnv, redisDeploymentProblems, TokenLeewaySchema } from '@latchkey/contracts'
 
 const Seconds = (value: number, description: string) => Type.Integer({ minimum: 0, default: value, description })
 
@@ -34,7 +34,7 @@ export const AuthConfigSchema = Type.Object({
   SESSION_RETENTION: Seconds(2592000, 'Seconds an ended session (revoked, expired) is kept before it is deleted'),
   OUTBOX_RETENTION: Seconds(604800, 'Seconds a delivered account event, sent mail or acknowledged stream entry is kept before it is deleted'),
   RETENTION_INTERVAL: Type.Integer({ minimum: 1, default: 3600, description: 'Seconds between two retention runs' }),
-  TOKEN_LEEWAY: Type.Integer({ minimum: 0, maximum: 300, default: 0, description: 'Clock leeway for exp/nbf, seconds' }),
+  TOKEN_LEEWAY: TokenLeewaySchema,
   REVOCATION_MAX_STALENESS: Type.Integer({ minimum: 1, default: 10, description: 'Seconds the revocation view may go unconfirmed before 503' }),
   PASSWORD_MIN_LENGTH: Type.Integer({ minimum: 8, maximum: 256, default: 12, description: 'Minimum password length' }),
   LOGIN_FAILURES_MAX: Type.Integer({ minimum: 1, default: 5, description: 'Failed log-ins per email and IP before 429' }),

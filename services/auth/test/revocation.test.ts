@@ -1,5 +1,6 @@
 import t from 'tap'
 import { Redis } from 'ioredis'
+import { MAX_TOKEN_LEEWAY_SECONDS, type RevocationEntry } from '@latchkey/contracts'
 import { skipWithoutRedis, testRedisUrl } from '@latchkey/test-support'
 import { bearer, build, eventually, problemOf, registeredUser } from './helper.js'
 
@@ -17,6 +18,18 @@ t.test('revocation reaches a second replica through the feed (ASVS 7.4.1)', asyn
   t.ok(await refused(app, user.tokens.accessToken), 'refused at once by the replica that answered')
   // A generous bound: the oracle is the state the feed brings, not how fast a loaded machine gets there.
   t.ok(await eventually(async () => await refused(replica, user.tokens.accessToken), 10_000), 'refused by the other replica once the feed delivers')
+})
+
+t.test('a session revocation outlives its tokens by the largest leeway any guard may allow (a users service at TOKEN_LEEWAY=300 never sees the entry go first; ASVS 7.4.1)', async t => {
+  const { app, feed } = await build(t)
+  const user = await registeredUser(app)
+  const { sid, exp } = JSON.parse(Buffer.from(user.tokens.accessToken.split('.')[1] ?? '', 'base64url').toString()) as { sid: string, exp: number }
+  t.equal((await app.inject({ method: 'DELETE', url: '/sessions/current', headers: bearer(user.tokens.accessToken) })).statusCode, 204)
+  const entries: RevocationEntry[] = []
+  await feed.loadAll(page => { entries.push(...page) })
+  const entry = entries.find(candidate => candidate.kind === 'session' && candidate.sid === sid)
+  t.ok(entry, 'the session is in the feed')
+  t.ok((entry?.expiresAt ?? 0) >= (exp + MAX_TOKEN_LEEWAY_SECONDS) * 1000, `kept until the token's exp + ${MAX_TOKEN_LEEWAY_SECONDS} s, though this service's own leeway is 0`)
 })
 
 t.test('a revocation survives Redis losing its data and a restart of the auth service', { skip: await skipWithoutRedis() }, async t => {

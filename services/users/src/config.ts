@@ -5,7 +5,7 @@
  * REDIS_PREFIX exist so tests (and co-hosted deployments) can isolate their data.
  */
 import { Type, type Static } from '@sinclair/typebox'
-import { ConfigError, DatabasePoolModeSchema, MigrationDatabaseUrlSchema, parseEnv, RedisCommandTimeoutSchema, RedisDeploymentEnv, redisDeploymentProblems } from '@latchkey/contracts'
+import { ConfigError, DatabasePoolModeSchema, MigrationDatabaseUrlSchema, parseEnv, RedisCommandTimeoutSchema, RedisDeploymentEnv, redisDeploymentProblems, TokenLeewaySchema } from '@latchkey/contracts'
 
 export const UsersConfigSchema = Type.Object({
   USERS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3002, description: 'Port of the users service' }),
@@ -27,7 +27,7 @@ export const UsersConfigSchema = Type.Object({
   JWKS_REFETCH_INTERVAL: Type.Integer({ minimum: 1, maximum: 3600, default: 10, description: 'Seconds between JWKS refetches caused by an unknown kid' }),
   JWKS_REFRESH_INTERVAL: Type.Integer({ minimum: 1, maximum: 300, default: 300, description: 'Seconds between periodic JWKS refetches: a withdrawn or retired key is dropped by then; keep KEY_PUBLISH_DELAY above it' }),
   TOKEN_AUDIENCE: Type.String({ minLength: 1, default: 'latchkey', description: 'aud the access tokens must carry' }),
-  TOKEN_LEEWAY: Type.Integer({ minimum: 0, default: 0, description: 'Clock leeway for exp/nbf, seconds' }),
+  TOKEN_LEEWAY: TokenLeewaySchema,
   ACCESS_TOKEN_TTL: Type.Integer({ minimum: 30, maximum: 86400, default: 900, description: 'The auth service\'s access-token lifetime, seconds: tokens living longer are refused' }),
   REVOCATION_MAX_STALENESS: Type.Integer({ minimum: 1, default: 10, description: 'Seconds the revocation view may go unconfirmed before 503' }),
   TRUST_PROXY: Type.Optional(Type.String({ description: 'Comma-separated addresses/CIDRs of trusted proxies; X-Forwarded-For and X-Request-Id from anyone else are ignored' })),

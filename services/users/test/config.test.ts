@@ -2,6 +2,7 @@ import t from 'tap'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { MAX_TOKEN_LEEWAY_SECONDS } from '@latchkey/contracts'
 import { loadUsersConfig } from '../src/index.js'
 
 t.test('loadUsersConfig › gives the documented defaults for an empty environment', async t => {
@@ -79,6 +80,8 @@ t.test('loadUsersConfig › reads and converts every variable, deriving the JWKS
 t.test('loadUsersConfig › refuses invalid values, naming them', async t => {
   t.throws(() => loadUsersConfig({ USERS_PORT: 'http' }), /USERS_PORT/)
   t.throws(() => loadUsersConfig({ TOKEN_LEEWAY: '-1' }), /TOKEN_LEEWAY/)
+  // Past the cap, the auth service's revocation entries (kept until exp + the cap) could expire while this guard still accepted the token.
+  t.throws(() => loadUsersConfig({ TOKEN_LEEWAY: String(MAX_TOKEN_LEEWAY_SECONDS + 1) }), /TOKEN_LEEWAY/)
   t.throws(() => loadUsersConfig({ ACCESS_TOKEN_TTL: '86401' }), /ACCESS_TOKEN_TTL/)
   t.throws(() => loadUsersConfig({ USERS_DATABASE_SCHEMA: 'users; drop table x' }), /USERS_DATABASE_SCHEMA/)
   t.throws(() => loadUsersConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/)

@@ -37,7 +37,7 @@ export interface RevokerOptions {
   /** The store every guard's feed reads: Redis, or in process. */
   publisher: RevocationPublisher
   view: RevocationView
-  /** Access-token lifetime plus leeway: how long a revocation entry must be kept, seconds. */
+  /** Access-token lifetime plus the largest leeway any guard may allow: how long a revocation entry must be kept, seconds. */
   entryLifetimeSeconds: number
   log: FastifyBaseLogger
 }
