@@ -29,6 +29,7 @@ const workload: Workload = {
   dailyRegistrations: 8_640,
   dailyAccountEvents: 10_000,
   accessTokenTtlS: 900,
+  revocationMarginS: 300,
   rateLimitWindowS: 60,
   countersPerRequest: 2,
   sessionRetentionDays: 90,
@@ -61,10 +62,10 @@ t.test('capacityModel › cores are rate × CPU per request ÷ the target utiliz
   t.equal(value('users cores'), 0.406) // (1,000 × 200 µs + 1 × 3 ms) ÷ 0.5
 })
 
-t.test('capacityModel › live revocations are the log-out rate held for one access-token lifetime', async t => {
-  t.equal(value('live session revocations'), 45_000)
-  t.equal(value('revocation view per replica'), 45_000 * 140)
-  t.equal(value('Redis: revocation set'), 45_000 * 100)
+t.test('capacityModel › live revocations are the log-out rate held for one access-token lifetime plus the margin', async t => {
+  t.equal(value('live session revocations'), 60_000) // 50/s × (900 + 300) s
+  t.equal(value('revocation view per replica'), 60_000 * 140)
+  t.equal(value('Redis: revocation set'), 60_000 * 100)
   t.equal(value('Redis: rate-limit counters'), 301 * 60 * 2 * 100)
   t.equal(value('Redis: account-event stream'), 10_000 * 7 * 500)
 })
@@ -88,7 +89,7 @@ t.test('renderModel › one row per quantity, sizes in binary units, the workloa
   t.match(table, /\| peak registrations \| 1\.00\/s \|/)
   t.match(table, /\| auth cores for \/verify \| 2\.00 cores \|/)
   t.match(table, /\| table: sessions \| 29\.0 GiB \|/)
-  t.match(table, /\| revocation view per replica \| 6\.0 MiB \|/)
+  t.match(table, /\| revocation view per replica \| 8\.0 MiB \|/)
   t.match(table, /\| Redis: rate-limit counters \| 3\.4 MiB \|/)
   t.match(table, /\| PostgreSQL WAL at peak \| 163\.1 KiB\/s \|/)
   t.match(renderModel(capacityModel(measured)), /users 10000000/)

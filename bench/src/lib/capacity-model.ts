@@ -52,6 +52,8 @@ export interface Workload {
   /** Account events per day (registrations, profile-relevant changes, deletions). */
   dailyAccountEvents: number
   accessTokenTtlS: number
+  /** How long past its tokens' lifetime a revocation entry is kept: the largest TOKEN_LEEWAY a guard may allow (s). */
+  revocationMarginS: number
   rateLimitWindowS: number
   /** Rate-limit counter keys one open POST from a new network creates. */
   countersPerRequest: number
@@ -74,6 +76,7 @@ export const DEFAULT_WORKLOAD: Workload = {
   dailyRegistrations: 10_000,
   dailyAccountEvents: 20_000,
   accessTokenTtlS: 900,
+  revocationMarginS: 300,
   rateLimitWindowS: 60,
   countersPerRequest: 2,
   sessionRetentionDays: 90,
@@ -106,8 +109,8 @@ export function capacityModel (m: Measured, w: Workload = DEFAULT_WORKLOAD): Mod
   const passwordCores = cores(rates.login * m.cpuUs.login + rates.registration * m.cpuUs.registration)
   const sessionCores = cores(rates.refresh * m.cpuUs.refresh + rates.logout * m.cpuUs.logout)
   const usersCores = cores(w.usersReadsPerS * m.cpuUs.usersMe + rates.registration * m.cpuUs.registrationUsers)
-  // A session revocation is kept until the last access token it covers has expired.
-  const liveRevocations = rates.logout * w.accessTokenTtlS
+  // A session revocation is kept until the last access token it covers has expired, plus the margin.
+  const liveRevocations = rates.logout * (w.accessTokenTtlS + w.revocationMarginS)
   const openPostsPerS = rates.login + rates.refresh + rates.registration
   const counters = openPostsPerS * w.rateLimitWindowS * w.countersPerRequest
   const walPerS = across(m.walBytes)
@@ -126,7 +129,7 @@ export function capacityModel (m: Measured, w: Workload = DEFAULT_WORKLOAD): Mod
     { what: 'auth cores for refresh and log-out', value: sessionCores, unit: 'cores', formula: '(refreshes/s × CPU per refresh + log-outs/s × CPU per log-out) ÷ targetUtilization' },
     { what: 'auth cores, total', value: verifyCores + passwordCores + sessionCores, unit: 'cores', formula: 'sum of the three above' },
     { what: 'users cores', value: usersCores, unit: 'cores', formula: '(usersReads/s × CPU per /users/me + registrations/s × users CPU per registration) ÷ targetUtilization' },
-    { what: 'live session revocations', value: liveRevocations, unit: 'entries', formula: 'log-outs/s × accessTokenTtl (peak held for a whole token lifetime)' },
+    { what: 'live session revocations', value: liveRevocations, unit: 'entries', formula: 'log-outs/s × (accessTokenTtl + revocationMargin) (peak held for a whole entry lifetime)' },
     { what: 'revocation view per replica', value: liveRevocations * m.viewBytesPerEntry, unit: 'bytes', formula: 'live revocations × view bytes per entry' },
     { what: 'Redis: revocation set', value: liveRevocations * m.redisBytesPerRevocation, unit: 'bytes', formula: 'live revocations × Redis bytes per revocation' },
     { what: 'Redis: rate-limit counters', value: counters * m.counterKeyBytes, unit: 'bytes', formula: '(log-ins + refreshes + registrations)/s × window × countersPerRequest × bytes per counter key' },
