@@ -45,7 +45,7 @@ async function servePage (t: Test, port: number): Promise<string> {
 t.test('in Chromium: log in, read /users/me, and two tabs sharing localStorage refresh once between them', async t => {
   const pagePort = await freePort()
   const origin = `http://127.0.0.1:${pagePort}`
-  const stack = await startClientStack(t, { ACCESS_TOKEN_TTL: '30', CORS_ORIGINS: origin })
+  const stack = await startClientStack(t, { ACCESS_TOKEN_TTL: '5', CORS_ORIGINS: origin })
   await servePage(t, pagePort)
   const { email } = await signUp(stack.client(), 'Tab User')
 

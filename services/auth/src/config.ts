@@ -27,7 +27,7 @@ export const AuthConfigSchema = Type.Object({
   REDIS_COMMAND_TIMEOUT: RedisCommandTimeoutSchema,
   AUTH_ISSUER: Type.Optional(Type.String({ description: 'iss of access tokens; default the auth base URL' })),
   TOKEN_AUDIENCE: Type.String({ default: 'latchkey', description: 'aud of access tokens' }),
-  ACCESS_TOKEN_TTL: Type.Integer({ minimum: 30, maximum: 86400, default: 900, description: 'Access-token lifetime, seconds' }),
+  ACCESS_TOKEN_TTL: Type.Integer({ minimum: 5, maximum: 86400, default: 900, description: 'Access-token lifetime, seconds' }),
   REFRESH_TOKEN_TTL: Type.Integer({ minimum: 60, default: 2592000, description: 'Refresh-token idle lifetime, seconds' }),
   SESSION_MAX_LIFETIME: Type.Integer({ minimum: 60, default: 7776000, description: 'Absolute session lifetime, seconds: no refresh after it, however active (ASVS 7.3.2)' }),
   REFRESH_REUSE_GRACE: Seconds(10, 'Seconds in which a rotated refresh token gets the same successor again'),

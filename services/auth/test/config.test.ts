@@ -82,3 +82,9 @@ t.test('password hashing runs on every core but one by default, so the event loo
   t.equal(loadAuthConfig({}).PASSWORD_HASH_CONCURRENCY, Math.max(1, availableParallelism() - 1))
   t.equal(loadAuthConfig({ PASSWORD_HASH_CONCURRENCY: '3' }).PASSWORD_HASH_CONCURRENCY, 3, 'a setting wins')
 })
+
+t.test('access tokens live 5 to 86400 seconds', async t => {
+  t.equal(loadAuthConfig({ ACCESS_TOKEN_TTL: '5' }).ACCESS_TOKEN_TTL, 5)
+  t.match(messageOf(() => loadAuthConfig({ ACCESS_TOKEN_TTL: '4' })), /ACCESS_TOKEN_TTL/)
+  t.match(messageOf(() => loadAuthConfig({ ACCESS_TOKEN_TTL: '86401' })), /ACCESS_TOKEN_TTL/)
+})

@@ -28,7 +28,7 @@ export const UsersConfigSchema = Type.Object({
   JWKS_REFRESH_INTERVAL: Type.Integer({ minimum: 1, maximum: 300, default: 300, description: 'Seconds between periodic JWKS refetches: a withdrawn or retired key is dropped by then; keep KEY_PUBLISH_DELAY above it' }),
   TOKEN_AUDIENCE: Type.String({ minLength: 1, default: 'latchkey', description: 'aud the access tokens must carry' }),
   TOKEN_LEEWAY: TokenLeewaySchema,
-  ACCESS_TOKEN_TTL: Type.Integer({ minimum: 30, maximum: 86400, default: 900, description: 'The auth service\'s access-token lifetime, seconds: tokens living longer are refused' }),
+  ACCESS_TOKEN_TTL: Type.Integer({ minimum: 5, maximum: 86400, default: 900, description: 'The auth service\'s access-token lifetime, seconds: tokens living longer are refused' }),
   REVOCATION_MAX_STALENESS: Type.Integer({ minimum: 1, default: 10, description: 'Seconds the revocation view may go unconfirmed before 503' }),
   TRUST_PROXY: Type.Optional(Type.String({ description: 'Comma-separated addresses/CIDRs of trusted proxies; X-Forwarded-For and X-Request-Id from anyone else are ignored' })),
   CORS_ORIGINS: Type.Optional(Type.String({ description: 'Comma-separated origins allowed by CORS; none by default' })),

@@ -83,6 +83,8 @@ t.test('loadUsersConfig › refuses invalid values, naming them', async t => {
   // Past the cap, the auth service's revocation entries (kept until exp + the cap) could expire while this guard still accepted the token.
   t.throws(() => loadUsersConfig({ TOKEN_LEEWAY: String(MAX_TOKEN_LEEWAY_SECONDS + 1) }), /TOKEN_LEEWAY/)
   t.throws(() => loadUsersConfig({ ACCESS_TOKEN_TTL: '86401' }), /ACCESS_TOKEN_TTL/)
+  t.throws(() => loadUsersConfig({ ACCESS_TOKEN_TTL: '4' }), /ACCESS_TOKEN_TTL/)
+  t.equal(loadUsersConfig({ ACCESS_TOKEN_TTL: '5' }).ACCESS_TOKEN_TTL, 5, 'five seconds is the shortest lifetime')
   t.throws(() => loadUsersConfig({ USERS_DATABASE_SCHEMA: 'users; drop table x' }), /USERS_DATABASE_SCHEMA/)
   t.throws(() => loadUsersConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/)
   t.throws(() => loadUsersConfig({ REDIS_COMMAND_TIMEOUT: '0' }), /REDIS_COMMAND_TIMEOUT/)
