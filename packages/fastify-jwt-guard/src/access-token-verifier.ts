@@ -10,6 +10,7 @@ import { parseCompactJws, type CompactJws } from './compact-jws.js'
 import { readClaims } from './access-token-claims.js'
 import type { KeySource } from './key-source.js'
 import type { RevocationView } from './revocation-view.js'
+import { parseSid, type ParsedSid } from './session-set.js'
 
 export type TokenCheck =
   | { ok: true, claims: AccessTokenClaims }
@@ -46,8 +47,11 @@ export interface AccessTokenVerifierOptions {
 
 type Verified = { ok: true, claims: AccessTokenClaims }
 
-/** A verified token with the key it was signed with, which may be withdrawn while it is cached. */
-interface Cached { kid: string, verified: Verified }
+/**
+ * A verified token with the key it was signed with, which may be withdrawn while it is cached, and
+ * its sid parsed once for the revocation check.
+ */
+interface Cached { kid: string, verified: Verified, sid: ParsedSid }
 
 const KEYS_UNAVAILABLE: TokenCheck = Object.freeze({ ok: false, reason: 'keys_unavailable', detail: 'the signing keys cannot be fetched' })
 
@@ -78,7 +82,7 @@ export function createAccessTokenVerifier (options: AccessTokenVerifierOptions):
   const cache = new Map<string, Cached>()
 
   /** The rules that change over time; everything else was settled when the token was first verified. */
-  function current (token: string, { kid, verified }: Cached): TokenCheck {
+  function current (token: string, { kid, verified, sid }: Cached): TokenCheck {
     const claims = verified.claims
     // A key withdrawn in an emergency (revocation feed) or no longer published: its tokens die at once.
     if (revocations.isKeyRevoked(kid) || !keys.hasKey(kid)) {
@@ -90,7 +94,7 @@ export function createAccessTokenVerifier (options: AccessTokenVerifierOptions):
       return { ok: false, reason: 'expired', claims, detail: 'the token has expired' }
     }
     if (revocations.isStale()) return { ok: false, reason: 'unavailable', claims, detail: 'the revocation list is not current' }
-    if (revocations.isRevoked(claims.sid, claims.sub, claims.tv)) return { ok: false, reason: 'revoked', claims, detail: 'the token has been revoked' }
+    if (revocations.isRevoked(sid, claims.sub, claims.tv)) return { ok: false, reason: 'revoked', claims, detail: 'the token has been revoked' }
     return verified
   }
 
@@ -106,7 +110,7 @@ export function createAccessTokenVerifier (options: AccessTokenVerifierOptions):
     // Checked once, before the cache: a cache hit never repeats them.
     if (read.claims.iat > nowSeconds + leeway) return invalid('issued in the future (iat)')
     if (read.claims.exp - read.claims.iat > maxLifetime) return invalid('lifetime longer than allowed')
-    const cached: Cached = { kid: jws.kid, verified: Object.freeze({ ok: true, claims: read.claims }) }
+    const cached: Cached = { kid: jws.kid, verified: Object.freeze({ ok: true, claims: read.claims }), sid: parseSid(read.claims.sid) }
     if (nowSeconds < read.claims.exp + leeway) {
       cache.set(token, cached)
       if (cache.size > cacheSize) cache.delete(cache.keys().next().value as string)

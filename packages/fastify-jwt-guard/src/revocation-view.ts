@@ -6,6 +6,7 @@
  * Redis, or Redis lost its data) it reports itself stale, and the guard fails closed (503).
  */
 import type { RevocationEntry, RevocationFeed, RevocationHeartbeat } from '@latchkey/contracts'
+import { parseSid, SessionSet, type ParsedSid } from './session-set.js'
 
 const TICK_MS = 500
 const PURGE_INTERVAL_MS = 30_000
@@ -38,8 +39,8 @@ export class RevocationView {
   readonly #maxStalenessMs: number
   readonly #now: () => number
   readonly #onKeyRevoked: ((kid: string) => void) | undefined
-  /** sid → expiry (epoch s). */
-  readonly #sessions = new Map<string, number>()
+  /** sid → expiry (epoch s), compact: a million entries are off the V8 heap. */
+  readonly #sessions = new SessionSet()
   readonly #accounts = new Map<string, AccountRevocation>()
   /** Withdrawn signing keys: kid → expiry (epoch s). */
   readonly #keys = new Map<string, number>()
@@ -87,8 +88,7 @@ export class RevocationView {
     if (entry.expiresAt <= this.#now()) return
     const expiresAtS = toSeconds(entry.expiresAt)
     if (entry.kind === 'session') {
-      const known = this.#sessions.get(entry.sid)
-      if (known === undefined || known < expiresAtS) this.#sessions.set(entry.sid, expiresAtS)
+      this.#sessions.add(entry.sid, expiresAtS)
       return
     }
     if (entry.kind === 'key') {
@@ -107,9 +107,12 @@ export class RevocationView {
     if (expiresAtS > known.expiresAtS) known.expiresAtS = expiresAtS
   }
 
-  /** tokenVersion: the token's `tv` claim. An entry past its expiry still counts until purged (fail closed). */
-  isRevoked (sid: string, sub: string, tokenVersion: number): boolean {
-    if (this.#sessions.has(sid)) return true
+  /**
+   * tokenVersion: the token's `tv` claim. An entry past its expiry still counts until purged (fail
+   * closed). A caller that checks one sid often passes it parsed once with parseSid().
+   */
+  isRevoked (sid: string | ParsedSid, sub: string, tokenVersion: number): boolean {
+    if (this.#sessions.has(typeof sid === 'string' ? parseSid(sid) : sid)) return true
     const account = this.#accounts.get(sub)
     return account !== undefined && tokenVersion < account.minVersion
   }
@@ -154,7 +157,7 @@ export class RevocationView {
   /** Drops entries past their expiry; runs on a timer, public for tests and tooling. */
   purgeExpired (): void {
     const nowS = this.#now() / 1000
-    for (const [sid, expiresAtS] of this.#sessions) if (expiresAtS <= nowS) this.#sessions.delete(sid)
+    this.#sessions.purge(nowS)
     for (const [sub, account] of this.#accounts) if (account.expiresAtS <= nowS) this.#accounts.delete(sub)
     for (const [kid, expiresAtS] of this.#keys) if (expiresAtS <= nowS) this.#keys.delete(kid)
   }

@@ -1,4 +1,5 @@
 /** The guard over HTTP: the happy path, the 401/403 answers and the time rules (RFC 6750, RFC 9068, ASVS 3.5/9.2). */
+import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { buildStaticApp, claims, createKey, signToken, type ClaimsInput } from './helper.js'
 import { createStaticKeySource } from '../src/index.js'
@@ -140,6 +141,17 @@ t.test('a cached token still expires and is still revoked later (ASVS 3.5.2)', a
   clock.fixedMs = (other.exp * 1000) + 1
   const expired = await app.inject({ url: '/me', headers: { authorization: `Bearer ${otherToken}` } })
   t.equal(expired.json().code, 'token_expired')
+})
+
+t.test('a cached token is refused once its session is revoked, for a sid in the compact table or in its fallback (upper case, nil UUID)', async t => {
+  const key = await createKey()
+  const { app, feed } = await buildStaticApp(t, [key])
+  for (const sid of [randomUUID(), randomUUID().toUpperCase(), '00000000-0000-0000-0000-000000000000']) {
+    const headers = { authorization: `Bearer ${await signToken(key, claims({ sid }))}` }
+    t.equal((await app.inject({ url: '/me', headers })).statusCode, 200, `${sid}: accepted, now cached`)
+    await feed.publish([{ kind: 'session', sid, expiresAt: Date.now() + 60_000 }])
+    t.equal((await app.inject({ url: '/me', headers })).json().code, 'token_revoked', `${sid}: refused`)
+  }
 })
 
 t.test('the verifier reports claims for expired and revoked tokens, never the token in its detail', async t => {
