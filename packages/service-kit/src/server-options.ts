@@ -13,9 +13,11 @@ import {
  * Secrets never reach the logs, whatever shape the request or error has: credentials in headers;
  * passwords, tokens (the recovery links' `token` and the second step's `mfaToken` included), TOTP
  * secrets and recovery codes in bodies, at the top level or one object down. A TOTP `code` is
- * redacted one object down only: at the top level, `code` is the problem code of a log line.
+ * redacted one object down only: at the top level, `code` is the problem code of a log line. The
+ * key-encryption keys too, should a configuration object ever be logged.
  */
-const SECRET_FIELDS = ['password', 'currentPassword', 'newPassword', 'refreshToken', 'accessToken', 'token', 'mfaToken', 'secret', 'recoveryCode', 'recoveryCodes']
+const SECRET_FIELDS = ['password', 'currentPassword', 'newPassword', 'refreshToken', 'accessToken', 'token', 'mfaToken', 'secret', 'recoveryCode', 'recoveryCodes',
+  'SECRETS_KEY', 'SECRETS_KEY_PREVIOUS']
 export const logRedaction = [
   'req.headers.authorization', 'req.headers.cookie',
   ...SECRET_FIELDS, ...SECRET_FIELDS.map(field => `*.${field}`), '*.code'

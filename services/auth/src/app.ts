@@ -51,7 +51,8 @@ import emailVerificationRoutes from './routes/email-verifications/email-verifica
 import passwordResetRoutes from './routes/password-resets/password-resets.js'
 import adminPasswordResetRoute from './routes/accounts/admin-password-reset.js'
 import mfa from './plugins/app/mfa/mfa.js'
-import { createSecretBox, loadSecretsKey } from './plugins/app/secrets/secret-box.js'
+import { loadSecretBox } from './plugins/app/secrets/secret-box.js'
+import { checkSealedSecrets } from './plugins/app/secrets/sealed-secrets.js'
 import mfaRoutes from './routes/mfa/mfa.js'
 import mfaLogInRoute from './routes/mfa/mfa-login.js'
 import adminMfaRoute from './routes/mfa/admin-mfa.js'
@@ -106,7 +107,9 @@ export async function buildAuthApp (config: AuthConfig, deps: AuthDependencies, 
   })
 
   // Keys, tokens and the guard: the auth service checks its own tokens in process.
-  const secretBox = createSecretBox(await loadSecretsKey(config))
+  const secretBox = await loadSecretBox(config)
+  // Before anything opens or seals: a missing key refuses the start with every row untouched.
+  await checkSealedSecrets(deps.sql, secretBox)
   const signingKeys = await openSigningKeys(deps.sql, { privateKeyPem: config.JWT_PRIVATE_KEY, box: secretBox, reloadMs: keyReloadMs(config.KEY_PUBLISH_DELAY) })
   app.decorate('signingKeys', signingKeys)
   app.addHook('onClose', async () => { signingKeys.close() })

@@ -15,17 +15,21 @@
  *   latchkey-admin send-password-reset <email>   mail the owner a reset link
  *   latchkey-admin reset-mfa <email>         remove the second factor; every session dies
  *   latchkey-admin rotate-signing-key [--revoke-old]   a new signing key (see docs/operations.md)
+ *   latchkey-admin rekey-secrets             re-seal every secret at rest under SECRETS_KEY
  *
- * Prints the resulting account as JSON on stdout; exit 0 on success, 1 on failure, 2 on misuse.
+ * Prints the resulting account (or the command's summary) as JSON on stdout; exit 0 on success, 1 on failure, 2 on misuse.
  */
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import type { FastifyInstance } from 'fastify'
+import type { Sql } from 'postgres'
 import type { Account } from '@latchkey/contracts'
 import { ConfigError, MAX_TOKEN_LEEWAY_SECONDS } from '@latchkey/contracts'
 import { loadAuthConfig, type AuthConfig } from './config.js'
 import { buildAuthApp } from './app.js'
 import { openAuthRuntime } from './runtime.js'
+import { rekeySealedSecrets } from './plugins/app/secrets/sealed-secrets.js'
+import { loadSecretBox } from './plugins/app/secrets/secret-box.js'
 
 const USAGE = `usage: latchkey-admin <command> <email>
   create-admin <email> [--name <name>]   create an administrator; password on stdin (first line)
@@ -39,6 +43,8 @@ const USAGE = `usage: latchkey-admin <command> <email>
   rotate-signing-key [--revoke-old]      publish a new signing key now, sign with it after KEY_PUBLISH_DELAY, retire
                                          the old one once its tokens have expired; --revoke-old (key compromised):
                                          sign with the new key at once and refuse every token of the old ones now
+  rekey-secrets                          re-seal every secret at rest sealed under a SECRETS_KEY_PREVIOUS key under
+                                         SECRETS_KEY (see docs/operations.md); prints the counts per kind
 Configuration comes from the same environment variables as the service (DATABASE_URL, REDIS_URL, ...).`
 
 class UsageError extends Error {}
@@ -120,18 +126,36 @@ async function rotate (revokeOld: boolean): Promise<number> {
   })
 }
 
-async function withApp (config: AuthConfig, run: (app: FastifyInstance) => Promise<number>): Promise<number> {
+/**
+ * Re-keying: the app's start already refused a key it lacks; every row of a previous key is
+ * re-sealed under SECRETS_KEY. Key ids and counts only on stdout, never a key or a secret.
+ */
+async function rekey (): Promise<number> {
+  const config = loadAuthConfig()
+  const box = await loadSecretBox(config)
+  return await withApp(config, async (_app, sql) => {
+    const { resealed, remaining } = await rekeySealedSecrets(sql, box)
+    process.stdout.write(`${JSON.stringify({ keyId: box.keyId, resealed, remaining })}\n`)
+    const left = Object.entries(remaining).filter(([, count]) => count > 0)
+    if (left.length === 0) return 0
+    throw new CommandError(`${left.map(([kind, count]) => `${count} ${kind}`).join(', ')} still sealed under another key: a replica still seals with an old SECRETS_KEY? Give every replica the new SECRETS_KEY, then run rekey-secrets again`)
+  })
+}
+
+async function withApp (config: AuthConfig, run: (app: FastifyInstance, sql: Sql) => Promise<number>): Promise<number> {
   const runtime = await openAuthRuntime(config, {
     info: () => {},
     warn: (obj, msg) => { process.stderr.write(`${JSON.stringify({ level: 'warn', msg, ...obj })}\n`) }
   })
-  // Log to stderr only: stdout carries the result.
-  const app = await buildAuthApp(config, runtime.deps, { logger: { level: 'warn', stream: process.stderr } })
+  let app: FastifyInstance | undefined
   try {
+    // Log to stderr only: stdout carries the result. A refused start (secrets under a key it
+    // lacks) still closes the connections, so the process exits.
+    app = await buildAuthApp(config, runtime.deps, { logger: { level: 'warn', stream: process.stderr } })
     await app.ready()
-    return await run(app)
+    return await run(app, runtime.deps.sql)
   } finally {
-    await app.close()
+    await app?.close()
     await runtime.close()
   }
 }
@@ -147,6 +171,10 @@ async function main (argv: string[]): Promise<number> {
     return await rotate(values['revoke-old'] === true)
   }
   if (values['revoke-old'] !== undefined) throw new UsageError(USAGE)
+  if (positionals[0] === 'rekey-secrets') {
+    if (positionals.length > 1 || values.name !== undefined) throw new UsageError(USAGE)
+    return await rekey()
+  }
   const [command, email, ...rest] = positionals
   const run = command === undefined ? undefined : commands[command]
   if (run === undefined || email === undefined || rest.length > 0) throw new UsageError(USAGE)

@@ -47,6 +47,7 @@ export const AuthConfigSchema = Type.Object({
   BOOTSTRAP_ADMIN_EMAIL: Type.Optional(Type.String({ minLength: 3 })),
   BOOTSTRAP_ADMIN_PASSWORD: Type.Optional(Type.String({ secret: true, minLength: 8 })),
   SECRETS_KEY: Type.Optional(Type.String({ secret: true, pattern: '^\\s*[A-Za-z0-9+/_-]{43}=?\\s*$', description: 'Key-encryption key of secrets at rest (signing key, refresh-token secret, TOTP secrets): 32 random bytes in base64; required with DATABASE_URL; unset in the embedded default = a key generated in DATA_DIR/secrets.key' })),
+  SECRETS_KEY_PREVIOUS: Type.Optional(Type.String({ secret: true, pattern: '^\\s*[A-Za-z0-9+/_-]{43}=?\\s*(,\\s*[A-Za-z0-9+/_-]{43}=?\\s*)*$', description: 'Older key-encryption keys, comma-separated, that secrets at rest may still be sealed under while `latchkey-admin rekey-secrets` re-seals them under SECRETS_KEY; opened, never sealed with; remove once re-keyed' })),
   STEP_UP_MAX_AGE: Type.Integer({ minimum: 0, maximum: 86400, default: 600, description: 'Seconds after a log in with a second factor during which sensitive changes need no fresh code' }),
   MFA_REQUIRED_ROLES: Type.Optional(Type.String({ description: 'Comma-separated roles (e.g. admin) whose accounts must log in with a second factor: without one their tokens only serve to enrol' })),
   MFA_ISSUER: Type.String({ default: 'Latchkey', minLength: 1, maxLength: 64, description: 'Issuer name authenticator apps show beside the account' }),
@@ -94,6 +95,9 @@ export function loadAuthConfig (env: Record<string, string | undefined> = proces
   // secret or TOTP secrets in clear in a database others may read or back up.
   if (config.DATABASE_URL !== undefined && config.SECRETS_KEY === undefined) {
     problems.push('SECRETS_KEY or SECRETS_KEY_FILE: required with DATABASE_URL (the key-encryption key of the signing key, the refresh-token secret and TOTP secrets); generate one with `openssl rand -base64 32`')
+  }
+  if (config.SECRETS_KEY_PREVIOUS !== undefined && config.SECRETS_KEY === undefined) {
+    problems.push('SECRETS_KEY_PREVIOUS: only with SECRETS_KEY (or SECRETS_KEY_FILE), the new key everything is sealed under')
   }
   if (config.JWT_PRIVATE_KEY !== undefined && !isEd25519PrivateKey(config.JWT_PRIVATE_KEY)) {
     problems.push('JWT_PRIVATE_KEY: must be an Ed25519 private key in PKCS#8 PEM (the value is not shown)')

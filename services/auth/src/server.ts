@@ -20,7 +20,16 @@ try {
 }
 
 const runtime = await openAuthRuntime(config, processLog('auth'))
-const app = await buildAuthApp(config, runtime.deps)
+let app
+try {
+  app = await buildAuthApp(config, runtime.deps)
+} catch (error) {
+  // A start-up check on the data (secrets sealed under a key this replica lacks): say so, then stop.
+  if (!(error instanceof ConfigError)) throw error
+  process.stderr.write(`${error.message}\n`)
+  await runtime.close()
+  process.exit(1)
+}
 
 let metrics: MetricsListener | undefined
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {

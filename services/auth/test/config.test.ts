@@ -15,6 +15,7 @@ const goodSecrets: Record<string, string> = {
   MIGRATION_DATABASE_URL: 'postgres://auth:db-password-2@db-direct/latchkey',
   REDIS_URL: 'redis://auth:redis-password-1@cache:6379',
   SECRETS_KEY: secretsKey,
+  SECRETS_KEY_PREVIOUS: `${randomBytes(32).toString('base64')}, ${randomBytes(32).toString('base64url')}`,
   JWT_PRIVATE_KEY: ed25519Pem,
   BOOTSTRAP_ADMIN_PASSWORD: 'admin-password-1',
   SMTP_URL: 'smtps://mailer:smtp-password-1@mail.example:465'
@@ -26,6 +27,7 @@ const badSecrets: Record<string, string> = {
   MIGRATION_DATABASE_URL: 'mysql://root:leaked-migration-secret@db',
   REDIS_URL: 'memcached://leaked-redis-secret@cache',
   SECRETS_KEY: 'leaked-kek-secret-that-is-not-32-bytes',
+  SECRETS_KEY_PREVIOUS: `${randomBytes(32).toString('base64')},leaked-previous-kek-secret`,
   // A real private key, generated here, of the wrong type (RSA): refused, and never echoed.
   JWT_PRIVATE_KEY: generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
   BOOTSTRAP_ADMIN_PASSWORD: 'leaked',
@@ -87,4 +89,9 @@ t.test('access tokens live 5 to 86400 seconds', async t => {
   t.equal(loadAuthConfig({ ACCESS_TOKEN_TTL: '5' }).ACCESS_TOKEN_TTL, 5)
   t.match(messageOf(() => loadAuthConfig({ ACCESS_TOKEN_TTL: '4' })), /ACCESS_TOKEN_TTL/)
   t.match(messageOf(() => loadAuthConfig({ ACCESS_TOKEN_TTL: '86401' })), /ACCESS_TOKEN_TTL/)
+})
+
+t.test('SECRETS_KEY_PREVIOUS, the older keys still opened while re-keying, needs SECRETS_KEY: the key everything is sealed under (ASVS 13.3.4)', async t => {
+  t.match(messageOf(() => loadAuthConfig({ SECRETS_KEY_PREVIOUS: secretsKey })), /SECRETS_KEY_PREVIOUS: only with SECRETS_KEY/)
+  t.equal(loadAuthConfig({ SECRETS_KEY: secretsKey, SECRETS_KEY_PREVIOUS: secretsKey }).SECRETS_KEY_PREVIOUS, secretsKey)
 })

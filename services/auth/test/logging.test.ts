@@ -18,7 +18,8 @@ t.test('secrets and tokens never reach the logs, even at trace level (ASVS 16.2.
   const sql = connectPostgres({ url, schema, max: 3 })
   await migrateAuthDatabase(sql, schema)
   const feed = createInProcessRevocationStore()
-  const config = loadAuthConfig({ DATABASE_URL: url, AUTH_DATABASE_SCHEMA: schema, AUTH_ISSUER: 'http://auth.test', SECRETS_KEY: randomBytes(32).toString('base64') })
+  const previousKey = randomBytes(32).toString('base64')
+  const config = loadAuthConfig({ DATABASE_URL: url, AUTH_DATABASE_SCHEMA: schema, AUTH_ISSUER: 'http://auth.test', SECRETS_KEY: randomBytes(32).toString('base64'), SECRETS_KEY_PREVIOUS: previousKey })
   const app = await buildAuthApp(config, { sql, revocationFeed: feed, revocationPublisher: feed, accountEvents: createInProcessAccountEvents() }, {
     logger: { level: 'trace', stream, redact: { paths: logRedaction, censor: '[redacted]' } }
   })
@@ -35,9 +36,12 @@ t.test('secrets and tokens never reach the logs, even at trace level (ASVS 16.2.
   await app.inject({ method: 'GET', url: '/verify', headers: bearer(`${pair.accessToken}x`) })
   await app.inject({ method: 'POST', url: '/sessions/refresh', payload: { refreshToken: pair.refreshToken } })
   await app.inject({ method: 'POST', url: '/sessions', payload: { email, password: 'a wrong password here' } })
+  // Should a configuration ever be logged, whole or one object down, its key-encryption keys are not.
+  app.log.info({ SECRETS_KEY: config.SECRETS_KEY, SECRETS_KEY_PREVIOUS: config.SECRETS_KEY_PREVIOUS }, 'configuration')
+  app.log.info({ config: { SECRETS_KEY: config.SECRETS_KEY, SECRETS_KEY_PREVIOUS: config.SECRETS_KEY_PREVIOUS } }, 'configuration')
   const log = lines.join('')
   t.ok(lines.length > 5, 'requests were logged')
-  for (const secret of [strongPassword, 'a wrong password here', pair.accessToken, pair.refreshToken, pair.accessToken.split('.')[2] ?? '']) {
+  for (const secret of [config.SECRETS_KEY ?? '', previousKey, strongPassword, 'a wrong password here', pair.accessToken, pair.refreshToken, pair.accessToken.split('.')[2] ?? '']) {
     t.notOk(log.includes(secret), 'a secret appears nowhere in the log')
   }
 })

@@ -48,7 +48,7 @@ function exactlyOne (proof: SecondFactorProof): SecondFactorProof {
   return proof
 }
 
-const totpContext = (accountId: string): string => `totp-secret:${accountId}`
+export const totpContext = (accountId: string): string => `totp-secret:${accountId}`
 
 export function createMfa (app: FastifyInstance, options: MfaOptions) {
   const { sql, secretBox } = options

@@ -5,6 +5,10 @@
  * of yielding garbage. Each envelope is bound to a context (e.g. the account it belongs to): a
  * sealed value copied to another row does not open.
  *
+ * Re-keying: the box always seals under SECRETS_KEY and opens under whichever key the envelope's
+ * id names, SECRETS_KEY or one of SECRETS_KEY_PREVIOUS, so replicas keep working while
+ * `latchkey-admin rekey-secrets` re-seals the rows of the old keys.
+ *
  * Sealed under it: the generated signing keys, the refresh-token secret and TOTP secrets. Without
  * either variable, the embedded default (no DATABASE_URL) generates a key once and keeps it in
  * DATA_DIR/secrets.key (mode 0600); anywhere else the service refuses to start.
@@ -20,32 +24,48 @@ const IV_BYTES = 12
 const TAG_BYTES = 16
 
 export interface SecretBox {
-  /** Identifies the key (not secret): a digest of it. */
+  /** Identifies the key it seals under, SECRETS_KEY (not secret): a digest of it. */
   keyId: string
+  /** Every key id it opens: SECRETS_KEY's first, then SECRETS_KEY_PREVIOUS'. */
+  keyIds: readonly string[]
   seal (plaintext: Buffer, context: string): string
-  /** The plaintext; throws for an envelope of another key or context, or one that was altered. */
+  /** The plaintext; throws for an envelope of an unknown key or another context, or one that was altered. */
   open (envelope: string, context: string): Buffer
 }
 
-export function createSecretBox (key: Buffer): SecretBox {
-  if (key.length !== KEY_BYTES) throw new Error('the secrets key must be 32 bytes')
-  const keyId = createHash('sha256').update('latchkey secrets key id\0').update(key).digest('base64url').slice(0, 11)
-  const aad = (context: string): Buffer => Buffer.from(`${VERSION}.${keyId}.${context}`)
+/** The key id an envelope names (not secret), or undefined for what is not an envelope. */
+export function envelopeKeyId (envelope: string): string | undefined {
+  const [version, id, body] = envelope.split('.')
+  return version === VERSION && body !== undefined ? id : undefined
+}
+
+const keyIdOf = (key: Buffer): string => createHash('sha256').update('latchkey secrets key id\0').update(key).digest('base64url').slice(0, 11)
+
+/** Seals under `key`; opens under it or any of `previous` (older keys being re-keyed away). */
+export function createSecretBox (key: Buffer, previous: readonly Buffer[] = []): SecretBox {
+  if (key.length !== KEY_BYTES || previous.some(old => old.length !== KEY_BYTES)) throw new Error('the secrets key must be 32 bytes')
+  const keyId = keyIdOf(key)
+  const keys = new Map<string, Buffer>([[keyId, key]])
+  for (const old of previous) if (!keys.has(keyIdOf(old))) keys.set(keyIdOf(old), old)
+  const aad = (id: string, context: string): Buffer => Buffer.from(`${VERSION}.${id}.${context}`)
   return {
     keyId,
+    keyIds: [...keys.keys()],
     seal (plaintext, context) {
       const iv = randomBytes(IV_BYTES)
-      const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(aad(context))
+      const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(aad(keyId, context))
       const sealed = Buffer.concat([iv, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()])
       return `${VERSION}.${keyId}.${sealed.toString('base64url')}`
     },
     open (envelope, context) {
       const [version, id, body] = envelope.split('.')
-      if (version !== VERSION || body === undefined) throw new Error('not a secret envelope')
-      if (id !== keyId) throw new Error(`secret sealed under another key (${String(id)}, not ${keyId}): SECRETS_KEY changed`)
+      if (version !== VERSION || id === undefined || body === undefined) throw new Error('not a secret envelope')
+      const openingKey = keys.get(id)
+      // Key ids are digests, safe to name; the keys and the value never appear.
+      if (openingKey === undefined) throw new Error(`secret sealed under an unknown key (id ${id}; SECRETS_KEY is ${keyId}${keys.size > 1 ? `, SECRETS_KEY_PREVIOUS ${[...keys.keys()].slice(1).join(', ')}` : ''}): set the key it was sealed under in SECRETS_KEY_PREVIOUS`)
       const sealed = Buffer.from(body, 'base64url')
       if (sealed.length < IV_BYTES + TAG_BYTES) throw new Error('secret envelope truncated')
-      const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES)).setAAD(aad(context))
+      const decipher = createDecipheriv('aes-256-gcm', openingKey, sealed.subarray(0, IV_BYTES)).setAAD(aad(id, context))
       decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES))
       return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()])
     }
@@ -76,6 +96,8 @@ async function generatedKey (dataDir: string): Promise<Buffer> {
 export interface SecretsKeyConfig {
   /** Given directly or read from SECRETS_KEY_FILE by the configuration parser. */
   SECRETS_KEY?: string | undefined
+  /** Comma-separated older keys, still opened while re-keying (or SECRETS_KEY_PREVIOUS_FILE). */
+  SECRETS_KEY_PREVIOUS?: string | undefined
   DATABASE_URL?: string | undefined
   DATA_DIR: string
 }
@@ -85,4 +107,15 @@ export async function loadSecretsKey (config: SecretsKeyConfig): Promise<Buffer>
   if (config.SECRETS_KEY !== undefined) return decodeKey(config.SECRETS_KEY, 'SECRETS_KEY')
   if (config.DATABASE_URL === undefined) return await generatedKey(config.DATA_DIR)
   throw new ConfigError(['SECRETS_KEY or SECRETS_KEY_FILE: required with DATABASE_URL (the key-encryption key of the secrets kept in the database)'])
+}
+
+/** SECRETS_KEY_PREVIOUS: the older keys the box still opens with (none when unset). */
+export function loadPreviousSecretsKeys (config: SecretsKeyConfig): Buffer[] {
+  const items = (config.SECRETS_KEY_PREVIOUS ?? '').split(',').map(item => item.trim()).filter(item => item !== '')
+  return items.map((item, index) => decodeKey(item, `SECRETS_KEY_PREVIOUS (item ${index + 1})`))
+}
+
+/** The secret box of this configuration: sealing under SECRETS_KEY, opening also under SECRETS_KEY_PREVIOUS. */
+export async function loadSecretBox (config: SecretsKeyConfig): Promise<SecretBox> {
+  return createSecretBox(await loadSecretsKey(config), loadPreviousSecretsKeys(config))
 }

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto'
 import type { Sql } from 'postgres'
 import type { SecretBox } from '../secrets/secret-box.js'
 
-const serverSecretContext = (name: string): string => `server-secret:${name}`
+export const serverSecretContext = (name: string): string => `server-secret:${name}`
 
 export async function loadServerSecret (sql: Sql, box: SecretBox, name: string): Promise<Buffer> {
   const context = serverSecretContext(name)

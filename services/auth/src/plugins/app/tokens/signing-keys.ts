@@ -32,7 +32,7 @@ async function toSigningKey (privateKey: KeyObject): Promise<SigningKey> {
   return { kid, privateKey, jwk: { kty: 'OKP', crv: 'Ed25519', x: exported.x, kid, alg: 'EdDSA', use: 'sig' } }
 }
 
-const signingKeyContext = (kid: string): string => `signing-key:${kid}`
+export const signingKeyContext = (kid: string): string => `signing-key:${kid}`
 
 /** Opens a sealed private key; the envelope is bound to its kid and the key must match it. */
 async function openSigningKey (box: SecretBox, kid: string, sealed: string): Promise<SigningKey> {
