@@ -177,3 +177,13 @@ export function childProcessIds (): number[] {
   const tasks = readdirSync('/proc/self/task')
   return tasks.flatMap(task => readFileSync(`/proc/self/task/${task}/children`, 'utf8').split(' ').filter(id => id !== '').map(Number)).sort((a, b) => a - b)
 }
+
+/** The parts of a service's OpenAPI document the generated route tests read. */
+export interface OpenApiDocument { paths: Record<string, Record<string, { security?: Array<Record<string, unknown>>, responses: Record<string, unknown> }>> }
+
+/** Every operation of the document that declares bearer security: a route added later is covered without being listed. */
+export function bearerOperations (document: OpenApiDocument): Array<{ method: 'get' | 'put' | 'post' | 'patch' | 'delete', path: string }> {
+  return Object.entries(document.paths).flatMap(([path, item]) =>
+    (['get', 'put', 'post', 'patch', 'delete'] as const).flatMap(method =>
+      item[method]?.security?.some(requirement => 'bearerAuth' in requirement) === true ? [{ method, path }] : []))
+}

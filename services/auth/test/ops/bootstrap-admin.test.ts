@@ -4,27 +4,10 @@
  * act on, a non-zero exit, and no change to that account.
  */
 import t from 'tap'
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import type { Account } from '@latchkey/contracts'
 import { testDatabaseUrl } from '@latchkey/test-support'
 import { bearer, build, logIn, registeredUser } from '../helper.js'
-
-const server = fileURLToPath(new URL('../../dist/src/server.js', import.meta.url))
-
-async function startServer (env: Record<string, string>): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  return await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [server], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-    // A server that started anyway would never exit by itself: stop it, and the exit code says so.
-    const stop = setTimeout(() => { child.kill('SIGKILL') }, 30_000)
-    child.once('error', reject)
-    child.once('exit', code => { clearTimeout(stop); resolve({ code, stdout, stderr }) })
-  })
-}
+import { startServer } from './cli-helper.js'
 
 t.test('latchkey-auth with BOOTSTRAP_ADMIN_EMAIL of an existing non-admin account exits 1 with a message naming the variable and promotes no one (ASVS 6.3.2, 8.2.1)', async t => {
   const { app, config, schema } = await build(t)

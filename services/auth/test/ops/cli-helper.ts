@@ -16,6 +16,23 @@ const cli = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url))
 
 export interface CliResult { code: number | null, stdout: string, stderr: string }
 
+const server = fileURLToPath(new URL('../../dist/src/server.js', import.meta.url))
+
+/** Starts the real `latchkey-auth` entry with exactly `env` (and PATH) and resolves when it exits: for start-ups that must refuse. */
+export async function startServer (env: Record<string, string>): Promise<CliResult> {
+  return await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [server], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+    // A server that started anyway would never exit by itself: stop it, and the exit code says so.
+    const stop = setTimeout(() => { child.kill('SIGKILL') }, 30_000)
+    child.once('error', reject)
+    child.once('exit', code => { clearTimeout(stop); resolve({ code, stdout, stderr }) })
+  })
+}
+
 export interface AuthWithCli extends TestAuth {
   /** Runs latchkey-admin with `args`, `stdin` written to it, and resolves when it exits. */
   admin: (args: string[], stdin?: string, env?: Record<string, string>) => Promise<CliResult>

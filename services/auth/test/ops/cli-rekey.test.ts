@@ -6,8 +6,6 @@
  */
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import type { TokenPair } from '@latchkey/contracts'
 import { skipWithoutRedis, testDatabaseUrl } from '@latchkey/test-support'
@@ -15,23 +13,7 @@ import { createSecretBox } from '../../src/plugins/app/secrets/secret-box.js'
 import { sealedColumns } from '../../src/plugins/app/secrets/sealed-secrets.js'
 import { bearer, build, registeredUser, strongPassword } from '../helper.js'
 import { currentStep, totp } from '../totp-reference.js'
-import { buildWithCli } from './cli-helper.js'
-
-const server = fileURLToPath(new URL('../../dist/src/server.js', import.meta.url))
-
-async function startServer (env: Record<string, string>): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  return await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [server], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-    // A server that started anyway would never exit by itself: stop it, and the exit code says so.
-    const stop = setTimeout(() => { child.kill('SIGKILL') }, 30_000)
-    child.once('error', reject)
-    child.once('exit', code => { clearTimeout(stop); resolve({ code, stdout, stderr }) })
-  })
-}
+import { buildWithCli, startServer } from './cli-helper.js'
 
 async function totpLogIn (app: FastifyInstance, email: string, code: string): Promise<number> {
   const first = await app.inject({ method: 'POST', url: '/sessions', payload: { email, password: strongPassword } })

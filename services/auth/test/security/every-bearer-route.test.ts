@@ -5,18 +5,9 @@
  */
 import t from 'tap'
 import { createPublicKey } from 'node:crypto'
-import { assertRefused, forgedTokens, listener, trustedSigner } from '@latchkey/test-support'
+import { assertRefused, bearerOperations, forgedTokens, listener, trustedSigner, type OpenApiDocument } from '@latchkey/test-support'
 import { bearer, build, logIn, problemOf, registeredUser } from '../helper.js'
 import { attackEnv, serviceSigningKey, snapshot } from './helper.js'
-
-interface Operation { method: 'get' | 'put' | 'post' | 'patch' | 'delete', path: string }
-type OpenApiDocument = { paths: Record<string, Record<string, { security?: Array<Record<string, unknown>>, responses: Record<string, unknown> }>> }
-
-function bearerOperations (document: OpenApiDocument): Operation[] {
-  return Object.entries(document.paths).flatMap(([path, item]) =>
-    (['get', 'put', 'post', 'patch', 'delete'] as const).flatMap(method =>
-      item[method]?.security?.some(requirement => 'bearerAuth' in requirement) === true ? [{ method, path }] : []))
-}
 
 t.test('every bearer route in the OpenAPI document refuses forged tokens (ASVS 9.1.1, 8.3.1)', async t => {
   const { app, sql } = await build(t, { env: attackEnv })
