@@ -4,7 +4,7 @@ import { relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 
-const root = new URL('../../', import.meta.url)
+const root = new URL('../../../', import.meta.url)
 const read = async (path: string): Promise<string> => await readFile(new URL(path, root), 'utf8')
 
 t.test('bench/peers › stays out of the workspace: pnpm lists it as no workspace package, and it is a workspace root of its own', async t => {

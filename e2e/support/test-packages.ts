@@ -9,7 +9,7 @@
  *   node e2e/dist/support/test-packages.js [FOLDER …]   (only the named packages, e.g. services/users)
  */
 import { spawn } from 'node:child_process'
-import { readdir, readFile } from 'node:fs/promises'
+import { access, readdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
@@ -57,11 +57,27 @@ async function workspacesWithTests (): Promise<Workspace[]> {
   return found.sort((a, b) => rank(a) - rank(b) || b.testFiles - a.testFiles || a.folder.localeCompare(b.folder))
 }
 
-async function runTests (folder: string): Promise<boolean> {
-  const started = performance.now()
+/**
+ * tap runs the tests `tsc -b` compiled into each package's dist/test (their .taprc says why), and
+ * `tsc -b` never deletes what it once wrote: a test file renamed or deleted in test/ would still
+ * run from dist/test. Its outputs go before the run.
+ */
+async function removeOrphanedTests (folder: string): Promise<void> {
+  const compiled = join(root, folder, 'dist', 'test')
+  const entries = await readdir(compiled, { recursive: true }).catch(() => [])
+  for (const entry of entries.filter(name => name.endsWith('.test.js'))) {
+    const source = join(root, folder, 'test', entry.replace(/\.js$/, '.ts'))
+    if (await access(source).then(() => true, () => false)) continue
+    const base = join(compiled, entry.replace(/\.js$/, ''))
+    await Promise.all(['.js', '.js.map', '.d.ts', '.d.ts.map'].map(async extension => { await rm(base + extension, { force: true }) }))
+  }
+}
+
+/** Runs `command` in `folder`; resolves to its exit code (null if it could not start) and output. */
+async function run (folder: string, command: string[]): Promise<{ code: number | null, output: string }> {
   const output: Buffer[] = []
   const code = await new Promise<number | null>(resolve => {
-    const child = spawn('pnpm', ['test'], { cwd: join(root, folder), stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command[0] ?? 'pnpm', command.slice(1), { cwd: join(root, folder), stdio: ['ignore', 'pipe', 'pipe'] })
     child.stdout.on('data', (chunk: Buffer) => output.push(chunk))
     child.stderr.on('data', (chunk: Buffer) => output.push(chunk))
     child.on('error', error => {
@@ -70,8 +86,15 @@ async function runTests (folder: string): Promise<boolean> {
     })
     child.on('close', resolve)
   })
+  return { code, output: Buffer.concat(output).toString('utf8') }
+}
+
+async function runTests (folder: string): Promise<boolean> {
+  const started = performance.now()
+  await removeOrphanedTests(folder)
+  const { code, output } = await run(folder, ['pnpm', 'test'])
   const seconds = ((performance.now() - started) / 1000).toFixed(1)
-  const lines = Buffer.concat(output).toString('utf8').replace(/\n$/, '').split('\n')
+  const lines = output.replace(/\n$/, '').split('\n')
   lines.push(code === 0 ? `passed in ${seconds} s` : `failed (exit ${String(code)}) in ${seconds} s`)
   process.stdout.write(lines.map(line => `${folder} test: ${line}\n`).join(''))
   return code === 0
@@ -80,6 +103,14 @@ async function runTests (folder: string): Promise<boolean> {
 const only = process.argv.slice(2)
 const queue = (await workspacesWithTests()).filter(workspace => only.length === 0 || only.includes(workspace.folder))
 const failed: string[] = []
+// Every .taprc lists the same plugins, which differ from tap's default set: tap rebuilds its test
+// class when they differ from what it was last built with, and two packages starting at once
+// would both rebuild it in the shared node_modules while the other's tests load it. Built once here.
+const build = await run(queue[0]?.folder ?? 'e2e', ['pnpm', 'exec', 'tap', 'build'])
+if (build.code !== 0) {
+  process.stdout.write(build.output)
+  failed.push('tap build')
+}
 await Promise.all(Array.from({ length: concurrency }, async () => {
   for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
     if (!await runTests(next.folder)) failed.push(next.folder)

@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 import { Redis } from 'ioredis'
@@ -14,10 +15,10 @@ import { until } from './helper.js'
 
 export { freePort }
 
-export const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url))
+export const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url))
 
 export function entryOf (service: 'auth' | 'users', file = 'server.js'): string {
-  return fileURLToPath(new URL(`../../services/${service}/dist/src/${file}`, import.meta.url))
+  return join(repositoryRoot, 'services', service, 'dist', 'src', file)
 }
 
 export interface Isolation {

@@ -28,6 +28,7 @@ t.test('an account from registration to deletion, through the client', async t =
   t.equal(invalid.code, 'validation_failed')
   t.ok(invalid.errors !== undefined && invalid.errors.length > 0, 'a validation problem carries its errors')
 
+  t.equal(await client.refreshSession(), null, 'refreshSession with no session stored answers null')
   const wrong = await problemOf(client.logIn({ email, password: 'not the password at all' }))
   t.match(wrong, { status: 401, code: 'invalid_credentials' })
   t.equal(await client.tokens(), null, 'a refused log in stores nothing')

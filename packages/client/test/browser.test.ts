@@ -18,7 +18,7 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-
 
 async function servePage (t: Test, port: number): Promise<string> {
   const bundled = await build({
-    entryPoints: [fileURLToPath(new URL('browser/page.ts', import.meta.url))],
+    entryPoints: [fileURLToPath(new URL('../../test/browser/page.ts', import.meta.url))],
     bundle: true,
     format: 'esm',
     platform: 'browser',

@@ -8,7 +8,7 @@ export const BUDGET_BYTES = 6000
 
 export async function bundleClient (): Promise<{ code: string, gzipped: number, inputs: string[] }> {
   const result = await build({
-    entryPoints: [fileURLToPath(new URL('../src/index.ts', import.meta.url))],
+    entryPoints: [fileURLToPath(new URL('../../src/index.ts', import.meta.url))],
     bundle: true,
     minify: true,
     format: 'esm',

@@ -15,7 +15,7 @@ import { startClientStack } from './helper.js'
 const run = promisify(execFile)
 
 async function clientSection (): Promise<string> {
-  const readme = await readFile(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8')
+  const readme = await readFile(fileURLToPath(new URL('../../../../README.md', import.meta.url)), 'utf8')
   const section = /\n## Client\n([\s\S]*?)(?=\n## )/.exec(readme)?.[1]
   if (section === undefined) throw new Error('README.md has no "## Client" section')
   return section
@@ -28,7 +28,7 @@ t.test('the README example works when pasted', async t => {
   t.ok(example.includes('http://127.0.0.1:3001') && example.includes('http://127.0.0.1:3002'), 'it names pnpm start\'s base URLs')
 
   const stack = await startClientStack(t)
-  const file = fileURLToPath(new URL(`../readme-example-${randomBytes(4).toString('hex')}.mjs`, import.meta.url))
+  const file = fileURLToPath(new URL(`../../readme-example-${randomBytes(4).toString('hex')}.mjs`, import.meta.url))
   t.teardown(async () => { await rm(file, { force: true }) })
   await writeFile(file, example.replaceAll('http://127.0.0.1:3001', stack.authUrl).replaceAll('http://127.0.0.1:3002', stack.usersUrl))
   const { stdout } = await run(process.execPath, [file], { timeout: 60_000 })

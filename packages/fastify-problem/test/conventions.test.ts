@@ -84,7 +84,7 @@ t.test('request id › the 404 and 405 answers echo it too', async t => {
 
 /** Runs an ES module from a service's folder (so it resolves packages as that service does), without tap's loaders. */
 function runIn (service: 'auth' | 'users', source: string, env: Record<string, string> = {}) {
-  const file = new URL(`../../../services/${service}/.conventions-${randomUUID()}.mjs`, import.meta.url)
+  const file = new URL(`../../../../services/${service}/.conventions-${randomUUID()}.mjs`, import.meta.url)
   writeFileSync(file, source)
   try {
     const { NODE_OPTIONS: _loaders, ...inherited } = process.env

@@ -12,11 +12,11 @@ import { Redis } from 'ioredis'
 import { testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
 import { build, type TestAuth } from '../helper.js'
 
-const cli = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url))
+const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url))
 
 export interface CliResult { code: number | null, stdout: string, stderr: string }
 
-const server = fileURLToPath(new URL('../../dist/src/server.js', import.meta.url))
+const server = fileURLToPath(new URL('../../src/server.js', import.meta.url))
 
 /** Starts the real `latchkey-auth` entry with exactly `env` (and PATH) and resolves when it exits: for start-ups that must refuse. */
 export async function startServer (env: Record<string, string>): Promise<CliResult> {

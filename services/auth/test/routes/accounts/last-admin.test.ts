@@ -7,7 +7,7 @@ import type { Sql } from 'postgres'
 import { testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
 import { bearer, build, logIn, problemOf, strongPassword, uniqueEmail } from '../../helper.js'
 
-const cli = fileURLToPath(new URL('../../../dist/src/cli.js', import.meta.url))
+const cli = fileURLToPath(new URL('../../../src/cli.js', import.meta.url))
 
 async function activeAdmins (sql: Sql): Promise<number> {
   const [row] = await sql<Array<{ n: number }>>`SELECT count(*)::int AS n FROM accounts WHERE status = 'active' AND 'admin' = ANY(roles)`
