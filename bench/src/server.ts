@@ -22,6 +22,7 @@ import { buildAuthApp, loadAuthConfig, openAuthRuntime } from '@latchkey/auth'
 import { buildUsersApp, loadUsersConfig, openUsersRuntime } from '@latchkey/users'
 import type { RevocationFeed } from '@latchkey/fastify-jwt-guard'
 import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
+import { securityHeaders } from '@latchkey/fastify-security-headers'
 import { serverOptions } from '@latchkey/service-kit'
 import type { Sql } from 'postgres'
 import type { ChildRequest, ChildReply, ReloadTiming } from './lib/ipc.js'
@@ -104,6 +105,17 @@ async function startBaseline (): Promise<FastifyInstance> {
 
   // 1: the bare route.
   bare.get('/bare', async () => answer)
+
+  // 1, its ceiling: the bare route answering every header a /verify answer carries (the security
+  // headers, the request id, the four X-Auth-* headers), set in the handler. It bounds what any
+  // guard could reach with the contract's headers.
+  const verifyHeaders = securityHeaders({ noStore: true }).api
+  const roles = answer.roles.join(',')
+  bare.get('/bare/contract-headers', (request, reply) => {
+    reply.headers(verifyHeaders).header('x-request-id', request.id)
+      .header('x-auth-subject', answer.sub).header('x-auth-session', answer.sid).header('x-auth-roles', roles).header('x-auth-amr', 'pwd')
+    return answer
+  })
 
   // 2: only an Ed25519 verify of the presented token, nothing else.
   const publicKeyPem = env.BENCH_PUBLIC_KEY

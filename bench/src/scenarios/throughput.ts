@@ -6,15 +6,21 @@ import { ratio, rps } from '../lib/format.js'
 
 const judge = (ctx: BenchContext, met: boolean): boolean | undefined => ctx.settings.quick ? undefined : met
 
-/** 1. GET /verify with one hot token vs a bare route with the same server options. */
+/**
+ * 1. GET /verify with one hot token vs a bare route with the same server options; then (1′) the
+ * bare route against itself answering every header a /verify answer carries, which bounds what
+ * any guard could reach while answering the contract's headers.
+ */
 export async function hotTokenVerify (ctx: BenchContext): Promise<ScenarioResult> {
   const { connections } = ctx.settings
   const auth = { authorization: `Bearer ${ctx.account.token}` }
-  const result = await pairedLoad(ctx,
-    { server: ctx.baseAuth, load: { url: `${ctx.baseAuth.url}/bare`, connections, headers: auth } },
-    { server: ctx.auth, load: { url: `${ctx.auth.url}/verify`, connections, headers: auth } })
+  const bare = { server: ctx.baseAuth, load: { url: `${ctx.baseAuth.url}/bare`, connections, headers: auth } }
+  const result = await pairedLoad(ctx, bare, { server: ctx.auth, load: { url: `${ctx.auth.url}/verify`, connections, headers: auth } })
   assertClean('bare route', result.baseline)
   assertClean('GET /verify', result.subject)
+  const ceiling = await pairedLoad(ctx, bare, { server: ctx.baseAuth, load: { url: `${ctx.baseAuth.url}/bare/contract-headers`, connections, headers: auth } })
+  assertClean('bare route', ceiling.baseline)
+  assertClean('bare route with the headers of /verify', ceiling.subject)
   return {
     id: 1,
     title: 'GET /verify, one hot token',
@@ -27,8 +33,25 @@ export async function hotTokenVerify (ctx: BenchContext): Promise<ScenarioResult
       target: '≥ 0.80×',
       numbers: pairedNumbers(result),
       met: judge(ctx, result.ratio >= 0.8)
+    }, {
+      scenario: '1′. bare route answering the headers of `/verify` (the ceiling of 1)',
+      measured: rps(ceiling.subjectRps),
+      baseline: `bare route ${rps(ceiling.baselineRps)}`,
+      value: ratio(ceiling.ratio),
+      cpu: ratio(ceiling.cpuRatio),
+      target: 'none (no guard at all)',
+      numbers: pairedNumbers(ceiling),
+      met: undefined
     }],
-    details: [describeRounds('bare route', result.baseline), describeRounds('GET /verify', result.subject), describeCpu(result)]
+    details: [
+      describeRounds('bare route', result.baseline),
+      describeRounds('GET /verify', result.subject),
+      describeCpu(result),
+      describeRounds('bare route (1′)', ceiling.baseline),
+      describeRounds('bare route answering the headers of /verify', ceiling.subject),
+      describeCpu(ceiling),
+      `GET /verify ÷ the bare route answering its headers: ${ratio(result.ratio / ceiling.ratio)} throughput, ${ratio(result.cpuRatio / ceiling.cpuRatio)} CPU per request (each against its own pair's bare route)`
+    ]
   }
 }
 
