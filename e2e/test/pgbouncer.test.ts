@@ -5,66 +5,15 @@
  * of one service land on different server connections: anything kept in a session (a prepared
  * statement, a search_path set at connect) would break, which is what this test would see.
  */
-import t, { type Test } from 'tap'
-import { spawn, type ChildProcess } from 'node:child_process'
+import t from 'tap'
 import { randomBytes, randomUUID } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Account, Profile, TokenPair } from '@latchkey/contracts'
 import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
-import { skipWithoutRedis } from '@latchkey/test-support'
+import { skipWithoutRedis, startPgBouncer } from '@latchkey/test-support'
 import { authEnv, call, entryOf, freePort, isolate, repositoryRoot, runScript, spawnService, usersEnv } from './processes.js'
 
 const password = 'correct horse battery staple'
-
-function pgbouncerBinary (): string {
-  for (const candidate of ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer']) if (existsSync(candidate)) return candidate
-  return 'pgbouncer'
-}
-
-/** A PgBouncer in transaction mode on a free port, in front of `database`, trusting `roles`. */
-async function startPgBouncer (t: Test, server: URL, database: string, roles: string[]): Promise<number> {
-  const directory = await mkdtemp(join(tmpdir(), 'latchkey-pgbouncer-'))
-  // PgBouncer refuses to run as root; as root it is told to switch to postgres, who must read these.
-  await chmod(directory, 0o755)
-  const port = await freePort()
-  await writeFile(join(directory, 'users.txt'), roles.map(role => `"${role}" ""`).join('\n') + '\n', { mode: 0o644 })
-  await writeFile(join(directory, 'pgbouncer.ini'), [
-    '[databases]',
-    `${database} = host=${server.hostname} port=${server.port === '' ? '5432' : server.port} dbname=${database}`,
-    '[pgbouncer]',
-    'listen_addr = 127.0.0.1',
-    `listen_port = ${port}`,
-    'unix_socket_dir =',
-    'auth_type = trust',
-    `auth_file = ${join(directory, 'users.txt')}`,
-    'pool_mode = transaction',
-    'default_pool_size = 2',
-    'max_client_conn = 200',
-    'server_reset_query =',
-    ''
-  ].join('\n'), { mode: 0o644 })
-  const asRoot = process.getuid?.() === 0
-  const child: ChildProcess = spawn(pgbouncerBinary(), [...(asRoot ? ['-u', 'postgres'] : []), join(directory, 'pgbouncer.ini')], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  const exited = new Promise(resolve => child.once('exit', resolve))
-  t.teardown(async () => {
-    child.kill('SIGTERM')
-    await exited
-    await rm(directory, { recursive: true, force: true })
-  })
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`pgbouncer exited:\n${output}`)
-    if (/process up|listening on 127\.0\.0\.1/.test(output)) return port
-    if (Date.now() > deadline) throw new Error(`pgbouncer not up:\n${output}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
 
 t.test('through PgBouncer in transaction mode (DATABASE_POOL_MODE=transaction)', { skip: await skipWithoutRedis() }, async t => {
   const isolation = await isolate(t)
@@ -94,7 +43,8 @@ t.test('through PgBouncer in transaction mode (DATABASE_POOL_MODE=transaction)',
   t.equal(initialised.code, 0, initialised.output)
   await admin.unsafe(`CREATE ROLE ${roles.bare} LOGIN; GRANT CONNECT, CREATE ON DATABASE ${database} TO ${roles.bare}`)
 
-  const bouncerPort = await startPgBouncer(t, server, database, Object.values(roles))
+  const bouncer = await startPgBouncer({ server: isolation.env.DATABASE_URL, databases: { [database]: { dbname: database } }, roles: Object.values(roles) })
+  t.teardown(bouncer.stop)
   const urlOf = (role: string, port: string): string => {
     const url = new URL(server)
     url.username = role
@@ -103,7 +53,7 @@ t.test('through PgBouncer in transaction mode (DATABASE_POOL_MODE=transaction)',
     url.pathname = `/${database}`
     return url.toString()
   }
-  const pooled = (role: string): string => urlOf(role, String(bouncerPort))
+  const pooled = (role: string): string => urlOf(role, String(bouncer.port))
   const direct = (role: string): string => urlOf(role, server.port === '' ? '5432' : server.port)
   const adminEmail = `admin-${suffix}@example.test`
 

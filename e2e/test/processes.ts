@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 import { Redis } from 'ioredis'
 import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
-import { freePort, testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
+import { freePort, testDatabaseFor, testDatabaseUrl, testRedisUrl, type TestDatabase } from '@latchkey/test-support'
 import { until } from './helper.js'
 
 export { freePort }
@@ -22,7 +22,10 @@ export function entryOf (service: 'auth' | 'users', file = 'server.js'): string 
 }
 
 export interface Isolation {
+  /** DATABASE_URL is PostgreSQL itself (for the test's own queries); the services get `databases`. */
   env: { DATABASE_URL: string, REDIS_URL: string, SECRETS_KEY: string, AUTH_DATABASE_SCHEMA: string, USERS_DATABASE_SCHEMA: string, REDIS_PREFIX: string }
+  /** How each service reaches its schema (through PgBouncer with LATCHKEY_TEST_POSTGRES=pgbouncer). */
+  databases: { auth: TestDatabase, users: TestDatabase }
   redis: Redis
 }
 
@@ -43,8 +46,11 @@ export async function isolate (t: Test): Promise<Isolation> {
     USERS_DATABASE_SCHEMA: `users_p_${suffix}`,
     REDIS_PREFIX: `test:${randomUUID()}:`
   }
+  const databases = { auth: await testDatabaseFor(env.AUTH_DATABASE_SCHEMA), users: await testDatabaseFor(env.USERS_DATABASE_SCHEMA) }
   const redis = new Redis(redisUrl, { lazyConnect: true })
   t.teardown(async () => {
+    await databases.auth.release()
+    await databases.users.release()
     const sql = connectPostgres({ url: databaseUrl, schema: 'public', max: 1 })
     await sql`DROP SCHEMA IF EXISTS ${sql(env.AUTH_DATABASE_SCHEMA)} CASCADE`
     await sql`DROP SCHEMA IF EXISTS ${sql(env.USERS_DATABASE_SCHEMA)} CASCADE`
@@ -58,7 +64,7 @@ export async function isolate (t: Test): Promise<Isolation> {
     } while (cursor !== '0')
     redis.disconnect()
   })
-  return { env, redis }
+  return { env, databases, redis }
 }
 
 export interface ServiceProcess {
@@ -122,11 +128,16 @@ export async function spawnService (t: Test, script: string, env: Record<string,
   }
 }
 
+/** The service's database settings, unless the test routes it to a database of its own. */
+function databaseEnv (database: TestDatabase, extra: Record<string, string>): Record<string, string> {
+  return extra.DATABASE_URL === undefined ? database.env : {}
+}
+
 /** Auth environment for a spawned auth service on `port`, sharing `isolation`'s database and Redis. */
 export function authEnv (isolation: Isolation, port: number, extra: Record<string, string> = {}): Record<string, string> {
   const { USERS_DATABASE_SCHEMA: _users, ...env } = isolation.env
   // METRICS_PORT 0: many processes of these tests run at once, and the default port is one per host.
-  return { ...env, AUTH_PORT: String(port), METRICS_PORT: '0', AUTH_ISSUER: 'http://auth.latchkey.test', ...productionMail, ...extra }
+  return { ...env, ...databaseEnv(isolation.databases.auth, extra), AUTH_PORT: String(port), METRICS_PORT: '0', AUTH_ISSUER: 'http://auth.latchkey.test', ...productionMail, ...extra }
 }
 
 /**
@@ -145,6 +156,7 @@ export function usersEnv (isolation: Isolation, port: number, authUrl: string, e
   const { AUTH_DATABASE_SCHEMA: _auth, ...env } = isolation.env
   return {
     ...env,
+    ...databaseEnv(isolation.databases.users, extra),
     USERS_PORT: String(port),
     METRICS_PORT: '0',
     AUTH_ISSUER: 'http://auth.latchkey.test',

@@ -8,11 +8,11 @@ import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { Jwks, TokenPair } from '@latchkey/contracts'
 import { buildAuthApp, loadAuthConfig, openAuthRuntime } from '@latchkey/auth'
-import { buildUsersApp, loadUsersConfig, migrateUsersDatabase } from '@latchkey/users'
+import { buildUsersApp, loadUsersConfig } from '@latchkey/users'
 import { createInProcessAccountEvents } from '@latchkey/account-events'
 import { createRedisRevocationFeed, createStaticKeySource } from '@latchkey/fastify-jwt-guard'
-import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
-import { testDatabaseUrl } from '@latchkey/test-support'
+import { closePostgres, connectPostgres, migrationsDirectoryOf, openServiceDatabase } from '@latchkey/postgres-kit'
+import { testDatabaseFor, testDatabaseUrl } from '@latchkey/test-support'
 
 /** Seconds both services allow between heartbeats before they answer 503. */
 export const MAX_STALENESS = 2
@@ -33,6 +33,8 @@ export interface FaultWorld {
   signUp (auth: Service): Promise<TokenPair>
 }
 
+const usersMigrations = migrationsDirectoryOf(import.meta.resolve('@latchkey/users'))
+
 export async function faultWorld (t: Test): Promise<FaultWorld> {
   const suffix = randomBytes(5).toString('hex')
   const databaseUrl = await testDatabaseUrl()
@@ -43,9 +45,13 @@ export async function faultWorld (t: Test): Promise<FaultWorld> {
   const usersSchema = `users_f_${suffix}`
   const closers: Array<() => Promise<void>> = []
   let jwks: Jwks | undefined
+  const authDatabase = await testDatabaseFor(authSchema)
+  const usersDatabase = await testDatabaseFor(usersSchema)
 
   t.teardown(async () => {
     for (const close of closers.reverse()) await close()
+    await authDatabase.release()
+    await usersDatabase.release()
     const sql = connectPostgres({ url: databaseUrl, schema: 'public', max: 1 })
     await sql`DROP SCHEMA IF EXISTS ${sql(authSchema)} CASCADE`
     await sql`DROP SCHEMA IF EXISTS ${sql(usersSchema)} CASCADE`
@@ -66,7 +72,7 @@ export async function faultWorld (t: Test): Promise<FaultWorld> {
   return {
     async startAuth (redisUrl) {
       const config = loadAuthConfig({
-        DATABASE_URL: databaseUrl,
+        ...authDatabase.env,
         REDIS_URL: redisUrl,
         SECRETS_KEY: secretsKey,
         REDIS_PREFIX: prefix,
@@ -91,8 +97,9 @@ export async function faultWorld (t: Test): Promise<FaultWorld> {
         REVOCATION_MAX_STALENESS: String(MAX_STALENESS),
         LOG_LEVEL: 'silent'
       })
-      const sql = connectPostgres({ url: databaseUrl, schema: usersSchema, max: 2 })
-      await migrateUsersDatabase(sql, usersSchema)
+      const { sql } = await openServiceDatabase({
+        url: usersDatabase.url, migrationUrl: usersDatabase.migrationUrl, schema: usersSchema, poolMode: usersDatabase.poolMode, migrations: usersMigrations, max: 2
+      })
       const feed = createRedisRevocationFeed({ url: redisUrl, prefix })
       const app = await buildUsersApp(config, {
         sql, revocationFeed: feed, keySource: createStaticKeySource(jwks), accountEvents: createInProcessAccountEvents()

@@ -17,7 +17,7 @@ export type PoolMode = DatabasePoolMode
 export interface ConnectOptions {
   url: string
   schema: string
-  max?: number
+  max?: number | undefined
   poolMode?: PoolMode
 }
 

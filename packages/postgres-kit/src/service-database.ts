@@ -16,13 +16,15 @@ export interface ServiceDatabaseOptions {
   poolMode: PoolMode
   /** The service's `migrations` folder. */
   migrations: string
+  /** Connections of the pool (connectPostgres' default when unset). */
+  max?: number | undefined
 }
 
 export async function openServiceDatabase (options: ServiceDatabaseOptions): Promise<{ sql: Sql, applied: string[] }> {
   const applied = options.migrationUrl === undefined
     ? undefined
     : await migrateOver(options.migrationUrl, options)
-  const sql = connectPostgres({ url: options.url, schema: options.schema, poolMode: options.poolMode })
+  const sql = connectPostgres({ url: options.url, schema: options.schema, poolMode: options.poolMode, max: options.max })
   try {
     const pending = applied ?? await runMigrations(sql, { schema: options.schema, directory: options.migrations })
     await assertSchemaFirst(sql, options.schema)

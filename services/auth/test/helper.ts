@@ -8,17 +8,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
+import { closePostgres, migrationsDirectoryOf, openServiceDatabase } from '@latchkey/postgres-kit'
 import type { AccountEvent, RevocationPublisher } from '@latchkey/contracts'
 import { createRedisRevocationFeed, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
 import { createInProcessRevocationStore, createRedisRevocationPublisher } from '@latchkey/revocation-publisher'
 import { createInProcessAccountEvents, createRedisAccountEventPublisher } from '@latchkey/account-events'
-import { testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
+import { startTcpProxy, testDatabaseFor, testRedisUrl, type TcpProxy, type TestDatabase } from '@latchkey/test-support'
 import type { TokenPair } from '@latchkey/contracts'
 import type { Sql } from 'postgres'
 import { buildAuthApp, logRedaction } from '../src/app.js'
 import { loadAuthConfig, type AuthConfig } from '../src/config.js'
-import { migrateAuthDatabase } from '../src/runtime.js'
 import { createRedisCounterStore } from '../src/plugins/app/abuse/counter-store.js'
 
 /** The Redis revocation store's two sides in one object: the feed a view reads, the publisher the service writes with. */
@@ -36,6 +35,8 @@ function redisRevocations (settings: { url: string, prefix: string, commandTimeo
     async close () { await Promise.all([feed.close(), publisher.close()]) }
   }
 }
+const authMigrations = migrationsDirectoryOf(import.meta.url)
+
 export interface TestAuth {
   app: FastifyInstance
   config: AuthConfig
@@ -48,6 +49,10 @@ export interface TestAuth {
   buildReplica: () => Promise<FastifyInstance>
   /** Every account event delivered so far, as the users service receives it (the outbox keeps no name after delivery). */
   publishedEvents: AccountEvent[]
+  /** The proxy between the app and its database (with `databaseProxy`), for a fault test to cut. */
+  databaseProxy: TcpProxy | undefined
+  /** How the app reaches its schema (`env`: for a CLI or server process on the same schema). */
+  database: TestDatabase
 }
 
 export interface BuildOptions {
@@ -55,8 +60,8 @@ export interface BuildOptions {
   schema?: string
   prefix?: string
   redisUrl?: string
-  /** Another route to the test database (e.g. a proxy a fault test can cut). */
-  databaseUrl?: string
+  /** The app reaches its database through a proxy of the test's own, which a fault test can cut. */
+  databaseProxy?: boolean
   /** Abuse-limit counters in process (the embedded default) even when Redis is there. */
   memoryCounters?: boolean
   /** Where the first app's pino log goes (at info level), for tests that read the logs. */
@@ -66,12 +71,15 @@ export interface BuildOptions {
 export async function build (t: Test, options: BuildOptions = {}): Promise<TestAuth> {
   const schema = options.schema ?? `auth_t_${randomBytes(5).toString('hex')}`
   const prefix = options.prefix ?? `test:${randomUUID()}:`
-  const databaseUrl = options.databaseUrl ?? await testDatabaseUrl()
+  const database = await testDatabaseFor(schema)
+  const databaseProxy = options.databaseProxy === true ? await startTcpProxy(database.url) : undefined
+  const databaseUrl = databaseProxy?.url ?? database.url
   const url = options.redisUrl ?? await testRedisUrl()
   // Without SMTP_URL mails become files under DATA_DIR: a directory of this test's own.
   const dataDir = await mkdtemp(join(tmpdir(), 'latchkey-auth-test-'))
   const config = loadAuthConfig({
     DATA_DIR: dataDir,
+    ...database.env,
     DATABASE_URL: databaseUrl,
     ...(url === undefined ? {} : { REDIS_URL: url }),
     AUTH_DATABASE_SCHEMA: schema,
@@ -81,8 +89,9 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
     SECRETS_KEY: randomBytes(32).toString('base64'),
     ...options.env
   })
-  const sql = connectPostgres({ url: databaseUrl, schema, max: 5 })
-  await migrateAuthDatabase(sql, schema)
+  // As the service opens it (runtime.ts): migrated (straight to PostgreSQL behind PgBouncer), then
+  // the schema checked on the pool.
+  const { sql } = await openServiceDatabase({ url: databaseUrl, migrationUrl: database.migrationUrl, schema, poolMode: database.poolMode, migrations: authMigrations, max: 5 })
 
   const closers: Array<() => Promise<void>> = []
   const redis = { prefix, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT }
@@ -116,9 +125,11 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
     await feed.close()
     if (options.schema === undefined) await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`
     await closePostgres(sql)
+    await databaseProxy?.close()
+    await database.release()
     await rm(dataDir, { recursive: true, force: true })
   })
-  return { app, config, sql, feed, schema, prefix, buildReplica, publishedEvents }
+  return { app, config, sql, feed, schema, prefix, buildReplica, publishedEvents, databaseProxy, database }
 }
 
 export const strongPassword = 'correct horse battery staple'

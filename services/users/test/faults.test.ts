@@ -1,11 +1,10 @@
 import t from 'tap'
-import { startTcpProxy, testDatabaseUrl } from '@latchkey/test-support'
 import { build, waitFor } from './helper.js'
 
 t.test('PostgreSQL down: token checks still answer, profile reads and writes answer 503 problem+json, all recovers (ASVS 16.5.2)', async t => {
-  const proxy = await startTcpProxy(await testDatabaseUrl())
-  t.teardown(async () => { await proxy.close() })
-  const world = await build(t, { databaseUrl: proxy.url })
+  const world = await build(t, { databaseProxy: true })
+  const proxy = world.databaseProxy
+  if (proxy === undefined) throw new Error('no database proxy')
   const { id, token } = await world.account('Dorothy Vaughan')
   const me = async (bearer: string) => await world.app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${bearer}` } })
   t.equal((await me(token)).statusCode, 200)

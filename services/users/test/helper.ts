@@ -19,11 +19,11 @@ import {
 import type { RevocationPublisher } from '@latchkey/contracts'
 import { createRedisRevocationFeed, createRemoteKeySource, createStaticKeySource, type KeySource, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
 import { createRedisRevocationPublisher } from '@latchkey/revocation-publisher'
-import { connectPostgres } from '@latchkey/postgres-kit'
-import { testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
-import { buildUsersApp, loadUsersConfig, migrateUsersDatabase } from '../src/index.js'
+import { migrationsDirectoryOf, openServiceDatabase } from '@latchkey/postgres-kit'
+import { startTcpProxy, testDatabaseFor, testRedisUrl, type TcpProxy } from '@latchkey/test-support'
+import type { Sql } from 'postgres'
+import { buildUsersApp, loadUsersConfig } from '../src/index.js'
 
-const DATABASE_URL = await testDatabaseUrl()
 // The users suite drives the Redis stream and feed directly; without a Redis it fails loudly.
 const REDIS_URL = await testRedisUrl() ?? 'redis://127.0.0.1:6379'
 const ISSUER = 'http://127.0.0.1:3001'
@@ -58,9 +58,11 @@ export async function createSigningKey (): Promise<SigningKey> {
   return { privateKey, kid, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' } as Jwk }
 }
 
+const usersMigrations = migrationsDirectoryOf(import.meta.url)
+
 export interface UsersWorld {
   app: FastifyInstance
-  sql: ReturnType<typeof connectPostgres>
+  sql: Sql
   schema: string
   prefix: string
   redis: Redis
@@ -78,6 +80,8 @@ export interface UsersWorld {
   /** Builds another app instance on the same schema and prefix (a restart, a second replica). */
   rebuild (accountEvents: AccountEventConsumer): Promise<FastifyInstance>
   redisConsumer (name?: string, claimIdleMs?: number): AccountEventConsumer
+  /** The proxy between the app and its database (with `databaseProxy`), for a fault test to cut. */
+  databaseProxy: TcpProxy | undefined
 }
 
 export interface BuildOptions {
@@ -86,8 +90,8 @@ export interface BuildOptions {
   claimIdleMs?: number
   /** Extra environment for the service's configuration. */
   env?: Record<string, string>
-  /** Another route to the test database (e.g. a proxy a fault test can cut). */
-  databaseUrl?: string
+  /** The app reaches its database through a proxy of the test's own, which a fault test can cut. */
+  databaseProxy?: boolean
   /** Fetch the keys from this JWKS URL, as the running service does, instead of holding them. */
   jwksUrl?: string
   /** The key the world signs with; default a new one. */
@@ -131,9 +135,13 @@ function redisRevocations (prefix: string): RevocationFeed & RevocationPublisher
 export async function build (t: Test, options: BuildOptions = {}): Promise<UsersWorld> {
   const schema = `users_t_${randomUUID().replaceAll('-', '').slice(0, 12)}`
   const prefix = `latchkey_t_${randomUUID().slice(0, 8)}:`
-  const config = loadUsersConfig({ USERS_DATABASE_SCHEMA: schema, REDIS_PREFIX: prefix, LOG_LEVEL: 'silent', REVOCATION_MAX_STALENESS: '10', ...options.env })
-  const sql = connectPostgres({ url: options.databaseUrl ?? DATABASE_URL, schema, max: 10 })
-  await migrateUsersDatabase(sql, schema)
+  const database = await testDatabaseFor(schema)
+  const databaseProxy = options.databaseProxy === true ? await startTcpProxy(database.url) : undefined
+  const databaseUrl = databaseProxy?.url ?? database.url
+  const config = loadUsersConfig({ ...database.env, DATABASE_URL: databaseUrl, USERS_DATABASE_SCHEMA: schema, REDIS_PREFIX: prefix, LOG_LEVEL: 'silent', REVOCATION_MAX_STALENESS: '10', ...options.env })
+  // As the service opens it (runtime.ts): migrated (straight to PostgreSQL behind PgBouncer), then
+  // the schema checked on the pool.
+  const { sql } = await openServiceDatabase({ url: databaseUrl, migrationUrl: database.migrationUrl, schema, poolMode: database.poolMode, migrations: usersMigrations, max: 10 })
   const redis = new Redis(REDIS_URL, { protocol: 2 })
   const feed = redisRevocations(prefix)
 
@@ -173,6 +181,8 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<Users
     await feed.close()
     await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`
     await sql.end({ timeout: 5 })
+    await databaseProxy?.close()
+    await database.release()
     const keys = await redis.keys(`${prefix}*`)
     if (keys.length > 0) await redis.del(...keys)
     await redis.quit()
@@ -204,7 +214,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<Users
     return { id, sid, token: await token({ sub: id, sid, roles }) }
   }
 
-  return { app, sql, schema, prefix, redis, feed, keySource, jwks, config, publish, token, account, rebuild, redisConsumer }
+  return { app, sql, schema, prefix, redis, feed, keySource, jwks, config, publish, token, account, rebuild, redisConsumer, databaseProxy }
 }
 
 /**

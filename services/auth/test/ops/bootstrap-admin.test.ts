@@ -5,16 +5,15 @@
  */
 import t from 'tap'
 import type { Account } from '@latchkey/contracts'
-import { testDatabaseUrl } from '@latchkey/test-support'
 import { bearer, build, logIn, registeredUser } from '../helper.js'
 import { startServer } from './cli-helper.js'
 
 t.test('latchkey-auth with BOOTSTRAP_ADMIN_EMAIL of an existing non-admin account exits 1 with a message naming the variable and promotes no one (ASVS 6.3.2, 8.2.1)', async t => {
-  const { app, config, schema } = await build(t)
+  const { app, config, schema, database } = await build(t)
   const user = await registeredUser(app)
   const bootstrapPassword = 'a bootstrap password nobody may read'
   const result = await startServer({
-    DATABASE_URL: await testDatabaseUrl(),
+    ...database.env,
     AUTH_DATABASE_SCHEMA: schema,
     AUTH_PORT: '0',
     METRICS_PORT: '0',

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 import { Redis } from 'ioredis'
-import { testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
+import { testRedisUrl } from '@latchkey/test-support'
 import { build, type TestAuth } from '../helper.js'
 
 const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url))
@@ -40,7 +40,6 @@ export interface AuthWithCli extends TestAuth {
 
 /** `env` configures both the replica and the CLI (e.g. SMTP_URL). */
 export async function buildWithCli (t: Test, env: Record<string, string> = {}): Promise<AuthWithCli> {
-  const databaseUrl = await testDatabaseUrl()
   const redisUrl = await testRedisUrl() ?? ''
   const auth = await build(t, { env })
   t.teardown(async () => {
@@ -55,7 +54,7 @@ export async function buildWithCli (t: Test, env: Record<string, string> = {}): 
       const child = spawn(process.execPath, [cli, ...args], {
         env: {
           PATH: process.env.PATH ?? '',
-          DATABASE_URL: databaseUrl,
+          ...auth.database.env,
           REDIS_URL: redisUrl,
           AUTH_DATABASE_SCHEMA: auth.schema,
           REDIS_PREFIX: auth.prefix,

@@ -8,7 +8,7 @@ import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { TokenPair } from '@latchkey/contracts'
-import { skipWithoutRedis, testDatabaseUrl } from '@latchkey/test-support'
+import { skipWithoutRedis } from '@latchkey/test-support'
 import { createSecretBox } from '../../src/plugins/app/secrets/secret-box.js'
 import { sealedColumns } from '../../src/plugins/app/secrets/sealed-secrets.js'
 import { bearer, build, registeredUser, strongPassword } from '../helper.js'
@@ -64,7 +64,7 @@ t.test('latchkey-admin rekey-secrets replaces SECRETS_KEY without losing a sessi
 
   t.test('with the new key and without the old one, the service refuses to start and the CLI refuses, naming key ids only; no row changes', async t => {
     const started = await startServer({
-      DATABASE_URL: await testDatabaseUrl(),
+      ...auth.database.env,
       AUTH_DATABASE_SCHEMA: auth.schema,
       AUTH_PORT: '0',
       METRICS_PORT: '0',

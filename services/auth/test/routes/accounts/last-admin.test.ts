@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import type { Sql } from 'postgres'
-import { testDatabaseUrl, testRedisUrl } from '@latchkey/test-support'
+import { testRedisUrl } from '@latchkey/test-support'
 import { bearer, build, logIn, problemOf, strongPassword, uniqueEmail } from '../../helper.js'
 
 const cli = fileURLToPath(new URL('../../../src/cli.js', import.meta.url))
@@ -87,19 +87,17 @@ t.test('the last active administrator cannot be removed: 409 last_admin (ASVS 8.
 
   t.test('latchkey-admin disable refuses the last admin (exit 1, last_admin) and disables one of two', async t => {
     const redisUrl = await testRedisUrl()
-    const { app, sql, schema, prefix, config } = await build(t)
+    const { app, sql, schema, prefix, config, database } = await build(t)
     const only = await newAdmin(app)
     const run = async (args: string[]): Promise<{ code: number | null, stderr: string }> => await new Promise((resolve, reject) => {
-      void testDatabaseUrl().then(databaseUrl => {
-        const child = spawn(process.execPath, [cli, ...args], {
-          env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl, ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl }), AUTH_DATABASE_SCHEMA: schema, REDIS_PREFIX: prefix, AUTH_ISSUER: 'http://auth.test', LOG_LEVEL: 'warn', SECRETS_KEY: config.SECRETS_KEY ?? '' },
-          stdio: ['ignore', 'ignore', 'pipe']
-        })
-        let stderr = ''
-        child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-        child.once('error', reject)
-        child.once('exit', code => { resolve({ code, stderr }) })
-      }, reject)
+      const child = spawn(process.execPath, [cli, ...args], {
+        env: { PATH: process.env.PATH ?? '', ...database.env, ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl }), AUTH_DATABASE_SCHEMA: schema, REDIS_PREFIX: prefix, AUTH_ISSUER: 'http://auth.test', LOG_LEVEL: 'warn', SECRETS_KEY: config.SECRETS_KEY ?? '' },
+        stdio: ['ignore', 'ignore', 'pipe']
+      })
+      let stderr = ''
+      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+      child.once('error', reject)
+      child.once('exit', code => { resolve({ code, stderr }) })
     })
     const refused = await run(['disable', only.email])
     t.equal(refused.code, 1)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { skipWithoutRedis, startOwnRedis, startTcpProxy, testDatabaseUrl } from '@latchkey/test-support'
+import { skipWithoutRedis, startOwnRedis } from '@latchkey/test-support'
 import { bearer, build, eventually, problemOf, registeredUser } from '../../helper.js'
 import { attackerKey, decodePart, signEd25519 } from '../../tokens.js'
 
@@ -85,9 +85,8 @@ t.test('DELETE /sessions/current while the revocation view is stale', { skip: aw
 })
 
 t.test('DELETE /sessions/current answers 503 while PostgreSQL is away, and the session lives on until a retry succeeds', async t => {
-  const proxy = await startTcpProxy(await testDatabaseUrl())
-  t.teardown(async () => { await proxy.close() })
-  const { app } = await build(t, { databaseUrl: proxy.url })
+  const { app, databaseProxy: proxy } = await build(t, { databaseProxy: true })
+  if (proxy === undefined) throw new Error('no database proxy')
   const user = await registeredUser(app)
   await proxy.cut()
   const response = await app.inject({ method: 'DELETE', url: '/sessions/current', headers: bearer(user.tokens.accessToken) })
