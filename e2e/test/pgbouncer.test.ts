@@ -10,7 +10,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import type { Account, Profile, TokenPair } from '@latchkey/contracts'
 import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
-import { skipWithoutRedis, startPgBouncer } from '@latchkey/test-support'
+import { skipWithoutRedis, startPgBouncer, testDatabaseUrl } from '@latchkey/test-support'
 import { authEnv, call, entryOf, freePort, isolate, repositoryRoot, runScript, spawnService, usersEnv } from './processes.js'
 
 const password = 'correct horse battery staple'
@@ -153,4 +153,36 @@ t.test('through PgBouncer in transaction mode (DATABASE_POOL_MODE=transaction)',
       DATABASE_URL: pooled(roles.users)
     }), { port, timeoutMs: 20_000 }), /search_path/)
   })
+})
+
+t.test('postgres.js through PgBouncer in transaction mode (DATABASE_POOL_MODE=transaction) writes no query behind a running one', async t => {
+  const server = await testDatabaseUrl()
+  const bouncer = await startPgBouncer({ server, databases: { latchkey: { dbname: decodeURIComponent(new URL(server).pathname.slice(1)) } } })
+  t.teardown(bouncer.stop)
+  const sql = connectPostgres({ url: bouncer.url('latchkey'), schema: 'public', poolMode: 'transaction', max: 1 })
+  t.teardown(async () => { await closePostgres(sql) })
+  await sql`SELECT 1`
+  const answered = async (queries: Array<Promise<unknown>>): Promise<boolean> => await Promise.race([
+    Promise.all(queries).then(() => true),
+    new Promise<boolean>(resolve => setTimeout(resolve, 5000, false))
+  ])
+
+  // A query without parameters lets postgres.js write the next one behind it on the same
+  // connection; PgBouncer 1.18 hands the server connection back at the first ReadyForQuery, and
+  // the second query's answer went nowhere: the request hung (seen as stalled concurrent requests).
+  for (let i = 0; i < 20; i++) {
+    if (!await answered([sql`SELECT 1`, sql`SELECT ${i}::int AS i`])) {
+      t.fail(`pair ${i + 1} of concurrent queries on one connection was never answered`)
+      return
+    }
+  }
+  t.pass('20 pairs of concurrent queries on one connection answered')
+
+  // Without pipelining, sql.begin() needs patches/postgres@3.4.9.patch (UNSAFE_TRANSACTION before).
+  const results = await Promise.all([
+    sql.begin(async tx => (await tx<Array<{ n: number }>>`SELECT ${1}::int AS n`)[0]?.n),
+    sql<Array<{ n: number }>>`SELECT 2 AS n`.then(rows => rows[0]?.n),
+    sql.begin(async tx => { await tx`SELECT 1`; return (await tx<Array<{ n: number }>>`SELECT 3 AS n`)[0]?.n })
+  ])
+  t.same(results, [1, 2, 3], 'transactions and queries side by side on one connection')
 })
