@@ -8,6 +8,8 @@ import t from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { Sql } from 'postgres'
 import type { TokenPair } from '@latchkey/contracts'
+import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
+import { testDatabaseUrl } from '@latchkey/test-support'
 import { bearer, build, eventually, logIn, problemOf, register, registeredUser, strongPassword, uniqueEmail } from '../../helper.js'
 
 /** Backends blocked on a lock that touch a table of this test's schema. */
@@ -113,7 +115,11 @@ t.test('a log-in in flight (queued for its password check) never outlives a pass
 })
 
 t.test('a refresh racing an account change never mints a token that outlives it (ASVS 7.4.2, 8.3.2, 15.4.2)', async t => {
-  const { app, sql, schema } = await build(t)
+  const { app, schema } = await build(t)
+  // The test's lock holder and observer have connections of their own, straight to PostgreSQL:
+  // behind PgBouncer the app's pool has two server connections, both needed by the raced requests.
+  const sql = connectPostgres({ url: await testDatabaseUrl(), schema, max: 2 })
+  t.teardown(async () => { await closePostgres(sql) })
   const adminEmail = uniqueEmail()
   await app.accounts.register({ email: adminEmail, password: strongPassword, name: 'Admin' }, { roles: ['user', 'admin'] })
   const asAdmin = bearer((await logIn(app, adminEmail)).accessToken)
