@@ -1,13 +1,12 @@
 import t from 'tap'
 import { Writable } from 'node:stream'
 import { randomBytes } from 'node:crypto'
-import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
+import { closePostgres, migrationsDirectoryOf, openServiceDatabase } from '@latchkey/postgres-kit'
 import { createInProcessRevocationStore } from '@latchkey/revocation-publisher'
 import { createInProcessAccountEvents } from '@latchkey/account-events'
-import { testDatabaseUrl } from '@latchkey/test-support'
+import { testDatabaseFor } from '@latchkey/test-support'
 import { buildAuthApp, logRedaction } from '../src/app.js'
 import { loadAuthConfig } from '../src/config.js'
-import { migrateAuthDatabase } from '../src/runtime.js'
 import { bearer, build, registeredUser } from './helper.js'
 
 const BARE = 'Bearer realm="latchkey"'
@@ -86,11 +85,10 @@ t.test('logs › every line names the auth service and carries the adopted reque
   const lines: Array<Record<string, unknown>> = []
   const stream = new Writable({ write (chunk: Buffer, _encoding, done) { lines.push(JSON.parse(chunk.toString())); done() } })
   const schema = `auth_t_${randomBytes(5).toString('hex')}`
-  const url = await testDatabaseUrl()
-  const sql = connectPostgres({ url, schema, max: 3 })
-  await migrateAuthDatabase(sql, schema)
+  const database = await testDatabaseFor(schema)
+  const { sql } = await openServiceDatabase({ url: database.url, migrationUrl: database.migrationUrl, schema, poolMode: database.poolMode, migrations: migrationsDirectoryOf(import.meta.url), max: 3 })
   const feed = createInProcessRevocationStore()
-  const config = loadAuthConfig({ DATABASE_URL: url, AUTH_DATABASE_SCHEMA: schema, AUTH_ISSUER: 'http://auth.test', TRUST_PROXY: '127.0.0.1', SECRETS_KEY: randomBytes(32).toString('base64') })
+  const config = loadAuthConfig({ ...database.env, AUTH_DATABASE_SCHEMA: schema, AUTH_ISSUER: 'http://auth.test', TRUST_PROXY: '127.0.0.1', SECRETS_KEY: randomBytes(32).toString('base64') })
   const app = await buildAuthApp(config, { sql, revocationFeed: feed, revocationPublisher: feed, accountEvents: createInProcessAccountEvents() }, {
     logger: { level: 'info', stream, redact: { paths: logRedaction, censor: '[redacted]' } }
   })
@@ -99,6 +97,7 @@ t.test('logs › every line names the auth service and carries the adopted reque
     await feed.close()
     await sql`DROP SCHEMA ${sql(schema)} CASCADE`
     await closePostgres(sql)
+    await database.release()
   })
   await app.ready()
   await app.inject({ method: 'GET', url: '/verify', headers: { 'x-request-id': 'trace-auth-1' } })

@@ -1,25 +1,23 @@
 import t from 'tap'
 import { Writable } from 'node:stream'
 import { randomBytes } from 'node:crypto'
-import { closePostgres, connectPostgres } from '@latchkey/postgres-kit'
+import { closePostgres, migrationsDirectoryOf, openServiceDatabase } from '@latchkey/postgres-kit'
 import { createInProcessRevocationStore } from '@latchkey/revocation-publisher'
 import { createInProcessAccountEvents } from '@latchkey/account-events'
-import { testDatabaseUrl } from '@latchkey/test-support'
+import { testDatabaseFor } from '@latchkey/test-support'
 import { buildAuthApp, logRedaction } from '../src/app.js'
 import { loadAuthConfig } from '../src/config.js'
-import { migrateAuthDatabase } from '../src/runtime.js'
 import { bearer, logIn, register, strongPassword } from './helper.js'
 
 t.test('secrets and tokens never reach the logs, even at trace level (ASVS 16.2.5)', async t => {
   const lines: string[] = []
   const stream = new Writable({ write (chunk: Buffer, _encoding, done) { lines.push(chunk.toString()); done() } })
   const schema = `auth_t_${randomBytes(5).toString('hex')}`
-  const url = await testDatabaseUrl()
-  const sql = connectPostgres({ url, schema, max: 3 })
-  await migrateAuthDatabase(sql, schema)
+  const database = await testDatabaseFor(schema)
+  const { sql } = await openServiceDatabase({ url: database.url, migrationUrl: database.migrationUrl, schema, poolMode: database.poolMode, migrations: migrationsDirectoryOf(import.meta.url), max: 3 })
   const feed = createInProcessRevocationStore()
   const previousKey = randomBytes(32).toString('base64')
-  const config = loadAuthConfig({ DATABASE_URL: url, AUTH_DATABASE_SCHEMA: schema, AUTH_ISSUER: 'http://auth.test', SECRETS_KEY: randomBytes(32).toString('base64'), SECRETS_KEY_PREVIOUS: previousKey })
+  const config = loadAuthConfig({ ...database.env, AUTH_DATABASE_SCHEMA: schema, AUTH_ISSUER: 'http://auth.test', SECRETS_KEY: randomBytes(32).toString('base64'), SECRETS_KEY_PREVIOUS: previousKey })
   const app = await buildAuthApp(config, { sql, revocationFeed: feed, revocationPublisher: feed, accountEvents: createInProcessAccountEvents() }, {
     logger: { level: 'trace', stream, redact: { paths: logRedaction, censor: '[redacted]' } }
   })
@@ -28,6 +26,7 @@ t.test('secrets and tokens never reach the logs, even at trace level (ASVS 16.2.
     await feed.close()
     await sql`DROP SCHEMA ${sql(schema)} CASCADE`
     await closePostgres(sql)
+    await database.release()
   })
   await app.ready()
   const { email } = await register(app)
