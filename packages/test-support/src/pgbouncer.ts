@@ -93,10 +93,10 @@ export async function startPgBouncer (options: PgBouncerOptions): Promise<PgBoun
   await writeConfig()
 
   const asRoot = process.getuid?.() === 0
-  // Through a shell that stops it when our end of its stdin closes: a test process killed by a
-  // timeout (no exit handler runs) leaves no PgBouncer behind.
-  const child = spawn('/bin/sh', ['-c', 'exec 3<&0; "$@" & pid=$!; (read -r _ <&3; kill $pid 2>/dev/null) & wait $pid', 'sh',
-    pgbouncerBinary(), ...(asRoot ? ['-u', 'postgres'] : []), configPath], { stdio: ['pipe', 'pipe', 'pipe'] })
+  // Through a shell that stops it when our end of its stdin closes and then removes its directory:
+  // a test process killed by a timeout (no exit handler runs) leaves neither behind.
+  const child = spawn('/bin/sh', ['-c', 'dir=$1; shift; exec 3<&0; "$@" & pid=$!; (read -r _ <&3; kill $pid 2>/dev/null) & wait $pid; status=$?; rm -rf "$dir"; exit $status', 'sh',
+    directory, pgbouncerBinary(), ...(asRoot ? ['-u', 'postgres'] : []), configPath], { stdio: ['pipe', 'pipe', 'pipe'] })
   let output = ''
   const keep = (chunk: Buffer): void => { output = (output + chunk.toString()).slice(-200_000) }
   child.stdout.on('data', keep)
