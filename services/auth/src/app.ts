@@ -19,7 +19,7 @@ import {
 import { MAX_TOKEN_LEEWAY_SECONDS, type RevocationPublisher } from '@latchkey/contracts'
 import type { AccountEventPublisher } from '@latchkey/account-events'
 import type { AuthConfig } from './config.js'
-import passwordHasher from './plugins/app/password-hasher.js'
+import passwordHasher from './plugins/app/hashing/password-hasher.js'
 import abuseLimits from './plugins/app/abuse/abuse-limits.js'
 import { createMemoryCounterStore, type CounterStore } from './plugins/app/abuse/counter-store.js'
 import revoker from './plugins/app/revocations/revoker.js'

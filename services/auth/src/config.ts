@@ -57,6 +57,7 @@ export const AuthConfigSchema = Type.Object({
   ARGON2_TIME_COST: Type.Integer({ minimum: 1, default: 2, description: 'argon2id iterations' }),
   ARGON2_PARALLELISM: Type.Integer({ minimum: 1, default: 1, description: 'argon2id lanes' }),
   PASSWORD_HASH_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, description: 'Password hashes computed at once; the rest queue. Default: the cores but one (at least 1), so the event loop keeps a core' })),
+  PASSWORD_HASH_NICE: Type.Integer({ minimum: 0, maximum: 19, default: 10, description: 'How much lower the hashing threads\' CPU priority is than the event loop\'s (Linux nice; 0 = the same), so a flood of log-ins cannot slow token checks' }),
   PASSWORD_HASH_QUEUE_MAX: Type.Optional(Type.Integer({ minimum: 0, description: 'Password hashes that may wait; beyond, 503 overloaded at once. Unset = what the measured hash time clears in 2 s' })),
   EMAIL_VERIFICATION: Type.Union([Type.Literal('off'), Type.Literal('optional'), Type.Literal('required')], { default: 'optional', description: 'off, optional (a verification mail at registration) or required (log in needs a verified email)' }),
   EMAIL_VERIFICATION_TTL: Type.Integer({ minimum: 60, default: 86400, description: 'Lifetime of an email verification or email change link, seconds' }),

@@ -85,6 +85,14 @@ t.test('password hashing runs on every core but one by default, so the event loo
   t.equal(loadAuthConfig({ PASSWORD_HASH_CONCURRENCY: '3' }).PASSWORD_HASH_CONCURRENCY, 3, 'a setting wins')
 })
 
+t.test('the hashing threads run at nice 10 by default; 0 to 19 may be set', async t => {
+  t.equal(loadAuthConfig({}).PASSWORD_HASH_NICE, 10)
+  t.equal(loadAuthConfig({ PASSWORD_HASH_NICE: '0' }).PASSWORD_HASH_NICE, 0, 'the event loop\'s own priority')
+  t.equal(loadAuthConfig({ PASSWORD_HASH_NICE: '19' }).PASSWORD_HASH_NICE, 19)
+  t.match(messageOf(() => loadAuthConfig({ PASSWORD_HASH_NICE: '20' })), /PASSWORD_HASH_NICE/)
+  t.match(messageOf(() => loadAuthConfig({ PASSWORD_HASH_NICE: '-5' })), /PASSWORD_HASH_NICE/, 'a higher priority than the event loop\'s is refused')
+})
+
 t.test('access tokens live 5 to 86400 seconds', async t => {
   t.equal(loadAuthConfig({ ACCESS_TOKEN_TTL: '5' }).ACCESS_TOKEN_TTL, 5)
   t.match(messageOf(() => loadAuthConfig({ ACCESS_TOKEN_TTL: '4' })), /ACCESS_TOKEN_TTL/)

@@ -1,7 +1,8 @@
 /**
  * argon2id password hashing (@node-rs/argon2: measured twice as fast here as `argon2` at the same
- * parameters). Hashing runs on the libuv pool; a small concurrency limit keeps login bursts from
- * starving the event loop, and the queue depth is visible. Unknown emails are verified against a
+ * parameters). Hashing runs on the hashing lane, threads of its own at a lower CPU priority than
+ * the event loop; a concurrency limit as wide as the lane queues the rest, and the queue depth is
+ * visible. Unknown emails are verified against a
  * dummy hash so they cost the same time as a wrong password.
  *
  * The queue is bounded (ASVS 15.2.2): a flood of log-ins must not make every log-in, registration
@@ -13,10 +14,11 @@
  */
 import fp from 'fastify-plugin'
 import { randomBytes } from 'node:crypto'
-import { hash, parseOptions, verify, type Algorithm } from '@node-rs/argon2'
-import type { AuthConfig } from '../../config.js'
-import { errors } from '../../errors.js'
+import { parseOptions, type Algorithm } from '@node-rs/argon2'
+import type { AuthConfig } from '../../../config.js'
+import { errors } from '../../../errors.js'
 import { createConcurrencyLimit, QueueFullError } from './concurrency-limit.js'
+import { openHashingLane } from './hashing-lane.js'
 
 // Algorithm.Argon2id: a const enum in the library's typings, whose values isolated modules cannot read.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- so the value is written here, once, as that type
@@ -28,13 +30,18 @@ export interface PasswordHasherOptions {
   timeCost: number
   parallelism: number
   concurrency: number
+  /** How much lower than the event loop's the hashing threads' CPU priority is (Linux nice, 0–19). */
+  nice: number
   /** Hashes that may wait; unset = sized from the measured hash time (see above). */
   queueMax?: number | undefined
 }
 
 export async function createPasswordHasher (options: PasswordHasherOptions) {
   const params = { algorithm: ARGON2ID, memoryCost: options.memoryCost, timeCost: options.timeCost, parallelism: options.parallelism }
-  const dummyHash = await hash(randomBytes(32).toString('base64url'), params)
+  const lane = await openHashingLane({ threads: options.concurrency, nice: options.nice })
+  const hash = async (password: string): Promise<string> => await lane.run({ op: 'hash', password, params }) as string
+  const verify = async (storedHash: string, password: string): Promise<boolean> => await lane.run({ op: 'verify', hash: storedHash, password }) as boolean
+  const dummyHash = await hash(randomBytes(32).toString('base64url'))
   const started = performance.now()
   await verify(dummyHash, 'a password to time one verification')
   const hashMs = Math.max(1, performance.now() - started)
@@ -51,7 +58,7 @@ export async function createPasswordHasher (options: PasswordHasherOptions) {
       throw error
     }
   }
-  const hashPassword = async (password: string): Promise<string> => await limited(async () => await hash(password, params))
+  const hashPassword = async (password: string): Promise<string> => await limited(async () => await hash(password))
   let verifications = 0
 
   return {
@@ -83,7 +90,10 @@ export async function createPasswordHasher (options: PasswordHasherOptions) {
     get verifications (): number { return verifications },
     /** The queue bound and the hash time measured at start-up. */
     queueMax,
-    hashMs
+    hashMs,
+    /** The hashing threads: kernel thread id and nice. */
+    get threads () { return lane.threads },
+    close: lane.close
   }
 }
 
@@ -99,9 +109,11 @@ export default fp(async function passwordHasher (app, options: { config: AuthCon
     timeCost: options.config.ARGON2_TIME_COST,
     parallelism: options.config.ARGON2_PARALLELISM,
     concurrency: options.config.PASSWORD_HASH_CONCURRENCY,
+    nice: options.config.PASSWORD_HASH_NICE,
     queueMax: options.config.PASSWORD_HASH_QUEUE_MAX
   })
   // A derived bound is visible, so an operator can see what the measurement chose.
-  app.log.info({ hashMs: Math.round(hasher.hashMs), queueMax: hasher.queueMax }, 'password hash queue bounded')
+  app.log.info({ hashMs: Math.round(hasher.hashMs), queueMax: hasher.queueMax, threads: hasher.threads.length, nice: options.config.PASSWORD_HASH_NICE }, 'password hash queue bounded')
   app.decorate('passwordHasher', hasher)
+  app.addHook('onClose', hasher.close)
 }, { name: 'password-hasher' })

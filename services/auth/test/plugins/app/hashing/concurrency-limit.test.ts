@@ -1,5 +1,5 @@
 import t from 'tap'
-import { createConcurrencyLimit } from '../../../src/plugins/app/concurrency-limit.js'
+import { createConcurrencyLimit } from '../../../../src/plugins/app/hashing/concurrency-limit.js'
 
 /** A task that runs until the test releases it, recording when it started. */
 function gate (log: string[], name: string): { task: () => Promise<string>, release: () => void } {

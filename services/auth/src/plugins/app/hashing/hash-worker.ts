@@ -1,0 +1,39 @@
+/**
+ * One thread of the hashing lane: argon2id runs here synchronously, one job at a time, at a lower
+ * CPU priority than the event loop (see hashing-lane.ts for why).
+ */
+import { parentPort, workerData } from 'node:worker_threads'
+import { readlinkSync } from 'node:fs'
+import { setPriority } from 'node:os'
+import { hashSync, verifySync } from '@node-rs/argon2'
+import type { HashJob, HashReply, LaneThreadReady } from './hashing-lane.js'
+
+/**
+ * Linux schedules threads, not processes: setpriority() on this thread's own id lowers this thread
+ * alone. Elsewhere there is no per-thread nice, and the lane runs at the process's priority.
+ */
+function lowerOwnPriority (nice: number): { tid: number | null, nice: number } {
+  if (process.platform !== 'linux' || nice === 0) return { tid: null, nice: 0 }
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop())
+  setPriority(tid, nice)
+  return { tid, nice }
+}
+
+function run (job: HashJob): string | boolean {
+  if (job.op === 'hash') return hashSync(job.password, job.params)
+  return verifySync(job.hash, job.password)
+}
+
+const port = parentPort
+if (port === null) throw new Error('hash-worker.js runs as a worker thread of the hashing lane')
+const ready: LaneThreadReady = { ready: true, ...lowerOwnPriority((workerData as { nice: number }).nice) }
+port.postMessage(ready)
+port.on('message', (job: HashJob) => {
+  let reply: HashReply
+  try {
+    reply = { id: job.id, ok: true, value: run(job) }
+  } catch (error) {
+    reply = { id: job.id, ok: false, message: error instanceof Error ? error.message : String(error) }
+  }
+  port.postMessage(reply)
+})

@@ -1,0 +1,62 @@
+import t from 'tap'
+import { readdirSync, readFileSync } from 'node:fs'
+import { createPasswordHasher } from '../../../../src/plugins/app/hashing/password-hasher.js'
+
+/** Cheap argon2id parameters: these tests are about where hashes run, not how slow they are. */
+const params = { memoryCost: 8192, timeCost: 1, parallelism: 1 }
+
+/** A thread's nice as the kernel reports it (field 19 of /proc/<pid>/task/<tid>/stat). */
+function niceOf (tid: number): number {
+  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])
+}
+const liveThreadIds = (): number[] => readdirSync('/proc/self/task').map(Number)
+
+t.test('password hashes run on threads of their own, at a lower CPU priority than the event loop (Linux nice)', async t => {
+  const hasher = await createPasswordHasher({ ...params, concurrency: 2, nice: 10 })
+  t.teardown(hasher.close)
+  const tids = hasher.threads.map(thread => thread.tid)
+  t.equal(tids.length, 2, 'one thread per hashing slot')
+  for (const tid of tids) {
+    t.not(tid, process.pid, 'not the event loop\'s thread')
+    t.ok(tid !== null && liveThreadIds().includes(tid), 'a live thread of this process')
+    t.equal(niceOf(tid as number), 10, 'the kernel runs it at nice 10')
+  }
+  t.equal(niceOf(process.pid), 0, 'the event loop keeps its priority')
+  const stored = await hasher.hashPassword('correct horse')
+  t.ok(await hasher.verifyPassword(stored, 'correct horse'), 'a hash made on the lane verifies on it')
+  t.notOk(await hasher.verifyPassword(stored, 'wrong horse'))
+  t.notOk(await hasher.verifyPassword('not an argon2 hash', 'correct horse'), 'a malformed stored hash is a failed check, not an error')
+  t.notOk(await hasher.verifyPassword(undefined, 'correct horse'), 'no stored hash: the dummy hash is checked, and fails')
+})
+
+t.test('PASSWORD_HASH_NICE=0 runs the lane at the event loop\'s priority', async t => {
+  const hasher = await createPasswordHasher({ ...params, concurrency: 1, nice: 0 })
+  t.teardown(hasher.close)
+  const tid = hasher.threads[0]?.tid
+  t.equal(tid, null, 'no priority was changed')
+  const own = liveThreadIds().filter(id => id !== process.pid).map(niceOf)
+  t.same([...new Set(own)], [0], 'every thread of the process runs at nice 0')
+})
+
+t.test('a hashing thread that dies fails the hash it held and is replaced', async t => {
+  const hasher = await createPasswordHasher({ ...params, timeCost: 64, concurrency: 1, nice: 10 })
+  t.teardown(hasher.close)
+  const [first] = hasher.threads
+  if (first === undefined) throw new Error('the lane has no thread')
+  const held = hasher.hashPassword('a slow hash')
+  await first.worker.terminate()
+  await t.rejects(held, /a hashing thread exited/, 'the held hash fails rather than hangs')
+  const stored = await hasher.hashPassword('after the replacement')
+  t.ok(await hasher.verifyPassword(stored, 'after the replacement'), 'the next hash runs on a new thread')
+  t.equal(hasher.threads.length, 1)
+  t.not(hasher.threads[0]?.tid, first.tid, 'a new thread')
+  t.equal(niceOf(hasher.threads[0]?.tid as number), 10, 'at the same nice')
+})
+
+t.test('closing the hasher ends its threads', async t => {
+  const hasher = await createPasswordHasher({ ...params, concurrency: 2, nice: 10 })
+  const tids = hasher.threads.map(thread => thread.tid as number)
+  await hasher.close()
+  t.same(tids.filter(tid => liveThreadIds().includes(tid)), [], 'no hashing thread is left')
+})
