@@ -11,6 +11,7 @@ import { readClaims } from './access-token-claims.js'
 import type { KeySource } from './key-source.js'
 import type { RevocationView } from './revocation-view.js'
 import { parseSid, type ParsedSid } from './session-set.js'
+import { createTokenCache } from './token-cache.js'
 
 export type TokenCheck =
   | { ok: true, claims: AccessTokenClaims }
@@ -39,7 +40,7 @@ export interface AccessTokenVerifierOptions {
    */
   maxLifetimeSeconds: number
   revocations: RevocationView
-  /** Verified tokens kept. Default 10 000. */
+  /** Verified tokens kept (at most; see token-cache.ts). Default 10 000. */
   cacheSize?: number
   /** Clock in epoch ms. Default Date.now. */
   now?: () => number
@@ -77,9 +78,8 @@ export function createAccessTokenVerifier (options: AccessTokenVerifierOptions):
   const rules = { issuer: options.issuer, audience: options.audience }
   const leeway = options.leewaySeconds ?? 0
   const maxLifetime = options.maxLifetimeSeconds + leeway
-  const cacheSize = options.cacheSize ?? 10_000
   const now = options.now ?? Date.now
-  const cache = new Map<string, Cached>()
+  const cache = createTokenCache<Cached>(options.cacheSize ?? 10_000)
 
   /** The rules that change over time; everything else was settled when the token was first verified. */
   function current (token: string, { kid, verified, sid }: Cached): TokenCheck {
@@ -111,10 +111,7 @@ export function createAccessTokenVerifier (options: AccessTokenVerifierOptions):
     if (read.claims.iat > nowSeconds + leeway) return invalid('issued in the future (iat)')
     if (read.claims.exp - read.claims.iat > maxLifetime) return invalid('lifetime longer than allowed')
     const cached: Cached = { kid: jws.kid, verified: Object.freeze({ ok: true, claims: read.claims }), sid: parseSid(read.claims.sid) }
-    if (nowSeconds < read.claims.exp + leeway) {
-      cache.set(token, cached)
-      if (cache.size > cacheSize) cache.delete(cache.keys().next().value as string)
-    }
+    if (nowSeconds < read.claims.exp + leeway) cache.set(token, cached)
     return current(token, cached)
   }
 

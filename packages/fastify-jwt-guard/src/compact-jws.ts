@@ -20,11 +20,27 @@ export interface CompactJws {
   signature: Buffer
 }
 
-/** Decodes canonical, unpadded base64url only; anything another encoder would write differently is refused. */
+/** The 6-bit value of a base64url character (the alphabet was checked before). */
+function sextet (code: number): number {
+  if (code >= 97) return code - 71 // a-z: 26-51
+  if (code === 95) return 63 // _
+  if (code >= 65) return code - 65 // A-Z: 0-25
+  if (code >= 48) return code + 4 // 0-9: 52-61
+  return 62 // -
+}
+
+/**
+ * Decodes canonical, unpadded base64url only; anything another encoder would write differently is
+ * refused: a length no encoder writes, or a last character whose unused low bits are not zero
+ * (it decodes to the same bytes as the canonical one, so a signature could be re-spelled).
+ */
 function decodeStrict (part: string): Buffer | undefined {
-  if (!BASE64URL.test(part) || part.length % 4 === 1) return undefined
-  const bytes = Buffer.from(part, 'base64url')
-  return bytes.toString('base64url') === part ? bytes : undefined
+  if (!BASE64URL.test(part)) return undefined
+  const tail = part.length % 4
+  if (tail === 1) return undefined
+  const unusedBits = tail === 2 ? 0x0f : tail === 3 ? 0x03 : 0
+  if ((sextet(part.charCodeAt(part.length - 1)) & unusedBits) !== 0) return undefined
+  return Buffer.from(part, 'base64url')
 }
 
 function parseJsonObject (bytes: Buffer): Record<string, unknown> | undefined {

@@ -181,6 +181,24 @@ t.test('the cache is bounded: the oldest token is verified again after eviction'
   t.not(again, first[0], 'the oldest was evicted and verified afresh')
 })
 
+t.test('a token in use stays cached while a stream of new tokens passes through the cache', async t => {
+  const key = await createKey()
+  const { verifier } = await buildStaticApp(t, [key], { cacheSize: 4 })
+  const inUse = await signToken(key, claims())
+  const first = verifier.check(inUse)
+  t.match(first, { ok: true })
+  const passing = await Promise.all(Array.from({ length: 12 }, async () => await signToken(key, claims())))
+  const passed = passing.map(token => {
+    const check = verifier.check(token)
+    t.match(check, { ok: true })
+    t.equal(verifier.check(inUse), first, 'the token in use is answered from the cache')
+    return check
+  })
+  const again = verifier.check(passing[0] as string)
+  t.match(again, { ok: true })
+  t.not(again, passed[0], 'a token not used since was evicted and verified afresh')
+})
+
 t.test('allows the leeway on iat and on the lifetime bound, and not a second more', async t => {
   const key = await createKey()
   const nowMs = Date.now()
