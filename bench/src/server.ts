@@ -16,7 +16,7 @@ import { subscribe } from 'node:diagnostics_channel'
 import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { getHeapSpaceStatistics } from 'node:v8'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2'
 import { buildAuthApp, loadAuthConfig, openAuthRuntime } from '@latchkey/auth'
 import { buildUsersApp, loadUsersConfig, openUsersRuntime } from '@latchkey/users'
@@ -111,21 +111,30 @@ async function startBaseline (): Promise<FastifyInstance> {
   // guard could reach with the contract's headers.
   const verifyHeaders = securityHeaders({ noStore: true }).api
   const roles = answer.roles.join(',')
+  const withContractHeaders = (request: FastifyRequest, reply: FastifyReply): FastifyReply => reply.headers(verifyHeaders).header('x-request-id', request.id)
+    .header('x-auth-subject', answer.sub).header('x-auth-session', answer.sid).header('x-auth-roles', roles).header('x-auth-amr', 'pwd')
   bare.get('/bare/contract-headers', (request, reply) => {
-    reply.headers(verifyHeaders).header('x-request-id', request.id)
-      .header('x-auth-subject', answer.sub).header('x-auth-session', answer.sid).header('x-auth-roles', roles).header('x-auth-amr', 'pwd')
+    withContractHeaders(request, reply)
     return answer
   })
 
-  // 2: only an Ed25519 verify of the presented token, nothing else.
+  // 2: only an Ed25519 verify of the presented token, nothing else; and (its ceiling) the same
+  // answering the headers of /verify.
   const publicKeyPem = env.BENCH_PUBLIC_KEY
   if (publicKeyPem !== undefined) {
     const publicKey = createPublicKey(publicKeyPem)
-    bare.get('/bare/verify', async (request, reply) => {
+    const signatureValid = (request: FastifyRequest): boolean => {
       const token = request.headers.authorization?.slice(7) ?? ''
       const dot = token.lastIndexOf('.')
-      const ok = dot > 0 && verifySignature(null, Buffer.from(token.slice(0, dot)), publicKey, Buffer.from(token.slice(dot + 1), 'base64url'))
-      if (!ok) return await reply.code(401).send({ ok: false })
+      return dot > 0 && verifySignature(null, Buffer.from(token.slice(0, dot)), publicKey, Buffer.from(token.slice(dot + 1), 'base64url'))
+    }
+    bare.get('/bare/verify', async (request, reply) => {
+      if (!signatureValid(request)) return await reply.code(401).send({ ok: false })
+      return answer
+    })
+    bare.get('/bare/verify/contract-headers', async (request, reply) => {
+      if (!signatureValid(request)) return await reply.code(401).send({ ok: false })
+      withContractHeaders(request, reply)
       return answer
     })
   }
