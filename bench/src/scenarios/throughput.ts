@@ -101,7 +101,7 @@ export async function distinctTokensVerify (ctx: BenchContext): Promise<Scenario
       describeRounds('bare Ed25519 verify answering the headers of /verify', ceiling.subject),
       describeCpu(ceiling),
       `GET /verify ÷ the bare verify answering its headers: ${ratio(result.ratio / ceiling.ratio)} throughput, ${ratio(result.cpuRatio / ceiling.cpuRatio)} CPU per request (each against its own pair's bare verify)`,
-      'The verifier caches 10,000 tokens (FIFO); round-robin over more than that misses on every request.'
+      'The verifier caches at most 10,000 tokens (two generations of 5,000); round-robin over more than that misses on every request.'
     ]
   }
 }
