@@ -5,8 +5,8 @@
  * token in use stays cached while a stream of new tokens passes through.
  *
  * Why not one Map evicting its first key: V8's Map leaves a deleted entry as a hole that iteration
- * skips, so `keys().next()` after thousands of evictions walks thousands of holes. That cost about
- * 4 µs per new token at 10,000 entries, a few per cent of a cache miss (BENCHMARKS.md, scenario 2).
+ * skips until the table is rehashed, so `keys().next()` after thousands of evictions walks
+ * thousands of holes on every new token (BENCHMARKS.md, scenario 2, has the cost).
  */
 export interface TokenCache<V> {
   get (token: string): V | undefined
