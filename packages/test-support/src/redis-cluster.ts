@@ -57,8 +57,13 @@ export async function startRedisCluster (options: RedisClusterOptions = {}): Pro
   const dir = await mkdtemp(join(tmpdir(), 'latchkey-cluster-'))
   const processes = redisProcesses('redis cluster', dir)
   const ports = [await freePort(), await freePort(), await freePort()]
+  // Each node's cluster bus is a free port of its own too. Left to Redis it is port + 10000, which
+  // nobody checked and which can fall in the ephemeral range, where any outgoing connection may
+  // hold it: the node then exits at start (seen in CI).
+  const busPorts = new Map<number, number>()
+  for (const port of ports) busPorts.set(port, await freePort())
   const nodeArgs = (port: number): string[] => [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', join(dir, String(port)),
+    '--port', String(port), '--cluster-port', String(busPorts.get(port)), '--bind', '127.0.0.1', '--dir', join(dir, String(port)),
     '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000',
     '--cluster-require-full-coverage', 'no',
     '--save', '', '--appendonly', 'yes', '--appendfsync', 'always',
