@@ -11,8 +11,10 @@ import { mkdtemp } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startEmbeddedPostgres, type PoolMode } from '@latchkey/postgres-kit'
+import type { Sql } from 'postgres'
+import { closePostgres, openServiceDatabase, startEmbeddedPostgres, type PoolMode } from '@latchkey/postgres-kit'
 import { startPgBouncer, type PgBouncer } from './pgbouncer.js'
+import { startTcpProxy, type TcpProxy } from './disposable.js'
 
 const LOCAL_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test'
 const LOCAL_REDIS_URL = 'redis://127.0.0.1:6379'
@@ -105,6 +107,41 @@ export async function testDatabaseFor (schema: string): Promise<TestDatabase> {
 }
 
 const aliases = new Map<string, { users: number, added: Promise<void> }>()
+
+/** A service's schema for one test, open as the service opens it. */
+export interface TestServiceDatabase {
+  sql: Sql
+  /** The service's DATABASE_URL: the proxy's when there is one. */
+  url: string
+  database: TestDatabase
+  /** A TCP proxy between the service and its database, for tests that cut the connection. */
+  proxy: TcpProxy | undefined
+  /** Drops the schema (unless kept), then closes the pool, the proxy and the PgBouncer alias. */
+  close: (options?: { keepSchema?: boolean }) => Promise<void>
+}
+
+/**
+ * Opens `schema` as the service's runtime does: migrated (straight to PostgreSQL behind
+ * PgBouncer), then checked on the pool; behind a TCP proxy when `proxy` is set.
+ */
+export async function openTestServiceDatabase (options: { schema: string, migrations: string, max: number, proxy?: boolean | undefined }): Promise<TestServiceDatabase> {
+  const database = await testDatabaseFor(options.schema)
+  const proxy = options.proxy === true ? await startTcpProxy(database.url) : undefined
+  const url = proxy?.url ?? database.url
+  const { sql } = await openServiceDatabase({ url, migrationUrl: database.migrationUrl, schema: options.schema, poolMode: database.poolMode, migrations: options.migrations, max: options.max })
+  return {
+    sql,
+    url,
+    database,
+    proxy,
+    async close ({ keepSchema = false } = {}) {
+      if (!keepSchema) await sql`DROP SCHEMA IF EXISTS ${sql(options.schema)} CASCADE`
+      await closePostgres(sql)
+      await proxy?.close()
+      await database.release()
+    }
+  }
+}
 
 /** The Redis URL, or undefined when none answers (tests then use the in-process variants). */
 export async function testRedisUrl (): Promise<string | undefined> {

@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { closePostgres, migrationsDirectoryOf, openServiceDatabase } from '@latchkey/postgres-kit'
+import { migrationsDirectoryOf } from '@latchkey/postgres-kit'
 import type { AccountEvent, RevocationPublisher } from '@latchkey/contracts'
 import { createRedisRevocationFeed, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
 import { createInProcessRevocationStore, createRedisRevocationPublisher } from '@latchkey/revocation-publisher'
 import { createInProcessAccountEvents, createRedisAccountEventPublisher } from '@latchkey/account-events'
-import { startTcpProxy, testDatabaseFor, testRedisUrl, type TcpProxy, type TestDatabase } from '@latchkey/test-support'
+import { openTestServiceDatabase, testRedisUrl, type TcpProxy, type TestDatabase } from '@latchkey/test-support'
 import type { TokenPair } from '@latchkey/contracts'
 import type { Sql } from 'postgres'
 import { buildAuthApp, logRedaction } from '../src/app.js'
@@ -71,9 +71,8 @@ export interface BuildOptions {
 export async function build (t: Test, options: BuildOptions = {}): Promise<TestAuth> {
   const schema = options.schema ?? `auth_t_${randomBytes(5).toString('hex')}`
   const prefix = options.prefix ?? `test:${randomUUID()}:`
-  const database = await testDatabaseFor(schema)
-  const databaseProxy = options.databaseProxy === true ? await startTcpProxy(database.url) : undefined
-  const databaseUrl = databaseProxy?.url ?? database.url
+  const serviceDatabase = await openTestServiceDatabase({ schema, migrations: authMigrations, proxy: options.databaseProxy, max: 5 })
+  const { sql, database, proxy: databaseProxy, url: databaseUrl } = serviceDatabase
   const url = options.redisUrl ?? await testRedisUrl()
   // Without SMTP_URL mails become files under DATA_DIR: a directory of this test's own.
   const dataDir = await mkdtemp(join(tmpdir(), 'latchkey-auth-test-'))
@@ -89,9 +88,6 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
     SECRETS_KEY: randomBytes(32).toString('base64'),
     ...options.env
   })
-  // As the service opens it (runtime.ts): migrated (straight to PostgreSQL behind PgBouncer), then
-  // the schema checked on the pool.
-  const { sql } = await openServiceDatabase({ url: databaseUrl, migrationUrl: database.migrationUrl, schema, poolMode: database.poolMode, migrations: authMigrations, max: 5 })
 
   const closers: Array<() => Promise<void>> = []
   const redis = { prefix, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT }
@@ -123,10 +119,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<TestA
   t.teardown(async () => {
     for (const close of closers.reverse()) await close()
     await feed.close()
-    if (options.schema === undefined) await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`
-    await closePostgres(sql)
-    await databaseProxy?.close()
-    await database.release()
+    await serviceDatabase.close({ keepSchema: options.schema !== undefined })
     await rm(dataDir, { recursive: true, force: true })
   })
   return { app, config, sql, feed, schema, prefix, buildReplica, publishedEvents, databaseProxy, database }

@@ -19,8 +19,8 @@ import {
 import type { RevocationPublisher } from '@latchkey/contracts'
 import { createRedisRevocationFeed, createRemoteKeySource, createStaticKeySource, type KeySource, type RevocationFeed } from '@latchkey/fastify-jwt-guard'
 import { createRedisRevocationPublisher } from '@latchkey/revocation-publisher'
-import { migrationsDirectoryOf, openServiceDatabase } from '@latchkey/postgres-kit'
-import { startTcpProxy, testDatabaseFor, testRedisUrl, type TcpProxy } from '@latchkey/test-support'
+import { migrationsDirectoryOf } from '@latchkey/postgres-kit'
+import { openTestServiceDatabase, testRedisUrl, type TcpProxy } from '@latchkey/test-support'
 import type { Sql } from 'postgres'
 import { buildUsersApp, loadUsersConfig } from '../src/index.js'
 
@@ -135,13 +135,9 @@ function redisRevocations (prefix: string): RevocationFeed & RevocationPublisher
 export async function build (t: Test, options: BuildOptions = {}): Promise<UsersWorld> {
   const schema = `users_t_${randomUUID().replaceAll('-', '').slice(0, 12)}`
   const prefix = `latchkey_t_${randomUUID().slice(0, 8)}:`
-  const database = await testDatabaseFor(schema)
-  const databaseProxy = options.databaseProxy === true ? await startTcpProxy(database.url) : undefined
-  const databaseUrl = databaseProxy?.url ?? database.url
+  const serviceDatabase = await openTestServiceDatabase({ schema, migrations: usersMigrations, proxy: options.databaseProxy, max: 10 })
+  const { sql, database, proxy: databaseProxy, url: databaseUrl } = serviceDatabase
   const config = loadUsersConfig({ ...database.env, DATABASE_URL: databaseUrl, USERS_DATABASE_SCHEMA: schema, REDIS_PREFIX: prefix, LOG_LEVEL: 'silent', REVOCATION_MAX_STALENESS: '10', ...options.env })
-  // As the service opens it (runtime.ts): migrated (straight to PostgreSQL behind PgBouncer), then
-  // the schema checked on the pool.
-  const { sql } = await openServiceDatabase({ url: databaseUrl, migrationUrl: database.migrationUrl, schema, poolMode: database.poolMode, migrations: usersMigrations, max: 10 })
   const redis = new Redis(REDIS_URL, { protocol: 2 })
   const feed = redisRevocations(prefix)
 
@@ -179,10 +175,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<Users
     await publisher?.close()
     remoteKeys?.close()
     await feed.close()
-    await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`
-    await sql.end({ timeout: 5 })
-    await databaseProxy?.close()
-    await database.release()
+    await serviceDatabase.close()
     const keys = await redis.keys(`${prefix}*`)
     if (keys.length > 0) await redis.del(...keys)
     await redis.quit()
