@@ -69,7 +69,9 @@ t.test('a log-in in flight (queued for its password check) never outlives a pass
 
   /** Starts a log-in on `app` that waits behind `ahead` hashes; resolves once it is queued. */
   async function queuedLogIn (email: string, password: string): Promise<{ promise: Promise<LightMyRequestResponse>, isSettled: () => boolean }> {
-    const ahead = 4
+    // Eight: the account change on the other replica checks one password and hashes another, and
+    // on a busy machine (CI runs two suites at once) four hashes ahead were once not enough.
+    const ahead = 8
     const blockers = Array.from({ length: ahead }, async () => await app.passwordHasher.hashPassword('a hash that keeps the slot busy'))
     t.ok(await eventually(async () => app.passwordHasher.queueDepth === ahead - 1, 5000, 5), 'the hashing slot is busy')
     const login = settled(app.inject({ method: 'POST', url: '/sessions', payload: { email, password } }))
