@@ -4,17 +4,20 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { readlinkSync } from 'node:fs'
-import { setPriority } from 'node:os'
+import { getPriority, setPriority } from 'node:os'
 import { hashSync, verifySync } from '@node-rs/argon2'
 import type { HashJob, HashReply, LaneThreadReady } from './hashing-lane.js'
 
 /**
  * Linux schedules threads, not processes: setpriority() on this thread's own id lowers this thread
- * alone. Elsewhere there is no per-thread nice, and the lane runs at the process's priority.
+ * alone. The thread starts at the nice of the thread that created it (the event loop's, which may
+ * itself run niced) and goes `by` lower, at most to 19. Elsewhere there is no per-thread nice, and
+ * the lane runs at the process's priority.
  */
-function lowerOwnPriority (nice: number): { tid: number | null, nice: number } {
-  if (process.platform !== 'linux' || nice === 0) return { tid: null, nice: 0 }
+function lowerOwnPriority (by: number): { tid: number | null, nice: number } {
+  if (process.platform !== 'linux' || by === 0) return { tid: null, nice: 0 }
   const tid = Number(readlinkSync('/proc/thread-self').split('/').pop())
+  const nice = Math.min(19, getPriority(tid) + by)
   setPriority(tid, nice)
   return { tid, nice }
 }

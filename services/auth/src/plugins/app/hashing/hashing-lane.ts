@@ -11,8 +11,16 @@ export type HashJob =
   | { id: number, op: 'hash', password: string, params: Record<string, number> }
   | { id: number, op: 'verify', hash: string, password: string }
 export type HashReply = { id: number, ok: true, value: string | boolean } | { id: number, ok: false, message: string }
-/** A thread's first message: its kernel thread id and the nice it runs at (null and 0 off Linux). */
+/** A thread's first message: its kernel thread id and the nice it now runs at (null and 0 when unchanged). */
 export interface LaneThreadReady { ready: true, tid: number | null, nice: number }
+
+/** The thread running a hash ended before answering: no verdict on the password. */
+export class HashingThreadExited extends Error {
+  constructor (code: number) {
+    super(`a hashing thread exited (code ${code})`)
+    this.name = 'HashingThreadExited'
+  }
+}
 
 type JobWithoutId<J> = J extends unknown ? Omit<J, 'id'> : never
 interface Pending { resolve: (value: string | boolean) => void, reject: (error: Error) => void }
@@ -55,7 +63,7 @@ export async function openHashingLane (options: { threads: number, nice: number 
     worker.once('exit', code => {
       const slot = live.indexOf(thread)
       if (slot >= 0) live.splice(slot, 1)
-      for (const waiting of thread.pending.values()) waiting.reject(new Error(`a hashing thread exited (code ${code})`))
+      for (const waiting of thread.pending.values()) waiting.reject(new HashingThreadExited(code))
       thread.pending.clear()
       if (!closing) replenish().catch(() => {})
     })

@@ -18,7 +18,7 @@ import { parseOptions, type Algorithm } from '@node-rs/argon2'
 import type { AuthConfig } from '../../../config.js'
 import { errors } from '../../../errors.js'
 import { createConcurrencyLimit, QueueFullError } from './concurrency-limit.js'
-import { openHashingLane } from './hashing-lane.js'
+import { HashingThreadExited, openHashingLane } from './hashing-lane.js'
 
 // Algorithm.Argon2id: a const enum in the library's typings, whose values isolated modules cannot read.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- so the value is written here, once, as that type
@@ -41,10 +41,18 @@ export async function createPasswordHasher (options: PasswordHasherOptions) {
   const lane = await openHashingLane({ threads: options.concurrency, nice: options.nice })
   const hash = async (password: string): Promise<string> => await lane.run({ op: 'hash', password, params }) as string
   const verify = async (storedHash: string, password: string): Promise<boolean> => await lane.run({ op: 'verify', hash: storedHash, password }) as boolean
-  const dummyHash = await hash(randomBytes(32).toString('base64url'))
-  const started = performance.now()
-  await verify(dummyHash, 'a password to time one verification')
-  const hashMs = Math.max(1, performance.now() - started)
+  let dummyHash: string
+  let hashMs: number
+  try {
+    dummyHash = await hash(randomBytes(32).toString('base64url'))
+    const started = performance.now()
+    await verify(dummyHash, 'a password to time one verification')
+    hashMs = Math.max(1, performance.now() - started)
+  } catch (error) {
+    // Parameters argon2 refuses: the service does not start, and its threads must not keep it alive.
+    await lane.close()
+    throw error
+  }
   const queueMax = options.queueMax ?? Math.floor(MAX_QUEUE_WAIT_MS / hashMs) * options.concurrency
   const limit = createConcurrencyLimit(options.concurrency, queueMax)
   // What the slots need to clear a full queue: when to come back.
@@ -69,7 +77,9 @@ export async function createPasswordHasher (options: PasswordHasherOptions) {
         verifications++
         try {
           return await verify(storedHash ?? dummyHash, password)
-        } catch {
+        } catch (error) {
+          // A malformed stored hash is a failed check; a thread that died gave no verdict at all.
+          if (error instanceof HashingThreadExited) throw error
           return false
         }
       })

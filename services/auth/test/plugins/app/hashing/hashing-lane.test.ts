@@ -16,13 +16,14 @@ t.test('password hashes run on threads of their own, at a lower CPU priority tha
   const hasher = await createPasswordHasher({ ...params, concurrency: 2, nice: 10 })
   t.teardown(hasher.close)
   const tids = hasher.threads.map(thread => thread.tid)
+  const eventLoopNice = niceOf(process.pid)
   t.equal(tids.length, 2, 'one thread per hashing slot')
   for (const tid of tids) {
     t.not(tid, process.pid, 'not the event loop\'s thread')
     t.ok(tid !== null && liveThreadIds().includes(tid), 'a live thread of this process')
-    t.equal(niceOf(tid as number), 10, 'the kernel runs it at nice 10')
+    t.equal(niceOf(tid as number), Math.min(19, eventLoopNice + 10), 'the kernel runs it 10 nice levels below the event loop (at most 19)')
   }
-  t.equal(niceOf(process.pid), 0, 'the event loop keeps its priority')
+  t.equal(niceOf(process.pid), eventLoopNice, 'the event loop keeps its priority')
   const stored = await hasher.hashPassword('correct horse')
   t.ok(await hasher.verifyPassword(stored, 'correct horse'), 'a hash made on the lane verifies on it')
   t.notOk(await hasher.verifyPassword(stored, 'wrong horse'))
@@ -36,7 +37,7 @@ t.test('PASSWORD_HASH_NICE=0 runs the lane at the event loop\'s priority', async
   const tid = hasher.threads[0]?.tid
   t.equal(tid, null, 'no priority was changed')
   const own = liveThreadIds().filter(id => id !== process.pid).map(niceOf)
-  t.same([...new Set(own)], [0], 'every thread of the process runs at nice 0')
+  t.same([...new Set(own)], [niceOf(process.pid)], 'every thread of the process runs at the event loop\'s nice')
 })
 
 t.test('a hashing thread that dies fails the hash it held and is replaced', async t => {
@@ -51,7 +52,27 @@ t.test('a hashing thread that dies fails the hash it held and is replaced', asyn
   t.ok(await hasher.verifyPassword(stored, 'after the replacement'), 'the next hash runs on a new thread')
   t.equal(hasher.threads.length, 1)
   t.not(hasher.threads[0]?.tid, first.tid, 'a new thread')
-  t.equal(niceOf(hasher.threads[0]?.tid as number), 10, 'at the same nice')
+  t.equal(niceOf(hasher.threads[0]?.tid as number), first.nice, 'at the same nice')
+})
+
+t.test('a password check whose thread dies fails: no verdict, never a wrong password', async t => {
+  const hasher = await createPasswordHasher({ ...params, timeCost: 64, concurrency: 1, nice: 10 })
+  t.teardown(hasher.close)
+  const stored = await hasher.hashPassword('correct horse')
+  const [thread] = hasher.threads
+  if (thread === undefined) throw new Error('the lane has no thread')
+  const held = hasher.verifyPassword(stored, 'correct horse')
+  await thread.worker.terminate()
+  await t.rejects(held, { name: 'HashingThreadExited' }, 'rejected, not answered false (a failed log-in)')
+})
+
+t.test('parameters argon2 refuses fail the start, and leave no hashing thread behind', async t => {
+  // Threads niced below the event loop: only a hashing lane's.
+  const eventLoopNice = niceOf(process.pid)
+  const lowered = (): number[] => liveThreadIds().filter(tid => { try { return niceOf(tid) !== eventLoopNice } catch { return false } })
+  const before = lowered()
+  await t.rejects(createPasswordHasher({ ...params, memoryCost: 1, concurrency: 2, nice: 5 }), /Memory cost is too small/)
+  t.same(lowered().filter(tid => !before.includes(tid)), [], 'no thread is left')
 })
 
 t.test('closing the hasher ends its threads', async t => {
