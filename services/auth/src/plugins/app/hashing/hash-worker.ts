@@ -29,7 +29,7 @@ function run (job: HashJob): string | boolean {
 
 const port = parentPort
 if (port === null) throw new Error('hash-worker.js runs as a worker thread of the hashing lane')
-const ready: LaneThreadReady = { ready: true, ...lowerOwnPriority((workerData as { nice: number }).nice) }
+const ready: LaneThreadReady = { ready: true, ...lowerOwnPriority((workerData as { lowerBy: number }).lowerBy) }
 port.postMessage(ready)
 port.on('message', (job: HashJob) => {
   let reply: HashReply

@@ -45,7 +45,7 @@ export async function openHashingLane (options: { threads: number, nice: number 
   async function startThread (): Promise<LaneThread> {
     // The parent's flags (a test runner's loaders, --cpu-prof) are not the hashing thread's: it
     // loads one native module, and a test runner's loaders would make every start slow.
-    const worker = new Worker(WORKER_URL, { workerData: { nice: options.nice }, execArgv: [] })
+    const worker = new Worker(WORKER_URL, { workerData: { lowerBy: options.nice }, execArgv: [] })
     const ready = await new Promise<LaneThreadReady>((resolve, reject) => {
       worker.once('message', resolve)
       worker.once('error', reject)

@@ -101,7 +101,7 @@ export async function createPasswordHasher (options: PasswordHasherOptions) {
     /** The queue bound and the hash time measured at start-up. */
     queueMax,
     hashMs,
-    /** The hashing threads: kernel thread id and nice. */
+    /** The hashing threads: kernel thread id, the nice it runs at, and the worker. */
     get threads () { return lane.threads },
     close: lane.close
   }

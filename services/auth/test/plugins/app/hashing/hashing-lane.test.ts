@@ -1,5 +1,7 @@
 import t from 'tap'
+import { execFile } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
+import { promisify } from 'node:util'
 import { createPasswordHasher } from '../../../../src/plugins/app/hashing/password-hasher.js'
 
 /** Cheap argon2id parameters: these tests are about where hashes run, not how slow they are. */
@@ -29,6 +31,23 @@ t.test('password hashes run on threads of their own, at a lower CPU priority tha
   t.notOk(await hasher.verifyPassword(stored, 'wrong horse'))
   t.notOk(await hasher.verifyPassword('not an argon2 hash', 'correct horse'), 'a malformed stored hash is a failed check, not an error')
   t.notOk(await hasher.verifyPassword(undefined, 'correct horse'), 'no stored hash: the dummy hash is checked, and fails')
+})
+
+t.test('in a process started niced, the lane goes PASSWORD_HASH_NICE levels below the event loop, not to that absolute nice', async t => {
+  // A child started at nice 5: its event loop runs at 5, so nice 10 lower is 15 (an absolute 10
+  // would put the lane only 5 below it).
+  const hasher = new URL('../../../../src/plugins/app/hashing/password-hasher.js', import.meta.url).href
+  const script = `const { createPasswordHasher } = await import(${JSON.stringify(hasher)})
+const { readFileSync } = await import('node:fs')
+const niceOf = tid => { const stat = readFileSync('/proc/self/task/' + tid + '/stat', 'utf8'); return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) }
+const h = await createPasswordHasher({ memoryCost: 8192, timeCost: 1, parallelism: 1, concurrency: 1, nice: 10 })
+console.log(JSON.stringify({ eventLoop: niceOf(process.pid), lane: h.threads.map(thread => niceOf(thread.tid)) }))
+await h.close()`
+  const { stdout } = await promisify(execFile)('nice', ['-n', '5', process.execPath, '--input-type=module', '-e', script])
+  const reported = JSON.parse(stdout) as { eventLoop: number, lane: number[] }
+  const started = niceOf(process.pid) + 5
+  t.equal(reported.eventLoop, started, 'the child\'s event loop runs at its start nice')
+  t.same(reported.lane, [Math.min(19, started + 10)], 'its hashing thread 10 levels lower')
 })
 
 t.test('PASSWORD_HASH_NICE=0 runs the lane at the event loop\'s priority', async t => {
